@@ -1,0 +1,961 @@
+"""What a student typed, read into a syntax tree (`grading.nodes`).
+
+A hand-written tokenizer and recursive-descent parser for the answer syntax of the
+specification, section 1. Nothing here evaluates the text as code: a string is
+either read by the grammar below or refused with a `ParseError` whose message says
+what is wrong and where.
+
+    expression := term (("+" | "-") term)*
+    term       := unary (("*" | "/") unary | implicit-factor)*
+    unary      := ("+" | "-")* power
+    power      := primary ("^" ("+" | "-")* primary)*       right-associative
+    primary    := number | name | function "(" expression ")" | "(" ... ")"
+                | "[" ... "]" | "{" ... "}" | "|" expression "|" | "√" primary
+
+Chains of operators are read with loops, so that the only recursion is through
+brackets, whose depth is limited; hostile input therefore costs time linear in its
+length and never exhausts the stack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from grading.nodes import (
+    BUILTIN_FUNCTIONS,
+    CONSTANTS,
+    Apply,
+    BinOp,
+    Call,
+    Constant,
+    Group,
+    Neg,
+    Node,
+    Number,
+    Symbol,
+    postorder,
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on an answer, each refused with a clear message when exceeded."""
+
+    max_length: int = 1000
+    max_depth: int = 100
+    max_digits: int = 50
+    # The decimal exponent written in a literal, as in 1e-300.
+    max_exponent: int = 1000
+    # The magnitude of a constant power, as in x^10000.
+    max_power: int = 10000
+    # A constant value larger than 10^this in magnitude is refused.
+    max_magnitude_log10: int = 1000
+
+
+class ParseError(ValueError):
+    """An answer that cannot be read. `message` is meant for the student."""
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+FUNCTION_ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "ln": "log"}
+FUNCTION_NAMES = BUILTIN_FUNCTIONS | FUNCTION_ALIASES.keys()
+_INVERSES = {"sin": "asin", "cos": "acos", "tan": "atan"}
+
+GREEK = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
+    " rho sigma tau upsilon phi chi psi omega"
+).split()
+# The capitals that look like Latin letters (Alpha, Beta, ...) are left out: a pasted
+# "Α" is far more likely a mistaken "A" than a name, so it is refused with a message.
+_GREEK_CAPITALS = "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
+
+# The pasted-character table of the specification, and nothing else. "√" stays a
+# character of its own: it becomes a token, not the letters "sqrt", which would run
+# into the name that follows.
+PASTED = {
+    "\u2212": "-",
+    "\u00d7": "*",
+    "\u00b7": "*",
+    "\u00f7": "/",
+    "\u00b2": "^2",
+    "\u00b3": "^3",
+    "\u00a0": " ",
+    "\u202f": " ",
+}
+PASTED.update({chr(0x3B1 + i): name for i, name in enumerate(GREEK[:17])})
+PASTED["\u03c2"] = "sigma"  # final sigma
+PASTED.update({chr(0x3C3 + i): name for i, name in enumerate(GREEK[17:])})
+PASTED.update(
+    {
+        "\u0393": "Gamma",
+        "\u0394": "Delta",
+        "\u0398": "Theta",
+        "\u039b": "Lambda",
+        "\u039e": "Xi",
+        "\u03a0": "Pi",
+        "\u03a3": "Sigma",
+        "\u03a5": "Upsilon",
+        "\u03a6": "Phi",
+        "\u03a8": "Psi",
+        "\u03a9": "Omega",
+        # Variant letter forms that mathematical text is often pasted with.
+        "\u03d1": "theta",
+        "\u03d5": "phi",
+        "\u03f5": "epsilon",
+        "\u03d6": "pi",
+        "\u03f1": "rho",
+    }
+)
+SQRT_SIGN = "\u221a"
+
+# Characters students paste that the table does not read, with what to type instead.
+_HINTS = {
+    "\u22c5": "*",
+    "\u2217": "*",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u00b5": "mu",
+    "\u2032": "a derivative as an expression",
+    "\u221e": "a number",
+    "\u2264": "an expression only",
+    "\u2265": "an expression only",
+}
+_ASCII_HINTS = {
+    "=": ': type only the expression, without "="',
+    "<": ": comparisons are not part of an answer",
+    ">": ": comparisons are not part of an answer",
+    '"': ": quotes are not part of an answer",
+    "'": ": quotes are not part of an answer",
+    "!": ": factorials are not supported",
+    ";": ": type a single answer",
+    "\\": ": type maths as plain text, e.g. sqrt(x) or x^2",
+}
+
+_OPERATORS = {"+", "-", "*", "/", "^"}
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = {")", "]", "}"}
+_LOG10_2 = math.log10(2)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "number", "name", "op", one of "()[]{},|", "sqrt" or "end"
+    text: str  # canonical: "**" is "^", "π" is "pi"
+    col: int  # 1-based column of its first character as typed
+    raw: str  # as typed, for messages
+    value: Fraction | None = None
+
+
+def _quote(text: str) -> str:
+    return f'"{text}"'
+
+
+def _describe_char(ch: str) -> str:
+    if ch.isprintable():
+        return f'"{ch}" (U+{ord(ch):04X})'
+    return f"U+{ord(ch):04X}"
+
+
+def _translate(text: str) -> list[tuple[str, int]]:
+    """Characters after the pasted-character table, each with its column as typed."""
+    out: list[tuple[str, int]] = []
+    for index, ch in enumerate(text):
+        col = index + 1
+        if ch in PASTED:
+            out.extend((c, col) for c in PASTED[ch])
+        elif ch == SQRT_SIGN or (ch.isascii() and (ch.isprintable() or ch in "\t\n\r")):
+            out.append((ch, col))
+        else:
+            message = f"the character {_describe_char(ch)} at column {col} is not allowed"
+            if ch in _HINTS:
+                message += f": type {_HINTS[ch]} instead"
+            raise ParseError(message, col)
+    return out
+
+
+def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
+    """Split an answer into tokens; the last one has kind "end"."""
+    chars = _translate(text)
+    n = len(chars)
+    tokens: list[Token] = []
+
+    def raw(start: int, stop: int) -> str:
+        return text[chars[start][1] - 1 : chars[stop - 1][1]]
+
+    i = 0
+    while i < n:
+        ch, col = chars[i]
+        if ch in " \t\n\r":
+            i += 1
+        elif ch.isdigit() or (ch == "." and i + 1 < n and chars[i + 1][0].isdigit()):
+            i = _read_number(chars, i, tokens, raw, limits)
+        elif ch.isascii() and ch.isalpha():
+            start = i
+            # A Greek letter reads as its name typed out: "θ1" is theta1, "xθ" is xtheta.
+            while i < n and chars[i][0].isascii() and (chars[i][0].isalnum() or chars[i][0] == "_"):
+                i += 1
+            name = "".join(c for c, _ in chars[start:i])
+            tokens.append(Token("name", name, col, raw(start, i)))
+        elif ch == "*" and i + 1 < n and chars[i + 1][0] == "*":
+            tokens.append(Token("op", "^", col, "**"))
+            i += 2
+        elif ch in _OPERATORS:
+            tokens.append(Token("op", ch, col, raw(i, i + 1)))
+            i += 1
+        elif ch in "()[]{},|":
+            tokens.append(Token(ch, ch, col, ch))
+            i += 1
+        elif ch == SQRT_SIGN:
+            tokens.append(Token("sqrt", "sqrt", col, ch))
+            i += 1
+        else:
+            message = f"unexpected {_quote(ch)} at column {col}"
+            if ch == "." and i + 1 < n and chars[i + 1][0].isalpha():
+                message += ": there is no attribute access in an answer"
+            elif ch == "=" and i + 1 < n and chars[i + 1][0] == "=":
+                message += _ASCII_HINTS["<"]
+            message += _ASCII_HINTS.get(ch, "")
+            raise ParseError(message, col)
+    end_col = len(text) + 1
+    tokens.append(Token("end", "", end_col, ""))
+    return tokens
+
+
+def _read_number(chars, i: int, tokens: list[Token], raw, limits: Limits) -> int:
+    n = len(chars)
+    start = i
+    col = chars[i][1]
+    int_digits = []
+    while i < n and chars[i][0].isdigit():
+        int_digits.append(chars[i][0])
+        i += 1
+    frac_digits = []
+    if i < n and chars[i][0] == ".":
+        i += 1
+        while i < n and chars[i][0].isdigit():
+            frac_digits.append(chars[i][0])
+            i += 1
+    exponent = 0
+    # <digits>e<sign?><digits> is always scientific notation; "2e" alone or "2e+x" is
+    # 2 followed by the constant e.
+    if i < n and chars[i][0] in "eE":
+        j = i + 1
+        if j < n and chars[j][0] in "+-":
+            j += 1
+        if j < n and chars[j][0].isdigit():
+            sign = -1 if chars[i + 1][0] == "-" else 1
+            exp_digits = []
+            while j < n and chars[j][0].isdigit():
+                exp_digits.append(chars[j][0])
+                j += 1
+            digits = "".join(exp_digits).lstrip("0") or "0"
+            if len(digits) > len(str(limits.max_exponent)) or int(digits) > limits.max_exponent:
+                raise ParseError(
+                    f"the number at column {col} has too large an exponent"
+                    f" (at most {limits.max_exponent})",
+                    col,
+                )
+            exponent = sign * int(digits)
+            i = j
+    if len(int_digits) + len(frac_digits) > limits.max_digits:
+        raise ParseError(
+            f"the number at column {col} has too many digits (at most {limits.max_digits})", col
+        )
+    mantissa = int("".join(int_digits + frac_digits) or "0")
+    value = Fraction(mantissa, 10 ** len(frac_digits)) * Fraction(10) ** exponent
+    text = "".join(c for c, _ in chars[start:i])
+    tokens.append(Token("number", text, col, raw(start, i), value))
+    return i
+
+
+def _suggest_split(word: str, known: set[str], functions: set[str], call: bool) -> str | None:
+    """`x*y` for "xy" when the pieces are all known names, else None."""
+    if len(word) > 30:
+        return None
+    n = len(word)
+    # best[i]: the fewest pieces that spell word[:i]
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, n + 1):
+            piece = word[i:j]
+            allowed = piece in known or (call and j == n and piece in functions)
+            if allowed and (best[j] is None or len(best[j]) > len(best[i]) + 1):
+                best[j] = best[i] + [piece]
+    pieces = best[n]
+    if not pieces or len(pieces) < 2:
+        return None
+    text = "*".join(pieces)
+    return text + "(...)" if call and pieces[-1] in functions else text
+
+
+class _Parser:
+    def __init__(
+        self,
+        text: str,
+        variables: Iterable[str],
+        functions: Iterable[str],
+        limits: Limits,
+    ) -> None:
+        self.text = text
+        self.limits = limits
+        self.variables = set(variables)
+        self.functions = set(functions)
+        self.tokens = tokenize(text, limits)
+        self.pos = 0
+        # The closers expected by the brackets and bars we are inside, innermost last,
+        # with the opening token of each.
+        self.open: list[Token] = []
+
+    # -- token helpers --------------------------------------------------------
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def peek(self, offset: int = 1) -> Token:
+        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def in_bar(self) -> bool:
+        return bool(self.open) and self.open[-1].kind == "|"
+
+    def enter(self, opener: Token) -> None:
+        if len(self.open) >= self.limits.max_depth:
+            raise ParseError(
+                f"the answer is nested too deeply at column {opener.col}"
+                f" (at most {self.limits.max_depth} levels)",
+                opener.col,
+            )
+        self.open.append(opener)
+
+    def leave(self) -> None:
+        self.open.pop()
+
+    def expect_close(self, opener: Token) -> Token:
+        closer = "|" if opener.kind == "|" else _OPENERS[opener.kind]
+        token = self.tok
+        if token.kind == closer:
+            return self.advance()
+        expected_by_outer = any(
+            ("|" if o.kind == "|" else _OPENERS[o.kind]) == token.kind for o in self.open[:-1]
+        )
+        if token.kind == "end" or expected_by_outer:
+            raise ParseError(
+                f"missing {_quote(closer)} to close {_quote(opener.raw)} at column {opener.col}",
+                opener.col,
+            )
+        if token.kind in _CLOSERS:
+            raise ParseError(
+                f"{_quote(token.raw)} at column {token.col} does not match"
+                f" {_quote(opener.raw)} at column {opener.col}",
+                token.col,
+            )
+        if token.kind == ",":
+            raise ParseError(f"unexpected {_quote(',')} at column {token.col}", token.col)
+        raise self.unexpected(token)
+
+    def unexpected(self, token: Token) -> ParseError:
+        if token.kind == "end":
+            return ParseError(f"the answer ends too early at column {token.col}", token.col)
+        if token.kind in _CLOSERS:
+            return ParseError(
+                f"{_quote(token.raw)} at column {token.col} has no matching opening bracket",
+                token.col,
+            )
+        return ParseError(f"unexpected {_quote(token.raw)} at column {token.col}", token.col)
+
+    def scalar(self, node: Node) -> Node:
+        if isinstance(node, Group):
+            raise ParseError(
+                f"the list at column {node.col} cannot be part of an expression",
+                node.col,
+            )
+        return node
+
+    # -- grammar --------------------------------------------------------------
+
+    def parse(self) -> Node:
+        if not self.text.strip() or self.tok.kind == "end":
+            raise ParseError("empty answer", None)
+        node = self.expression()
+        token = self.tok
+        if token.kind != "end":
+            if token.kind == ",":
+                raise ParseError(
+                    f"unexpected {_quote(',')} at column {token.col}:"
+                    " put a list in brackets, e.g. [1, 2]",
+                    token.col,
+                )
+            if token.kind == "|":
+                raise ParseError(
+                    f"{_quote('|')} at column {token.col} has no matching {_quote('|')}",
+                    token.col,
+                )
+            raise self.unexpected(token)
+        return node
+
+    def expression(self) -> Node:
+        node = self.term()
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.advance().text
+            right = self.term()
+            node = BinOp(op, self.scalar(node), self.scalar(right), col=node.col)
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while True:
+            token = self.tok
+            if token.kind == "op" and token.text in "*/":
+                self.advance()
+                right = self.unary()
+            elif token.kind in ("name", "(", "sqrt"):
+                right = self.power()
+                token = Token("op", "*", token.col, "")
+            elif token.kind == "number":
+                raise ParseError(
+                    f"missing operator before {_quote(token.raw)} at column {token.col}:"
+                    " write * for a product",
+                    token.col,
+                )
+            elif token.kind == "|" and not any(o.kind == "|" for o in self.open):
+                raise ParseError(
+                    f"missing operator before {_quote('|')} at column {token.col}:"
+                    " write * for a product, as in 2*|x|",
+                    token.col,
+                )
+            else:
+                return node
+            node = BinOp(token.text, self.scalar(node), self.scalar(right), col=node.col)
+
+    def signs(self) -> list[Token]:
+        signs = []
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            signs.append(self.advance())
+        return signs
+
+    @staticmethod
+    def apply_signs(signs: list[Token], node: Node) -> Node:
+        for sign in reversed(signs):
+            if sign.text == "-":
+                node = Neg(node, col=sign.col)
+        return node
+
+    def unary(self) -> Node:
+        signs = self.signs()
+        node = self.power()
+        if signs:
+            node = self.apply_signs(signs, self.scalar(node))
+        return node
+
+    def power(self) -> Node:
+        base = self.primary()
+        if not (self.tok.kind == "op" and self.tok.text == "^"):
+            return base
+        operands = [self.scalar(base)]
+        carets: list[Token] = []
+        signs_before: list[list[Token]] = []
+        while self.tok.kind == "op" and self.tok.text == "^":
+            carets.append(self.advance())
+            signs_before.append(self.signs())
+            if self.tok.kind == "end":
+                caret = carets[-1]
+                raise ParseError(
+                    f"missing the power after {_quote(caret.raw)} at column {caret.col}",
+                    caret.col,
+                )
+            operands.append(self.scalar(self.primary()))
+        # a ^ -b ^ c is a ^ (-(b ^ c)): fold from the right.
+        node = self.apply_signs(signs_before[-1], operands[-1])
+        for k in range(len(operands) - 2, -1, -1):
+            node = BinOp("^", operands[k], node, col=operands[k].col)
+            if k > 0:
+                node = self.apply_signs(signs_before[k - 1], node)
+        return node
+
+    def primary(self) -> Node:
+        token = self.tok
+        kind = token.kind
+        if kind == "number":
+            self.advance()
+            return Number(token.value, token.text, col=token.col)
+        if kind == "name":
+            return self.name()
+        if kind in _OPENERS:
+            return self.bracketed()
+        if kind == "|":
+            return self.bars()
+        if kind == "sqrt":
+            return self.sqrt_sign()
+        if kind == "op" and token.text in "+-":
+            # Only reached after "^" or inside a √ operand, where the signs were taken.
+            raise self.unexpected(token)
+        if kind == "end" and self.pos > 0:
+            previous = self.tokens[self.pos - 1]
+            raise ParseError(
+                f"missing something after {_quote(previous.raw)} at column {previous.col}",
+                previous.col,
+            )
+        raise self.unexpected(token)
+
+    def bracketed(self) -> Node:
+        opener = self.advance()
+        self.enter(opener)
+        closer = _OPENERS[opener.kind]
+        items: list[Node] = []
+        comma = False
+        if self.tok.kind == closer:
+            if opener.kind == "(":
+                raise ParseError(f"empty parentheses at column {opener.col}", opener.col)
+        else:
+            items.append(self.expression())
+            while self.tok.kind == ",":
+                comma_token = self.advance()
+                comma = True
+                if self.tok.kind in (closer, ",", "end"):
+                    raise ParseError(
+                        f"missing an item after {_quote(',')} at column {comma_token.col}",
+                        comma_token.col,
+                    )
+                items.append(self.expression())
+        self.expect_close(opener)
+        self.leave()
+        if opener.kind == "(" and not comma:
+            return items[0]
+        return Group(tuple(items), opener.kind, col=opener.col)
+
+    def bars(self) -> Node:
+        opener = self.advance()
+        if self.in_bar():
+            raise ParseError(
+                f"{_quote('|')} at column {opener.col}: |...| cannot be nested directly;"
+                " use abs(...) inside",
+                opener.col,
+            )
+        self.enter(opener)
+        if self.tok.kind == "|":
+            raise ParseError(
+                f"{_quote('||')} at column {opener.col}: |...| cannot be empty or nested"
+                " directly; use abs(...) inside",
+                opener.col,
+            )
+        inner = self.scalar(self.expression())
+        self.expect_close(opener)
+        self.leave()
+        return Call("abs", inner, col=opener.col)
+
+    def sqrt_sign(self) -> Node:
+        sign = self.advance()
+        self.enter(sign)
+        token = self.tok
+        if token.kind not in ("number", "name", "(", "sqrt", "|"):
+            raise ParseError(
+                f"{_quote(SQRT_SIGN)} at column {sign.col} must be followed by a number,"
+                f" a name or a bracket: write {SQRT_SIGN}(...)",
+                sign.col,
+            )
+        operand = self.scalar(self.primary())
+        self.leave()
+        if self.tok.kind == "op" and self.tok.text == "^":
+            raise ParseError(
+                f'"{SQRT_SIGN}...^" at column {sign.col} is ambiguous:'
+                " write sqrt(...)^2 or sqrt((...)^2)",
+                sign.col,
+            )
+        return Call("sqrt", operand, col=sign.col)
+
+    def name(self) -> Node:
+        token = self.advance()
+        name = token.text
+        followed_by_call = self.tok.kind == "("
+        if name in self.variables and not (followed_by_call and name in self.functions):
+            return Symbol(name, col=token.col)
+        if name in self.functions:
+            return self.call(token, name, builtin=False)
+        if name in FUNCTION_NAMES:
+            return self.call(token, FUNCTION_ALIASES.get(name, name), builtin=True)
+        if name in CONSTANTS:
+            return Constant(name, col=token.col)
+        raise self.unknown_name(token, followed_by_call)
+
+    def unknown_name(self, token: Token, call: bool) -> ParseError:
+        name = token.text
+        known = set(self.variables) | {c for c in CONSTANTS if c not in self.variables}
+        callables = set(self.functions) | FUNCTION_NAMES
+        what = "function" if call and not known & {name} else "name"
+        shown = _quote(token.raw)
+        hint = None
+        split = _suggest_split(name, known, callables, call)
+        if split:
+            hint = split
+        else:
+            everything = known | callables
+            folded = [k for k in everything if k.lower() == name.lower()]
+            folded += [
+                k for k in everything if k.replace("_", "") == name.replace("_", "") and k != name
+            ]
+            if folded:
+                hint = sorted(folded)[0]
+        if hint:
+            return ParseError(
+                f"{shown} at column {token.col} is not a known {what}: did you mean {hint}?",
+                token.col,
+            )
+        message = f"unknown {what} {shown} at column {token.col}"
+        if not call and not self.variables:
+            message += " (this answer has no variables)"
+        return ParseError(message, token.col)
+
+    def call(self, token: Token, name: str, builtin: bool) -> Node:
+        node_type = Call if builtin else Apply
+        shown = token.raw
+        power: Token | None = None
+        if self.tok.kind == "op" and self.tok.text == "^":
+            power = self.read_function_power(token, builtin)
+        if self.tok.kind != "(":
+            nxt = self.tok
+            inner = nxt.raw if nxt.kind in ("name", "number") else "..."
+            suffix = f"^{power.text}" if power else ""
+            raise ParseError(
+                f"{_quote(shown + suffix)} at column {token.col} needs parentheses:"
+                f" write {shown}{suffix}({inner})",
+                token.col,
+            )
+        opener = self.advance()
+        self.enter(opener)
+        if self.tok.kind == ")":
+            raise ParseError(
+                f"missing the argument of {_quote(shown)} at column {token.col}", token.col
+            )
+        arg = self.scalar(self.expression())
+        if self.tok.kind == ",":
+            message = f"{_quote(shown)} at column {token.col} takes one argument"
+            if name == "log":
+                message += ": log is the natural logarithm; for base b write log(x)/log(b)"
+            raise ParseError(message, self.tok.col)
+        self.expect_close(opener)
+        self.leave()
+        node: Node = node_type(name, arg, col=token.col)
+        if power is not None:
+            node = BinOp("^", node, Number(power.value, power.text, col=power.col), col=token.col)
+        return node
+
+    def read_function_power(self, token: Token, builtin: bool) -> Token:
+        """The n of `sin^n(x)`: a positive whole number written right after "^"."""
+        caret = self.advance()
+        shown = token.raw
+        nxt = self.tok
+        if not builtin:
+            raise ParseError(
+                f'"{shown}^" at column {token.col} is ambiguous:'
+                f" write {shown}(x)^2 for a power or {shown}({shown}(x)) for a composition",
+                token.col,
+            )
+        if nxt.kind == "op" and nxt.text == "-":
+            inverse = _INVERSES.get(FUNCTION_ALIASES.get(token.text, token.text))
+            choice = f"{inverse}(x) for the inverse or " if inverse else ""
+            power = self.peek().raw if self.peek().kind == "number" else ""
+            raise ParseError(
+                f'"{shown}^-{power}" at column {token.col} is ambiguous:'
+                f" write {choice}1/{shown}(x) for the reciprocal",
+                token.col,
+            )
+        if nxt.kind != "number" or not nxt.text.isdigit() or nxt.value == 0:
+            raise ParseError(
+                f'only a positive whole power may follow "{shown}^" at column {caret.col}:'
+                f" write {shown}(x)^y",
+                caret.col,
+            )
+        self.advance()
+        return nxt
+
+
+def _check_magnitudes(node: Node, limits: Limits) -> None:
+    """Refuse constant sub-expressions too large to compute, without computing them.
+
+    Each constant sub-tree gets a rough (sign, log10 of magnitude) estimate in floating
+    point; sign None means unknown. Estimates err towards large, so a value reported
+    as too large might, in contrived cases, be a cancellation that is not; nothing
+    too large passes unnoticed.
+    """
+    limit = limits.max_magnitude_log10
+    estimates: dict[int, tuple[int | None, float] | None] = {}
+    for current in postorder(node):
+        estimate = _estimate(current, estimates, limits)
+        estimates[id(current)] = estimate
+        if estimate is not None and estimate[1] > limit:
+            raise ParseError(
+                f"the value at column {current.col} is too large (larger than 10^{limit} in size)",
+                current.col,
+            )
+
+
+def _value(estimate: tuple[int | None, float]) -> float | None:
+    sign, lg = estimate
+    if sign is None or lg > 300:
+        return None
+    if sign == 0 or lg == -math.inf:
+        return 0.0
+    return sign * 10.0**lg
+
+
+_BOUNDED = {"sin", "cos", "tanh", "atan", "asin", "acos", "tan", "sec", "csc", "cot"}
+
+
+def _estimate(
+    node: Node, estimates: dict[int, tuple[int | None, float] | None], limits: Limits
+) -> tuple[int | None, float] | None:
+    if isinstance(node, Number):
+        value = node.value
+        if value == 0:
+            return (0, -math.inf)
+        lg = math.log10(abs(value.numerator)) - math.log10(value.denominator)
+        return (1 if value > 0 else -1, lg)
+    if isinstance(node, Constant):
+        return (1, math.log10(math.pi if node.name == "pi" else math.e))
+    if isinstance(node, Symbol | Apply | Group):
+        return None
+    if isinstance(node, Neg):
+        inner = estimates[id(node.operand)]
+        if inner is None:
+            return None
+        return (None if inner[0] is None else -inner[0], inner[1])
+    if isinstance(node, Call):
+        arg = estimates[id(node.arg)]
+        if arg is None:
+            return None
+        return _estimate_call(node.func, arg)
+    assert isinstance(node, BinOp)
+    left, right = estimates[id(node.left)], estimates[id(node.right)]
+    if node.op == "^" and right is not None and right[1] > math.log10(limits.max_power):
+        col = node.right.col
+        raise ParseError(
+            f"the power at column {col} is too large (at most {limits.max_power} in size)", col
+        )
+    if left is None or right is None:
+        return None
+    (ls, ll), (rs, rl) = left, right
+    if node.op in "+-":
+        if ls == 0:
+            return (rs if node.op == "+" or rs is None else -rs, rl)
+        if rs == 0:
+            return left
+        lv, rv = _value(left), _value(right)
+        if lv is not None and rv is not None:
+            total = lv + rv if node.op == "+" else lv - rv
+            if total == 0:
+                return (None, max(ll, rl) - 15)
+            return (1 if total > 0 else -1, math.log10(abs(total)))
+        return (None, max(ll, rl) + _LOG10_2)
+    if node.op == "*":
+        sign = None if ls is None or rs is None else ls * rs
+        if ls == 0 or rs == 0:
+            return (0, -math.inf)
+        return (sign, ll + rl)
+    if node.op == "/":
+        if rs == 0:
+            return (None, 0.0)  # division by zero: undefined, which is not for us to say
+        sign = None if ls is None or rs is None else ls * rs
+        return (sign, ll - rl)
+    # "^"
+    if ls == 0:
+        return (0, -math.inf)
+    exponent = _value(right)
+    if exponent is not None:
+        if exponent == 0:
+            return (1, 0.0)
+        sign = 1 if ls == 1 else None
+        if ls == -1 and exponent.is_integer():
+            sign = -1 if int(exponent) % 2 else 1
+        return (sign, exponent * ll)
+    if ll == 0:
+        return (None, 0.0)
+    if rl <= 300:
+        # The exponent's sign is unknown but its size is not: bound the result by it.
+        return (1 if ls == 1 else None, 10.0**rl * abs(ll))
+    grows = (ll > 0) == (rs == 1) if rs is not None else True
+    return (None, math.inf if grows else -math.inf)
+
+
+def _estimate_call(func: str, arg: tuple[int | None, float]) -> tuple[int | None, float]:
+    sign, lg = arg
+    value = _value(arg)
+    if func in _BOUNDED:
+        return (None, 0.5)
+    if func == "abs":
+        return (0 if sign == 0 else 1, lg)
+    if func == "sqrt":
+        return (0 if sign == 0 else 1, lg / 2)
+    if func in ("log", "log10"):
+        if sign == 0 or lg == -math.inf:
+            return (None, 0.0)
+        ln = abs(lg) * math.log(10)
+        return (None, math.log10(ln + 1))
+    # exp, sinh, cosh: e^|v| at most
+    if value is not None:
+        return (1 if func != "sinh" else None, abs(value) / math.log(10))
+    if func == "exp" and sign == -1:
+        return (1, -math.inf)
+    return (None, math.inf)
+
+
+def parse(
+    text: str,
+    variables: Iterable[str] = (),
+    functions: Iterable[str] = (),
+    limits: Limits = Limits(),
+) -> Node:
+    """Read one answer into a tree, or raise `ParseError`.
+
+    `variables` are the declared variable names and `functions` the names of the
+    exercise's functions (`sigma`, `f`), defined or abstract.
+    """
+    if not isinstance(text, str):
+        raise ParseError("the answer must be text", None)
+    if len(text) > limits.max_length:
+        raise ParseError(
+            f"the answer is too long ({len(text)} characters; at most {limits.max_length})",
+            None,
+        )
+    try:
+        node = _Parser(text, variables, functions, limits).parse()
+    except RecursionError:
+        # Only reachable with a max_depth set beyond what the interpreter's stack holds.
+        raise ParseError("the answer is nested too deeply", None) from None
+    _check_magnitudes(node, limits)
+    return node
+
+
+@dataclass(frozen=True)
+class FunctionDefinition:
+    """`name(param) = body`; `param` and `body` are None for an abstract function."""
+
+    name: str
+    param: str | None
+    body: Node | None
+
+
+def parse_function_definition(
+    text: str, functions: Iterable[str] = (), limits: Limits = Limits()
+) -> FunctionDefinition:
+    """Read `sigma(z) = 1/(1+e^(-z))`, or a bare name `f` for an abstract function.
+
+    The body may use the parameter and the other exercise functions named in
+    `functions`, but not the function being defined.
+    """
+    head, eq, body_text = text.partition("=")
+    head_tokens = tokenize(head.strip() or " ", limits)
+    kinds = [t.kind for t in head_tokens]
+    if not eq:
+        if kinds == ["name", "end"]:
+            name = head_tokens[0].text
+            _check_function_name(name, text)
+            return FunctionDefinition(name, None, None)
+        raise ParseError(f"a function is written as a name or as f(x) = ...: got {text!r}", None)
+    if kinds != ["name", "(", "name", ")", "end"]:
+        raise ParseError(f"a function definition is written f(x) = ...: got {text!r}", None)
+    name, param = head_tokens[0].text, head_tokens[2].text
+    _check_function_name(name, text)
+    others = set(functions) - {name}
+    try:
+        body = parse(body_text, variables=(param,), functions=others, limits=limits)
+    except ParseError as error:
+        offset = len(head) + 1
+        column = None if error.column is None else error.column + offset
+        raise ParseError(f"in the definition of {name}: {error.message}", column) from None
+    return FunctionDefinition(name, param, body)
+
+
+def _check_function_name(name: str, text: str) -> None:
+    if name in FUNCTION_NAMES or name in CONSTANTS:
+        raise ParseError(f"{name} is a built-in name and cannot be redefined: {text!r}", None)
+
+
+def parse_functions(
+    definitions: Sequence[str], limits: Limits = Limits()
+) -> dict[str, FunctionDefinition]:
+    """Read an exercise's function list; a function may not depend on itself."""
+    names = []
+    for text in definitions:
+        head = text.partition("=")[0]
+        tokens = tokenize(head.strip() or " ", limits)
+        if tokens[0].kind != "name":
+            raise ParseError(f"a function is written as a name or as f(x) = ...: got {text!r}")
+        names.append(tokens[0].text)
+    if len(set(names)) != len(names):
+        raise ParseError("a function is declared twice", None)
+    result = {}
+    for text in definitions:
+        definition = parse_function_definition(text, functions=names, limits=limits)
+        result[definition.name] = definition
+    _check_no_cycle(result)
+    return result
+
+
+def _check_no_cycle(definitions: dict[str, FunctionDefinition]) -> None:
+    from grading.nodes import applied_functions
+
+    uses = {
+        name: applied_functions(d.body) if d.body is not None else frozenset()
+        for name, d in definitions.items()
+    }
+    state: dict[str, int] = {}
+    for start in uses:
+        stack = [(start, iter(sorted(uses[start])))]
+        state[start] = state.get(start, 0) or 1
+        if state[start] == 2:
+            continue
+        while stack:
+            name, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[name] = 2
+                stack.pop()
+                continue
+            if state.get(nxt) == 1:
+                raise ParseError(f"the function {nxt} is defined in terms of itself", None)
+            if state.get(nxt) is None:
+                state[nxt] = 1
+                stack.append((nxt, iter(sorted(uses[nxt]))))
+
+
+def parse_choice(text: str, options: Iterable[str]) -> frozenset[str]:
+    """Read option keys separated by commas, e.g. `a, c`."""
+    options = list(options)
+    if not isinstance(text, str) or not text.strip():
+        raise ParseError("empty answer", None)
+    if len(text) > Limits().max_length:
+        raise ParseError("the answer is too long", None)
+    chosen = set()
+    position = 0
+    for part in text.split(","):
+        key = part.strip()
+        col = position + (len(part) - len(part.lstrip())) + 1
+        position += len(part) + 1
+        if not key:
+            raise ParseError(f"missing an option at column {col}", col)
+        if key in options:
+            chosen.add(key)
+            continue
+        folded = [o for o in options if o.lower() == key.lower()]
+        if len(folded) == 1:
+            chosen.add(folded[0])
+            continue
+        shown = key if key.isprintable() and len(key) <= 20 else key[:20] + "..."
+        listed = ", ".join(options)
+        raise ParseError(f'unknown option "{shown}" at column {col}: the options are {listed}', col)
+    return frozenset(chosen)
