@@ -43,8 +43,10 @@ def _check_shapes(weights: Sequence[ArrayLike], biases: Sequence[ArrayLike]) -> 
         if w.ndim != 2 or b.size != w.shape[0]:
             raise ValueError(f"layer {i}: W must be (n_l, n_l-1) and b have n_l entries")
         if i > 1 and w.shape[1] != np.asarray(weights[i - 2]).shape[0]:
-            raise ValueError(f"layer {i}: W has {w.shape[1]} columns, the layer below has "
-                             f"{np.asarray(weights[i - 2]).shape[0]} units")
+            raise ValueError(
+                f"layer {i}: W has {w.shape[1]} columns, the layer below has "
+                f"{np.asarray(weights[i - 2]).shape[0]} units"
+            )
 
 
 def forward_pass(

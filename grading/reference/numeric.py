@@ -101,9 +101,9 @@ def difference_hessian(
         for j in range(i, n):
             ei, ej = unit[i], unit[j]
             if scheme == "central":
-                value = (
-                    f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
-                ) / (4 * step * step)
+                value = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (
+                    4 * step * step
+                )
             else:
                 ei, ej = sign * ei, sign * ej
                 value = (f(x + ei + ej) - f(x + ei) - f(x + ej) + f(x)) / (step * step)

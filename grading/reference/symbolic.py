@@ -75,9 +75,7 @@ def at(value: sp.Expr | sp.MatrixBase, point: Mapping[sp.Symbol, sp.Expr]) -> sp
     return sp.simplify(substituted)
 
 
-def total_derivative(
-    f: sp.Expr, path: Mapping[sp.Symbol, sp.Expr], t: sp.Symbol
-) -> sp.Expr:
+def total_derivative(f: sp.Expr, path: Mapping[sp.Symbol, sp.Expr], t: sp.Symbol) -> sp.Expr:
     """`df/dt` when each variable `x` of `f` follows `path[x]`, a function of `t`.
 
     Computed by the chain rule, `sum(df/dx * dx/dt)`, then written in `t` alone.
@@ -305,9 +303,7 @@ def stationary_points(f: sp.Expr, variables: Sequence[sp.Symbol]) -> list[Statio
     points = []
     for solution in _real_solutions(partial_derivatives(f, variables), variables):
         h_at = h.subs(solution).applyfunc(sp.simplify)
-        eigenvalues = tuple(
-            sp.simplify(v) for v in h_at.eigenvals(multiple=True)
-        )
+        eigenvalues = tuple(sp.simplify(v) for v in h_at.eigenvals(multiple=True))
         points.append(
             StationaryPoint(
                 point=tuple(solution[v] for v in variables),

@@ -16,8 +16,8 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
-from mpmath.libmp import prec_to_dps, to_str
 import sympy as sp
+from mpmath.libmp import prec_to_dps, to_str
 from sympy.core.function import AppliedUndef
 from sympy.core.numbers import Exp1, ImaginaryUnit, Pi
 from sympy.printing.precedence import precedence
@@ -45,8 +45,7 @@ _FUNCTIONS: dict[type, str] = {
 
 # Names a declared variable cannot take without changing how the text reads.
 RESERVED_NAMES = frozenset(
-    set(_FUNCTIONS.values())
-    | {"pi", "sqrt", "log10", "ln", "arcsin", "arccos", "arctan"}
+    set(_FUNCTIONS.values()) | {"pi", "sqrt", "log10", "ln", "arcsin", "arccos", "arctan"}
 )
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -291,7 +290,10 @@ def to_answer_text(value: Any, *, kind: Kind = "auto") -> str:
     if isinstance(value, list) and all(isinstance(p, tuple) for p in value):
         if kind != "auto" and value:
             raise AnswerTextError("a list of points is neither a vector nor a matrix")
-        points = ("(" + ", ".join(expression_text(_scalar(c), euler=euler) for c in p) + ")" for p in value)
+        points = (
+            "(" + ", ".join(expression_text(_scalar(c), euler=euler) for c in p) + ")"
+            for p in value
+        )
         return "[" + ", ".join(points) + "]"
     if _is_scalar(value):
         if kind != "auto":
