@@ -1,0 +1,268 @@
+"""Settings for the course server.
+
+Every deploy-specific value comes from the environment, with a default that is safe
+for a local run. `DATABASE_URL` and `REDIS_URL` select PostgreSQL and Redis; unset,
+the embedded defaults serve: SQLite, and a Redis server that `make run` starts on a
+Unix socket under `var/`.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
+
+
+def envstr(name: str, default: str) -> str:
+    """A string from NAME, or from the file that NAME_FILE names (for secrets)."""
+    path = os.getenv(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as e:
+            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {e}") from e
+    return os.getenv(name, default)
+
+
+def envbool(name: str, default: str) -> bool:
+    value = envstr(name, default).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use true or false)")
+
+
+def envint(name: str, default: str) -> int:
+    value = envstr(name, default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+
+
+def envfloat(name: str, default: str) -> float:
+    value = envstr(name, default)
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DEBUG", "true")
+INSECURE_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+SECRET_KEY = envstr("SECRET_KEY", INSECURE_SECRET_KEY)
+if not DEBUG and (
+    SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 32 or len(set(SECRET_KEY)) < 8
+):
+    raise ImproperlyConfigured(
+        "DEBUG is off but SECRET_KEY is unset or insecure: set SECRET_KEY (or SECRET_KEY_FILE) "
+        "to a random string of at least 32 characters, e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`"
+    )
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+SITE_NAME = envstr("SITE_NAME", "Multivariate Calculus")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "exercises",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "courseserver.urls"
+WSGI_APPLICATION = "courseserver.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "exercises.views.site_context",
+            ],
+        },
+    },
+]
+
+# The database. SQLite runs in WAL mode with immediate transactions and a busy
+# timeout, so that the web process and the grading worker can both write without
+# "database is locked".
+DATABASE_URL = envstr("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # A file, not memory, so that a grading worker started by the integration tests
+    # sees the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "ex-login"
+LOGIN_REDIRECT_URL = "ex-course"
+LOGOUT_REDIRECT_URL = "ex-login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "true")
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Redis: the Celery broker and the cache behind rate limits. REDIS_URL may be
+# redis://host:port/db or, for the embedded server, redis+socket:///path/to/socket.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+REDIS_URL = envstr("REDIS_URL", f"redis+socket://{EMBEDDED_REDIS_SOCKET}")
+_redis = urlsplit(REDIS_URL)
+if _redis.scheme not in {"redis", "rediss", "redis+socket"}:
+    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r}: use redis://, rediss:// or redis+socket://")
+CACHE_REDIS_URL = f"unix://{_redis.path}" if _redis.scheme == "redis+socket" else REDIS_URL
+
+CACHES = {
+    "default": {
+        "BACKEND": envstr("CACHE_BACKEND", "django.core.cache.backends.redis.RedisCache"),
+        "LOCATION": CACHE_REDIS_URL,
+        "KEY_PREFIX": "cs",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+# Celery. The database is the source of truth for submissions; the broker only
+# carries "grade submission N". Publishing fails fast when the broker is down (the
+# periodic sweep sends the submission again later).
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_CONNECTION_TIMEOUT = envfloat("BROKER_CONNECT_TIMEOUT", "2")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "visibility_timeout": envint("BROKER_VISIBILITY_TIMEOUT", "3600"),
+}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_DEFAULT_QUEUE = envstr("GRADING_QUEUE", "grading")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", "2")
+# SymPy caches grow with every expression it sees: recycle the worker processes.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("WORKER_MAX_TASKS_PER_CHILD", "200")
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("WORKER_MAX_MEMORY_KB", "600000")
+CELERY_TASK_TIME_LIMIT = envint("GRADING_TASK_TIME_LIMIT", "120")
+CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-submissions": {
+        "task": "exercises.tasks.sweep_submissions",
+        "schedule": envfloat("SWEEP_INTERVAL", "30"),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Grading: the bounds of the path from a submission to its verdict.
+GRADING_TIMEOUT = envfloat("GRADING_TIMEOUT", "2")
+GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "180")
+GRADING_MAX_TRIES = envint("GRADING_MAX_TRIES", "3")
+GRADING_REQUEUE_AFTER = envint("GRADING_REQUEUE_AFTER", "60")
+SUBMISSIONS_IN_FLIGHT = envint("SUBMISSIONS_IN_FLIGHT", "3")
+SUBMISSIONS_PER_MINUTE = envint("SUBMISSIONS_PER_MINUTE", "10")
+LOGIN_ATTEMPTS_PER_15_MINUTES = envint("LOGIN_ATTEMPTS_PER_15_MINUTES", "20")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": envstr("TOKEN_THROTTLE_RATE", "20/min"),
+        "submit": envstr("API_SUBMIT_THROTTLE_RATE", "30/min"),
+    },
+    "EXCEPTION_HANDLER": "exercises.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Demo accounts are made only for the embedded default, never against a real database.
+DEMO_ACCOUNTS = not DATABASE_URL

@@ -1,0 +1,151 @@
+"""The JSON API: tokens, the course outline, an exercise, submissions."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from exercises import queue
+from exercises.models import Exercise, Module, ProblemSet, Submission
+
+
+class TokenThrottle(SimpleRateThrottle):
+    """Token requests per client address: guessing passwords through the API is slow."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SubmitThrottle(UserRateThrottle):
+    scope = "submit"
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with a plain message for a body that is not JSON."""
+    if isinstance(exc, ParseError):
+        return Response(
+            {"detail": f"The request body is not valid JSON: {exc.detail}"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return drf_exception_handler(exc, context)
+
+
+def _json_object(request: Request) -> dict:
+    data = request.data
+    if not isinstance(data, dict):
+        raise ParseError("expected a JSON object")
+    return data
+
+
+@api_view(["POST"])
+@permission_classes([AllowAny])
+@throttle_classes([TokenThrottle])
+def token(request: Request) -> Response:
+    data = _json_object(request)
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return Response(
+            {"detail": 'Send {"username": "...", "password": "..."}.'},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        return Response(
+            {"detail": "Unknown username or wrong password."}, status=status.HTTP_400_BAD_REQUEST
+        )
+    key, _ = Token.objects.get_or_create(user=user)
+    return Response({"token": key.key})
+
+
+@api_view(["GET"])
+def modules(request: Request) -> Response:
+    outline = Module.objects.prefetch_related(
+        Prefetch("problem_sets", queryset=ProblemSet.objects.prefetch_related("exercises"))
+    )
+    return Response(
+        [
+            {
+                "slug": m.slug,
+                "title": m.title,
+                "problem_sets": [
+                    {
+                        "slug": ps.slug,
+                        "title": ps.title,
+                        "exercises": [{"slug": e.slug, "title": e.title} for e in ps.exercises.all()],
+                    }
+                    for ps in m.problem_sets.all()
+                ],
+            }
+            for m in outline
+        ]
+    )
+
+
+@api_view(["GET"])
+def exercise(request: Request, slug: str) -> Response:
+    ex = get_object_or_404(Exercise, slug=slug)
+    parts = []
+    for p in ex.parts.all():
+        item = {"key": p.key, "kind": p.kind, "label": p.label, "variables": p.variables}
+        if p.kind == p.Kind.CHOICE:
+            item["options"] = p.options
+        parts.append(item)
+    return Response({"slug": ex.slug, "title": ex.title, "prompt": ex.prompt, "parts": parts})
+
+
+@api_view(["POST"])
+@throttle_classes([SubmitThrottle])
+def submit(request: Request, slug: str) -> Response:
+    ex = get_object_or_404(Exercise, slug=slug)
+    data = _json_object(request)
+    answers = data.get("answers")
+    if not isinstance(answers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
+    ):
+        return Response(
+            {"detail": 'Send {"answers": {"<part key>": "<answer text>", ...}}.'},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    try:
+        sub = queue.submit(request.user, ex, answers)
+    except queue.SubmissionRefused as refused:
+        body = {"detail": refused.message}
+        if refused.errors:
+            body["errors"] = refused.errors
+        return Response(body, status=refused.http_status)
+    return Response(
+        {"id": sub.pk, "status": sub.status, "url": request.build_absolute_uri(f"/api/submissions/{sub.pk}/")},
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
+@api_view(["GET"])
+def submission(request: Request, pk: int) -> Response:
+    sub = get_object_or_404(Submission, pk=pk, student=request.user)
+    return Response(
+        {
+            "id": sub.pk,
+            "exercise": sub.exercise.slug,
+            "attempt": sub.attempt,
+            "status": sub.status,
+            "score": sub.score,
+            "message": sub.message,
+            "answers": sub.answers,
+            "parts": {
+                key: {"status": r.get("status"), "message": r.get("message")}
+                for key, r in sub.results.items()
+            },
+        }
+    )

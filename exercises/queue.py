@@ -1,0 +1,245 @@
+"""The path of a submission from a student's form to its verdict.
+
+The database is the source of truth. A submission is saved first and a message
+carrying only its id is published after the transaction commits. A worker claims
+the submission with a conditional update that takes a time-limited lease; only the
+holder of the current lease may record the verdict, so a message delivered twice
+grades once. A periodic sweep publishes again what is still queued or whose lease
+expired (a worker killed outright); after GRADING_MAX_TRIES claims the submission
+ends `failed` with a message for the student, so a poison answer never loops.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+import grading
+from exercises.models import Exercise, Submission
+
+log = logging.getLogger(__name__)
+
+FAILED_MESSAGE = (
+    "We could not grade this submission. Your answers are saved and your teachers "
+    "have been told; this attempt does not count against you."
+)
+
+
+class SubmissionRefused(Exception):
+    """The submission was not accepted; the message says why, for the student."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None, http_status: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        # 422: an answer cannot be read; 400: the request names no such part;
+        # 429: the student is over a limit.
+        self.http_status = http_status
+
+
+def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
+    """Check the answers can be read, save the submission, queue it for grading.
+
+    Raises SubmissionRefused (nothing is saved, no attempt is used) when a part is
+    missing or unreadable, or the student is over their limits.
+    """
+    parts = list(exercise.parts.all())
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for part in parts:
+        text = answers.get(part.key)
+        if not isinstance(text, str) or not text.strip():
+            errors[part.key] = "This part has no answer yet."
+            continue
+        message = part.validate_answer(text)
+        if message:
+            errors[part.key] = message
+        clean[part.key] = text
+    unknown = sorted(set(answers) - {part.key for part in parts})
+    if unknown:
+        raise SubmissionRefused(
+            f"This exercise has no part named {', '.join(map(repr, unknown))}.", http_status=400
+        )
+    if errors:
+        raise SubmissionRefused("Some answers could not be read; nothing was submitted.", errors)
+
+    now = timezone.now()
+    with transaction.atomic():
+        # One student's submissions are numbered one at a time.
+        type(student).objects.select_for_update().filter(pk=student.pk).first()
+        mine = Submission.objects.filter(student=student)
+        in_flight = mine.filter(status__in=[Submission.Status.QUEUED, Submission.Status.GRADING])
+        if in_flight.count() >= settings.SUBMISSIONS_IN_FLIGHT:
+            raise SubmissionRefused(
+                "You have answers still being graded: wait for their verdicts, then submit again.",
+                http_status=429,
+            )
+        recent = mine.filter(created__gte=now - timedelta(minutes=1)).count()
+        if recent >= settings.SUBMISSIONS_PER_MINUTE:
+            raise SubmissionRefused(
+                "Too many submissions in the last minute: wait a moment.", http_status=429
+            )
+        last = (
+            Submission.objects.filter(student=student, exercise=exercise)
+            .order_by("-attempt")
+            .values_list("attempt", flat=True)
+            .first()
+        )
+        submission = Submission.objects.create(
+            student=student,
+            exercise=exercise,
+            attempt=(last or 0) + 1,
+            answers=clean,
+            exercise_version=exercise.version,
+            created=now,
+        )
+        transaction.on_commit(lambda: send(submission.pk))
+    return submission
+
+
+def send(submission_id: int) -> bool:
+    """Publish "grade this". Never raises: if the broker is down, the sweep sends it later."""
+    from exercises.tasks import grade_submission
+
+    try:
+        grade_submission.apply_async(args=[submission_id], retry=False)
+    except Exception:  # the broker is down or unreachable: the database still has it
+        log.warning("could not publish submission %s; the sweep will retry", submission_id)
+        return False
+    Submission.objects.filter(pk=submission_id).update(last_sent=timezone.now())
+    return True
+
+
+def claim(submission_id: int) -> uuid.UUID | None:
+    """Take the lease on a submission that is queued or whose lease has expired.
+
+    Returns the lease token, or None when there is nothing to do (graded, failed,
+    or another worker holds a live lease).
+    """
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimable = Q(status=Submission.Status.QUEUED) | Q(
+        status=Submission.Status.GRADING, lease_expires__lt=now
+    )
+    with transaction.atomic():
+        taken = (
+            Submission.objects.filter(claimable, pk=submission_id)
+            .filter(tries__lt=settings.GRADING_MAX_TRIES)
+            .update(
+                status=Submission.Status.GRADING,
+                lease_token=token,
+                lease_expires=now + timedelta(seconds=settings.GRADING_LEASE_SECONDS),
+                started=now,
+                tries=F("tries") + 1,
+            )
+        )
+    if taken:
+        return token
+    # Claimable but out of tries: it failed every time it was taken (a poison answer
+    # that kills its worker, say). Stop here rather than loop.
+    fail(submission_id, only_if_exhausted=True)
+    return None
+
+
+def fail(submission_id: int, *, only_if_exhausted: bool = False, reason: str = "") -> bool:
+    now = timezone.now()
+    claimable = Q(status=Submission.Status.QUEUED) | Q(
+        status=Submission.Status.GRADING, lease_expires__lt=now
+    )
+    qs = Submission.objects.filter(pk=submission_id)
+    if only_if_exhausted:
+        qs = qs.filter(claimable, tries__gte=settings.GRADING_MAX_TRIES)
+    else:
+        qs = qs.filter(status__in=[Submission.Status.QUEUED, Submission.Status.GRADING])
+    failed = qs.update(
+        status=Submission.Status.FAILED,
+        message=FAILED_MESSAGE,
+        graded=now,
+        lease_token=None,
+        lease_expires=None,
+    )
+    if failed:
+        log.error("submission %s failed: %s", submission_id, reason or "out of tries")
+    return bool(failed)
+
+
+def grade(submission_id: int) -> str:
+    """Claim, grade and record one submission. Returns what happened, for logs and tests."""
+    token = claim(submission_id)
+    if token is None:
+        return "skipped"
+    submission = Submission.objects.select_related("exercise").get(pk=submission_id)
+    results, score = judge(submission)
+    recorded = Submission.objects.filter(
+        pk=submission_id, status=Submission.Status.GRADING, lease_token=token
+    ).update(
+        status=Submission.Status.GRADED,
+        results=results,
+        score=score,
+        graded=timezone.now(),
+        lease_token=None,
+        lease_expires=None,
+        engine_version=grading.ENGINE_VERSION,
+    )
+    # Lost the lease while grading (it expired and another worker took over): that
+    # worker records the verdict instead.
+    return "graded" if recorded else "lost-lease"
+
+
+def judge(submission: Submission) -> tuple[dict, float]:
+    """The verdict for each part, and the weighted score from 0 to 1."""
+    results: dict[str, dict] = {}
+    total = earned = 0.0
+    for part in submission.exercise.parts.all():
+        answer = submission.answers.get(part.key, "")
+        verdict = grading.check(part.case(answer), timeout=settings.GRADING_TIMEOUT)
+        status = verdict.status
+        message = verdict.message
+        if status == "error":
+            # The exercise itself is wrong: the author must fix it, the student is not blamed.
+            log.error("exercise %s part %s: %s", part.exercise.slug, part.key, message)
+            message = "This part could not be graded because of a problem in the exercise; your teachers have been told."
+        results[part.key] = {"status": status, "message": message}
+        total += part.weight
+        if status == "correct":
+            earned += part.weight
+    return results, (earned / total if total else 0.0)
+
+
+def sweep() -> dict[str, int]:
+    """Publish again what is queued but not taken, and what a dead worker left behind."""
+    now = timezone.now()
+    stale_send = now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER)
+    waiting = Q(status=Submission.Status.QUEUED) & (
+        Q(last_sent__isnull=True) | Q(last_sent__lt=stale_send)
+    )
+    abandoned = Q(status=Submission.Status.GRADING, lease_expires__lt=now)
+    counts = {"resent": 0, "failed": 0}
+    for pk, tries in Submission.objects.filter(waiting | abandoned).values_list("pk", "tries"):
+        if tries >= settings.GRADING_MAX_TRIES:
+            counts["failed"] += fail(pk, only_if_exhausted=True)
+        else:
+            counts["resent"] += send(pk)
+    return counts
+
+
+def requeue(submission_ids) -> int:
+    """Staff: put stuck or failed submissions back in the queue with fresh tries."""
+    ids = list(
+        Submission.objects.filter(
+            pk__in=submission_ids,
+            status__in=[Submission.Status.FAILED, Submission.Status.QUEUED, Submission.Status.GRADING],
+        ).values_list("pk", flat=True)
+    )
+    Submission.objects.filter(pk__in=ids).update(
+        status=Submission.Status.QUEUED, tries=0, lease_token=None, lease_expires=None, message=""
+    )
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: send(pk))
+    return len(ids)

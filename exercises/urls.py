@@ -1,0 +1,22 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from exercises import api, views
+
+urlpatterns = [
+    path("", views.course, name="ex-course"),
+    path("signup/", views.signup, name="ex-signup"),
+    path("login/", views.ThrottledLoginView.as_view(), name="ex-login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="ex-logout"),
+    path("help/", views.help_page, name="ex-help"),
+    path("health/", views.health, name="ex-health"),
+    path("modules/<slug:slug>/", views.module, name="ex-module"),
+    path("sets/<slug:slug>/", views.problem_set, name="ex-problem-set"),
+    path("exercises/<slug:slug>/", views.exercise, name="ex-exercise"),
+    path("submissions/<int:pk>/", views.submission, name="ex-submission"),
+    path("api/auth/token/", api.token, name="ex-api-token"),
+    path("api/modules/", api.modules, name="ex-api-modules"),
+    path("api/exercises/<slug:slug>/", api.exercise, name="ex-api-exercise"),
+    path("api/exercises/<slug:slug>/submissions/", api.submit, name="ex-api-submit"),
+    path("api/submissions/<int:pk>/", api.submission, name="ex-api-submission"),
+]

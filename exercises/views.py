@@ -1,0 +1,234 @@
+"""Students' pages: the course, a module, a problem set, an exercise, a submission."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Max, Prefetch
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from exercises import queue
+from exercises.models import Exercise, Module, ProblemSet, Submission
+
+log = logging.getLogger(__name__)
+
+
+def site_context(request: HttpRequest) -> dict:
+    return {"site_name": settings.SITE_NAME}
+
+
+# ---------------------------------------------------------------- progress
+
+
+def exercise_states(user, exercises) -> dict[int, str]:
+    """"solved", "tried" or "new" for each exercise id, for this student."""
+    ids = [e.pk for e in exercises]
+    best = dict(
+        Submission.objects.filter(student=user, exercise_id__in=ids)
+        .values("exercise_id")
+        .annotate(best=Max("score"))
+        .values_list("exercise_id", "best")
+    )
+    states = {}
+    for pk in ids:
+        if pk not in best:
+            states[pk] = "new"
+        elif best[pk] is not None and best[pk] >= 1:
+            states[pk] = "solved"
+        else:
+            states[pk] = "tried"
+    return states
+
+
+def best_score(user, exercise: Exercise) -> float | None:
+    """The score of an exercise is the student's best graded attempt."""
+    return Submission.objects.filter(
+        student=user, exercise=exercise, status=Submission.Status.GRADED
+    ).aggregate(best=Max("score"))["best"]
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def _login_key(request: HttpRequest) -> str:
+    return f"login:{request.META.get('REMOTE_ADDR', '')}"
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's login view, refusing after too many attempts from one address."""
+
+    template_name = "registration/login.html"
+
+    def post(self, request, *args, **kwargs):
+        key = _login_key(request)
+        try:
+            attempts = cache.get_or_set(key, 0, timeout=15 * 60)
+            cache.incr(key)
+        except Exception:  # the cache (Redis) is down: do not lock everyone out
+            attempts = 0
+        if attempts >= settings.LOGIN_ATTEMPTS_PER_15_MINUTES:
+            form = self.get_form()
+            form.add_error(None, "Too many sign-in attempts. Wait a few minutes and try again.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("ex-course")
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! Start with module 1.")
+        return redirect("ex-course")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+# ---------------------------------------------------------------- course pages
+
+
+@login_required
+@require_GET
+def course(request: HttpRequest) -> HttpResponse:
+    modules = Module.objects.prefetch_related(
+        Prefetch("problem_sets", queryset=ProblemSet.objects.prefetch_related("exercises"))
+    )
+    exercises = [e for m in modules for ps in m.problem_sets.all() for e in ps.exercises.all()]
+    states = exercise_states(request.user, exercises)
+    rows = []
+    for module in modules:
+        ids = [e.pk for ps in module.problem_sets.all() for e in ps.exercises.all()]
+        solved = sum(states[pk] == "solved" for pk in ids)
+        rows.append({"module": module, "solved": solved, "total": len(ids)})
+    return render(request, "exercises/course.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def module(request: HttpRequest, slug: str) -> HttpResponse:
+    module = get_object_or_404(Module, slug=slug)
+    problem_sets = list(module.problem_sets.prefetch_related("exercises"))
+    exercises = [e for ps in problem_sets for e in ps.exercises.all()]
+    states = exercise_states(request.user, exercises)
+    rows = [
+        {
+            "problem_set": ps,
+            "solved": sum(states[e.pk] == "solved" for e in ps.exercises.all()),
+            "total": len(ps.exercises.all()),
+        }
+        for ps in problem_sets
+    ]
+    return render(request, "exercises/module.html", {"module": module, "rows": rows})
+
+
+@login_required
+@require_GET
+def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
+    problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=slug)
+    exercises = list(problem_set.exercises.all())
+    states = exercise_states(request.user, exercises)
+    rows = [{"exercise": e, "state": states[e.pk]} for e in exercises]
+    return render(
+        request, "exercises/problem_set.html", {"problem_set": problem_set, "rows": rows}
+    )
+
+
+def _exercise_page(request, exercise, answers=None, errors=None, refusal="", status=200):
+    history = Submission.objects.filter(student=request.user, exercise=exercise)
+    parts = list(exercise.parts.all())
+    if answers is None:
+        # Start from the last attempt, so a student fixes their answer rather than retyping it.
+        last = history.first()
+        answers = dict(last.answers) if last else {}
+    errors = errors or {}
+    fields = [
+        {"part": p, "value": answers.get(p.key, ""), "error": errors.get(p.key, "")} for p in parts
+    ]
+    context = {
+        "exercise": exercise,
+        "problem_set": exercise.problem_set,
+        "fields": fields,
+        "history": history[:20],
+        "best": best_score(request.user, exercise),
+        "solved": any(s.is_correct for s in history),
+        "refusal": refusal,
+    }
+    return render(request, "exercises/exercise.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exercise(request: HttpRequest, slug: str) -> HttpResponse:
+    exercise = get_object_or_404(
+        Exercise.objects.select_related("problem_set__module"), slug=slug
+    )
+    if request.method == "GET":
+        return _exercise_page(request, exercise)
+
+    answers = {p.key: request.POST.get(f"answer-{p.key}", "") for p in exercise.parts.all()}
+    try:
+        submission = queue.submit(request.user, exercise, answers)
+    except queue.SubmissionRefused as refused:
+        # Nothing saved, no attempt used; the student's typing is kept in the form.
+        return _exercise_page(
+            request, exercise, answers, refused.errors, refused.message, refused.http_status
+        )
+    return redirect(submission)
+
+
+def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
+    """A student sees only their own submissions; anyone else's is a 404."""
+    return get_object_or_404(
+        Submission.objects.select_related("exercise__problem_set__module"),
+        pk=pk,
+        student=request.user,
+    )
+
+
+@login_required
+@require_GET
+def submission(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = _get_submission_for_user(request, pk)
+    context = {"submission": submission, "exercise": submission.exercise}
+    if request.GET.get("fragment"):
+        return render(request, "exercises/_verdict.html", context)
+    return render(request, "exercises/submission.html", context)
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """For load balancers and Compose: is the database there, and the broker?"""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as e:
+        checks["database"] = f"error: {type(e).__name__}"
+    from courseserver.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as e:
+        checks["broker"] = f"error: {type(e).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "exercises/help.html")

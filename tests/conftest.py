@@ -1,0 +1,116 @@
+"""Shared fixtures: the personas (alice and bob are students, charlie is an instructor)
+and small `make_*` helpers for course content."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from courseserver.celery import app as celery_app
+from exercises.models import Exercise, Module, Part, ProblemSet, Submission
+
+_counter = itertools.count(1)
+
+
+def make_module(**kwargs) -> Module:
+    n = next(_counter)
+    kwargs.setdefault("slug", f"module-{n}")
+    kwargs.setdefault("title", f"Module {n}")
+    kwargs.setdefault("order", n)
+    return Module.objects.create(**kwargs)
+
+
+def make_problem_set(**kwargs) -> ProblemSet:
+    n = next(_counter)
+    if "module" not in kwargs:
+        kwargs["module"] = make_module()
+    kwargs.setdefault("slug", f"set-{n}")
+    kwargs.setdefault("title", f"Problem set {n}")
+    return ProblemSet.objects.create(**kwargs)
+
+
+def make_exercise(parts: list[dict] | None = None, **kwargs) -> Exercise:
+    """An exercise; by default one expression part, d/dx x^2 = 2x."""
+    n = next(_counter)
+    if "problem_set" not in kwargs:
+        kwargs["problem_set"] = make_problem_set()
+    kwargs.setdefault("slug", f"exercise-{n}")
+    kwargs.setdefault("title", f"Exercise {n}")
+    kwargs.setdefault("prompt", "Differentiate \\(x^2\\).")
+    kwargs.setdefault("solution", "The power rule gives \\(2x\\).")
+    exercise = Exercise.objects.create(**kwargs)
+    if parts is None:
+        parts = [{"key": "a", "kind": "expression", "expected": "2x", "variables": ["x"]}]
+    for order, part in enumerate(parts, start=1):
+        Part.objects.create(exercise=exercise, order=order, **part)
+    return exercise
+
+
+def make_submission(student, exercise: Exercise, **kwargs) -> Submission:
+    last = Submission.objects.filter(student=student, exercise=exercise).count()
+    kwargs.setdefault("attempt", last + 1)
+    kwargs.setdefault("answers", {p.key: p.expected for p in exercise.parts.all()})
+    return Submission.objects.create(student=student, exercise=exercise, **kwargs)
+
+
+def broker_down(monkeypatch) -> None:
+    """Publishing fails as it does when Redis is unreachable (the integration tests stop a real one)."""
+    from kombu.exceptions import OperationalError
+
+    from exercises.tasks import grade_submission
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(grade_submission, "apply_async", refuse)
+
+
+@pytest.fixture(autouse=True)
+def _local_cache(settings):
+    # Unit tests keep rate-limit counters in memory; the integration tests use Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run in the test process when sent (the integration tests use a real worker)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield celery_app
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def alice(db):
+    return get_user_model().objects.create_user("alice", password="alice-password")
+
+
+@pytest.fixture
+def bob(db):
+    return get_user_model().objects.create_user("bob", password="bob-password")
+
+
+@pytest.fixture
+def charlie(db):
+    from exercises.management.commands.demo_accounts import instructors_group
+
+    user = get_user_model().objects.create_user("charlie", password="charlie-password", is_staff=True)
+    user.groups.add(instructors_group())
+    return user
+
+
+@pytest.fixture
+def exercise(db):
+    return make_exercise()
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client

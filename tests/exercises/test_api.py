@@ -1,0 +1,127 @@
+"""The JSON API."""
+
+import json
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from exercises.models import Submission
+from tests.conftest import make_exercise, make_submission
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client, alice):
+    token = Token.objects.create(user=alice)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    return client
+
+
+def post_json(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_it_issues_a_token(client, alice):
+    response = post_json(client, "/api/auth/token/", {"username": "alice", "password": "alice-password"})
+    assert response.status_code == 200
+    assert response.json()["token"] == Token.objects.get(user=alice).key
+
+
+def test_it_refuses_a_wrong_password(client, alice):
+    response = post_json(client, "/api/auth/token/", {"username": "alice", "password": "nope"})
+    assert response.status_code == 400
+    assert not Token.objects.exists()
+
+
+def test_it_throttles_token_requests(client, alice, settings):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**original, "token": "3/min"}
+    try:
+        codes = [
+            post_json(client, "/api/auth/token/", {"username": "alice", "password": "x"}).status_code
+            for _ in range(4)
+        ]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
+    assert codes == [400, 400, 400, 429]
+
+
+def test_it_says_what_is_wrong_with_a_malformed_body(client, api, exercise):
+    response = api.post(f"/api/exercises/{exercise.slug}/submissions/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["detail"]
+    response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", ["a"])
+    assert response.status_code == 400
+    response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": 2}})
+    assert response.status_code == 400
+    response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"zz": "1"}})
+    assert response.status_code == 400
+    assert not Submission.objects.exists()
+
+
+def test_it_requires_authentication(client, exercise):
+    assert client.get("/api/modules/").status_code in {401, 403}
+    response = post_json(client, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2x"}})
+    assert response.status_code in {401, 403}
+    assert not Submission.objects.exists()
+
+
+def test_it_lists_modules_in_order(api):
+    second = make_exercise()
+    first = make_exercise()
+    first.problem_set.module.order = 0
+    first.problem_set.module.save()
+    data = api.get("/api/modules/").json()
+    assert [m["slug"] for m in data] == [first.problem_set.module.slug, second.problem_set.module.slug]
+    assert data[0]["problem_sets"][0]["exercises"] == [{"slug": first.slug, "title": first.title}]
+
+
+def test_it_shows_an_exercise_without_its_answers(api):
+    exercise = make_exercise(parts=[
+        {"key": "a", "kind": "choice", "expected": "b", "options": [{"key": "a", "text": "one"}, {"key": "b", "text": "two"}]},
+    ])
+    data = api.get(f"/api/exercises/{exercise.slug}/").json()
+    assert data["parts"] == [{"key": "a", "kind": "choice", "label": "", "variables": [], "options": [{"key": "a", "text": "one"}, {"key": "b", "text": "two"}]}]
+    assert "expected" not in json.dumps(data)
+    assert "solution" not in data
+
+
+def test_it_accepts_and_grades_a_submission(api, alice, exercise, eager_celery, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2 x"}})
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued"
+    assert body["url"].endswith(f"/api/submissions/{body['id']}/")
+    data = api.get(f"/api/submissions/{body['id']}/").json()
+    assert data["status"] == "graded"
+    assert data["score"] == 1.0
+    assert data["parts"]["a"]["status"] == "correct"
+    assert Submission.objects.get().student == alice
+
+
+def test_it_refuses_an_unreadable_answer_with_422(api, exercise):
+    response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2x)"}})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"a"}
+    assert not Submission.objects.exists()
+
+
+def test_it_hides_another_students_submission(api, bob, exercise):
+    s = make_submission(bob, exercise)
+    assert api.get(f"/api/submissions/{s.pk}/").status_code == 404
+    assert api.get("/api/submissions/987654/").status_code == 404
+
+
+def test_it_404s_an_unknown_exercise(api):
+    assert api.get("/api/exercises/nope/").status_code == 404
+    assert post_json(api, "/api/exercises/nope/submissions/", {"answers": {}}).status_code == 404
+
+
+def test_it_rejects_wrong_methods(api, exercise):
+    assert api.get(f"/api/exercises/{exercise.slug}/submissions/").status_code == 405
+    assert api.delete("/api/modules/").status_code == 405

@@ -1,0 +1,82 @@
+"""The course, module and problem-set pages, sign-up and log-in."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.conftest import make_exercise, make_submission
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_progress_on_the_course_page(alice_client, alice):
+    solved = make_exercise(title="Solved one")
+    ps = solved.problem_set
+    tried = make_exercise(problem_set=ps, title="Tried one")
+    make_exercise(problem_set=ps, title="New one")
+    make_submission(alice, solved, status="graded", score=1.0)
+    make_submission(alice, tried, status="graded", score=0.0)
+    response = alice_client.get("/")
+    assert response.status_code == 200
+    assert b"1 of 3 exercises solved" in response.content
+    page = alice_client.get(f"/sets/{ps.slug}/").content.decode()
+    assert "Solved one</a>\n    <span class=\"badge\">solved" in page
+    assert "Tried one</a>\n    <span class=\"badge\">tried" in page
+    assert "New one</a>\n    <span class=\"badge\">not tried" in page
+
+
+def test_it_counts_only_the_students_own_work(client, alice, bob):
+    exercise = make_exercise()
+    make_submission(alice, exercise, status="graded", score=1.0)
+    client.force_login(bob)
+    assert b"0 of 1 exercises solved" in client.get("/").content
+
+
+def test_it_lists_a_modules_problem_sets(alice_client):
+    exercise = make_exercise()
+    module = exercise.problem_set.module
+    response = alice_client.get(f"/modules/{module.slug}/")
+    assert exercise.problem_set.title.encode() in response.content
+    assert alice_client.get("/modules/nope/").status_code == 404
+
+
+def test_it_signs_up_and_logs_in(client):
+    response = client.post(
+        "/signup/",
+        {"username": "dora", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+    )
+    assert response.status_code == 302
+    assert get_user_model().objects.filter(username="dora").exists()
+    assert client.get("/").status_code == 200
+
+
+def test_it_refuses_a_mismatched_password_at_sign_up(client):
+    response = client.post(
+        "/signup/", {"username": "dora", "password1": "a-long-pass-phrase", "password2": "other"}
+    )
+    assert response.status_code == 200
+    assert not get_user_model().objects.filter(username="dora").exists()
+
+
+def test_it_throttles_logins(client, alice, settings):
+    settings.LOGIN_ATTEMPTS_PER_15_MINUTES = 3
+    for _ in range(3):
+        assert client.post("/login/", {"username": "alice", "password": "wrong"}).status_code == 200
+    response = client.post("/login/", {"username": "alice", "password": "alice-password"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_shows_the_attempt_history_on_the_exercise(alice_client, alice, bob):
+    exercise = make_exercise()
+    make_submission(alice, exercise, status="graded", score=1.0)
+    make_submission(bob, exercise, status="graded", score=0.0, answers={"a": "bobs-answer"})
+    response = alice_client.get(f"/exercises/{exercise.slug}/")
+    assert b"#1" in response.content
+    assert b"100%" in response.content
+    assert b"bobs-answer" not in response.content
+    # Solved: the worked solution is shown.
+    assert b"Worked solution" in response.content
+
+
+def test_it_serves_the_help_page(client):
+    assert b"How to type answers" in client.get("/help/").content

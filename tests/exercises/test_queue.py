@@ -1,0 +1,126 @@
+"""Leases, idempotent grading, the sweep and poison answers (exercises/queue.py)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from exercises import queue
+from exercises.models import Submission
+from tests.conftest import broker_down, make_submission
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_grades_once_when_delivered_twice(alice, exercise):
+    s = make_submission(alice, exercise, answers={"a": "2*x"})
+    assert queue.grade(s.pk) == "graded"
+    s.refresh_from_db()
+    graded_at = s.graded
+    assert queue.grade(s.pk) == "skipped"
+    s.refresh_from_db()
+    assert s.status == "graded"
+    assert s.tries == 1
+    assert s.graded == graded_at
+
+
+def test_it_does_not_take_a_live_lease(alice, exercise):
+    s = make_submission(alice, exercise)
+    token = queue.claim(s.pk)
+    assert token is not None
+    assert queue.claim(s.pk) is None
+    s.refresh_from_db()
+    assert s.status == "grading"
+    assert s.lease_token == token
+
+
+def test_it_takes_over_an_expired_lease(alice, exercise):
+    s = make_submission(alice, exercise)
+    first = queue.claim(s.pk)
+    Submission.objects.filter(pk=s.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
+    second = queue.claim(s.pk)
+    assert second is not None and second != first
+    s.refresh_from_db()
+    assert s.tries == 2
+
+
+def test_it_discards_a_verdict_from_a_lost_lease(alice, exercise, monkeypatch):
+    s = make_submission(alice, exercise)
+    real_judge = queue.judge
+
+    def judge_while_another_worker_takes_over(submission):
+        Submission.objects.filter(pk=s.pk).update(lease_token=None)
+        return real_judge(submission)
+
+    monkeypatch.setattr(queue, "judge", judge_while_another_worker_takes_over)
+    assert queue.grade(s.pk) == "lost-lease"
+    s.refresh_from_db()
+    assert s.status == "grading"
+
+
+def test_it_fails_a_poison_submission_after_its_tries(alice, exercise, settings):
+    settings.GRADING_MAX_TRIES = 2
+    s = make_submission(alice, exercise)
+    past = timezone.now() - timedelta(seconds=1)
+    for _ in range(2):  # taken twice, and each time its worker died
+        assert queue.claim(s.pk) is not None
+        Submission.objects.filter(pk=s.pk).update(lease_expires=past)
+    assert queue.grade(s.pk) == "skipped"
+    s.refresh_from_db()
+    assert s.status == "failed"
+    assert s.message == queue.FAILED_MESSAGE
+
+
+def test_it_sweeps_queued_and_abandoned_submissions(alice, exercise, settings, monkeypatch):
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda pk: sent.append(pk) or True)
+    settings.GRADING_REQUEUE_AFTER = 60
+    now = timezone.now()
+    never_sent = make_submission(alice, exercise, status="queued")
+    sent_long_ago = make_submission(alice, exercise, status="queued", last_sent=now - timedelta(minutes=5))
+    sent_just_now = make_submission(alice, exercise, status="queued", last_sent=now)
+    abandoned = make_submission(alice, exercise, status="grading", tries=1, lease_expires=now - timedelta(seconds=1))
+    leased = make_submission(alice, exercise, status="grading", tries=1, lease_expires=now + timedelta(minutes=1))
+    exhausted = make_submission(alice, exercise, status="grading", tries=3, lease_expires=now - timedelta(seconds=1))
+    make_submission(alice, exercise, status="graded")
+
+    counts = queue.sweep()
+
+    assert sorted(sent) == sorted([never_sent.pk, sent_long_ago.pk, abandoned.pk])
+    assert counts == {"resent": 3, "failed": 1}
+    exhausted.refresh_from_db()
+    assert exhausted.status == "failed"
+    for s in (sent_just_now, leased):
+        s.refresh_from_db()
+        assert s.status in {"queued", "grading"}
+
+
+def test_it_requeues_failed_submissions_with_fresh_tries(alice, exercise, monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda pk: sent.append(pk) or True)
+    s = make_submission(alice, exercise, status="failed", tries=3, message="x")
+    done = make_submission(alice, exercise, status="graded", score=1.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue.requeue([s.pk, done.pk]) == 1
+    s.refresh_from_db()
+    assert (s.status, s.tries, s.message) == ("queued", 0, "")
+    assert sent == [s.pk]
+
+
+def test_it_never_raises_when_the_broker_is_down(alice, exercise, monkeypatch):
+    s = make_submission(alice, exercise)
+    broker_down(monkeypatch)
+    assert queue.send(s.pk) is False
+    s.refresh_from_db()
+    assert s.last_sent is None
+
+
+def test_it_reports_an_author_error_without_blaming_the_student(alice):
+    from tests.conftest import make_exercise
+
+    exercise = make_exercise(parts=[{"key": "a", "kind": "expression", "expected": "sqrt(-1 - x^2)", "variables": ["x"]}])
+    s = make_submission(alice, exercise, answers={"a": "x"})
+    queue.grade(s.pk)
+    s.refresh_from_db()
+    assert s.results["a"]["status"] == "error"
+    assert "problem in the exercise" in s.results["a"]["message"]
