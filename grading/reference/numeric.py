@@ -27,10 +27,9 @@ _DEFAULT_STEP = {"forward": 1.5e-8, "backward": 1.5e-8, "central": 6e-6}
 _DEFAULT_HESSIAN_STEP = {"forward": 1e-4, "backward": 1e-4, "central": 1e-4}
 
 
-def _scheme(scheme: str) -> str:
+def _check_scheme(scheme: str) -> None:
     if scheme not in _DEFAULT_STEP:
         raise ValueError(f"unknown difference scheme {scheme!r}: forward, backward or central")
-    return scheme
 
 
 def difference_derivative(
@@ -41,7 +40,8 @@ def difference_derivative(
     forward `(f(x+h) - f(x)) / h`, backward `(f(x) - f(x-h)) / h`, central
     `(f(x+h) - f(x-h)) / 2h`. `e^x` at 1 with `h = 0.1`, forward, gives 2.8588.
     """
-    step = _DEFAULT_STEP[_scheme(scheme)] if h is None else h
+    _check_scheme(scheme)
+    step = _DEFAULT_STEP[scheme] if h is None else h
     if scheme == "forward":
         return (f(x + step) - f(x)) / step
     if scheme == "backward":
@@ -59,7 +59,8 @@ def difference_jacobian(
 
     A scalar `f` gives a 1 x n matrix.
     """
-    step = _DEFAULT_STEP[_scheme(scheme)] if h is None else h
+    _check_scheme(scheme)
+    step = _DEFAULT_STEP[scheme] if h is None else h
     x = np.asarray(x, dtype=float)
     f0 = np.atleast_1d(np.asarray(f(x), dtype=float))
     columns = []
@@ -91,7 +92,8 @@ def difference_hessian(
     forward: `(f(x+hi+hj) - f(x+hi) - f(x+hj) + f(x)) / h^2`, backward the same with
     `-h`, central: `(f(x+hi+hj) - f(x+hi-hj) - f(x-hi+hj) + f(x-hi-hj)) / 4h^2`.
     """
-    step = _DEFAULT_HESSIAN_STEP[_scheme(scheme)] if h is None else h
+    _check_scheme(scheme)
+    step = _DEFAULT_HESSIAN_STEP[scheme] if h is None else h
     x = np.asarray(x, dtype=float)
     n = x.size
     unit = np.eye(n) * step
@@ -143,7 +145,7 @@ def newton_raphson(
     steps: int | None = None,
     tol: float = 1e-12,
     max_iter: int = 100,
-    zero_tol: float = 1e-12,
+    zero_tol: float = 0.0,
     bound: float = 1e12,
 ) -> NewtonResult:
     """Newton-Raphson for a root of `f`: `x_{n+1} = x_n - f(x_n) / f'(x_n)`.
@@ -152,7 +154,9 @@ def newton_raphson(
     step is undefined, or an iterate diverges) and report the status at the end:
     `"converged"` if the last step was within `tol`, `"oscillating"` if the iterates
     came back to an earlier value, else `"max iterations"`. Without `steps`, run until
-    the step is within `tol` (absolute), or `max_iter` steps.
+    the step is within `tol` (absolute), or `max_iter` steps. The derivative counts as
+    zero when `|f'| <= zero_tol` (by default only exactly zero: a tiny derivative
+    throws the iterate far away, which shows as divergence).
     `x^3 - 2x - 5` from 2 gives `x1 = 2.1` and `x4 = 2.0945514815...`.
     """
     iterates: list[float] = [float(x0)]
