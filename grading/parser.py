@@ -126,6 +126,10 @@ _HINTS = {
     "\u221e": "a number",
     "\u2264": "an expression only",
     "\u2265": "an expression only",
+    "\u2002": "an ordinary space",
+    "\u2003": "an ordinary space",
+    "\u2009": "an ordinary space",
+    "\u200a": "an ordinary space",
 }
 _ASCII_HINTS = {
     "=": ': type only the expression, without "="',
@@ -154,6 +158,8 @@ class Token:
 
 
 def _quote(text: str) -> str:
+    if len(text) > 30:
+        text = text[:27] + "..."
     return f'"{text}"'
 
 
@@ -292,7 +298,8 @@ def _suggest_split(word: str, known: set[str], functions: set[str], call: bool) 
             if allowed and (best[j] is None or len(best[j]) > len(best[i]) + 1):
                 best[j] = best[i] + [piece]
     pieces = best[n]
-    if not pieces or len(pieces) < 2:
+    # More than a few pieces is more likely a typing slip than a product.
+    if not pieces or not 2 <= len(pieces) <= 4:
         return None
     text = "*".join(pieces)
     return text + "(...)" if call and pieces[-1] in functions else text
@@ -628,7 +635,8 @@ class _Parser:
             power = self.read_function_power(token, builtin)
         if self.tok.kind != "(":
             nxt = self.tok
-            inner = nxt.raw if nxt.kind in ("name", "number") else "..."
+            simple = nxt.kind == "number" or nxt.text in self.variables or nxt.text in CONSTANTS
+            inner = nxt.raw if simple and len(nxt.raw) <= 30 else "..."
             suffix = f"^{power.text}" if power else ""
             raise ParseError(
                 f"{_quote(shown + suffix)} at column {token.col} needs parentheses:"
