@@ -322,6 +322,7 @@ class _Parser:
         # The closers expected by the brackets and bars we are inside, innermost last,
         # with the opening token of each.
         self.open: list[Token] = []
+        self.depth = 0
 
     # -- token helpers --------------------------------------------------------
 
@@ -341,16 +342,21 @@ class _Parser:
         return bool(self.open) and self.open[-1].kind == "|"
 
     def enter(self, opener: Token) -> None:
-        if len(self.open) >= self.limits.max_depth:
+        """Go one level deeper; a "√" counts as a level but is not a bracket."""
+        if self.depth >= self.limits.max_depth:
             raise ParseError(
                 f"the answer is nested too deeply at column {opener.col}"
                 f" (at most {self.limits.max_depth} levels)",
                 opener.col,
             )
-        self.open.append(opener)
+        self.depth += 1
+        if opener.kind != "sqrt":
+            self.open.append(opener)
 
-    def leave(self) -> None:
-        self.open.pop()
+    def leave(self, opener: Token) -> None:
+        self.depth -= 1
+        if opener.kind != "sqrt":
+            self.open.pop()
 
     def expect_close(self, opener: Token) -> Token:
         closer = "|" if opener.kind == "|" else _OPENERS[opener.kind]
@@ -540,7 +546,7 @@ class _Parser:
                     )
                 items.append(self.expression())
         self.expect_close(opener)
-        self.leave()
+        self.leave(opener)
         if opener.kind == "(" and not comma:
             return items[0]
         return Group(tuple(items), opener.kind, col=opener.col)
@@ -562,7 +568,7 @@ class _Parser:
             )
         inner = self.scalar(self.expression())
         self.expect_close(opener)
-        self.leave()
+        self.leave(opener)
         return Call("abs", inner, col=opener.col)
 
     def sqrt_sign(self) -> Node:
@@ -576,7 +582,7 @@ class _Parser:
                 sign.col,
             )
         operand = self.scalar(self.primary())
-        self.leave()
+        self.leave(sign)
         if self.tok.kind == "op" and self.tok.text == "^":
             raise ParseError(
                 f'"{SQRT_SIGN}...^" at column {sign.col} is ambiguous:'
@@ -656,7 +662,7 @@ class _Parser:
                 message += ": log is the natural logarithm; for base b write log(x)/log(b)"
             raise ParseError(message, self.tok.col)
         self.expect_close(opener)
-        self.leave()
+        self.leave(opener)
         node: Node = node_type(name, arg, col=token.col)
         if power is not None:
             node = BinOp("^", node, Number(power.value, power.text, col=power.col), col=token.col)
