@@ -166,13 +166,13 @@ def _sum(node: BinOp) -> str:
 def _product(node: BinOp) -> tuple[str, int]:
     first, steps = _left_spine(node, "*/")
     text, level = _render(first)
-    if level <= SUM:
-        text, level = _paren(text), ATOM
     for op, right in steps:
         if op == "/":
             text = r"\frac{" + text + "}{" + _render(right)[0] + "}"
             level = ATOM
             continue
+        if level <= SUM:
+            text = _paren(text)
         factor = _operand(right, POWER)
         if factor[0].isdigit() or factor[0] in ".-":
             separator = r" \cdot "
