@@ -1,0 +1,966 @@
+"""One checker per kind of answer, and the feedback messages students see.
+
+A checker takes a case (the command-line format of the answer specification) and
+returns a `Verdict`. The expression rule is decided numerically, in two stages:
+
+1. both sides are evaluated in floating point at a few hundred seeded, well-spread
+   points of the box; this finds almost every wrong answer at once, and says where
+   the two sides seem to differ;
+2. every verdict is then confirmed in exact-enough arithmetic (`grading.evaluate`'s
+   mpmath evaluator with error bounds): a difference is real only if it survives at
+   high precision, and equality is claimed only after high-precision agreement at
+   several points. Agreement within float noise is never taken as equality.
+
+Points are random floats, not round numbers, so that they miss the measure-zero sets
+where an answer may legitimately be undefined (`(x^2-1)/(x-1)` at 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+
+import numpy as np
+
+from grading import nodes as n
+from grading.evaluate import (
+    ABSTRACT_STANDINS,
+    MpResult,
+    compile_float,
+    compile_mp,
+    exact_value,
+    mp_compare,
+    mp_number,
+    mp_to_fraction,
+    mp_value,
+)
+from grading.parser import ParseError, parse, parse_choice, parse_functions
+
+DEFAULT_BOX = (-10.0, 10.0)
+DEFAULT_RTOL = Fraction(1, 1000)
+DEFAULT_ATOL = Fraction(1, 10**12)
+SEED = 20240917
+
+# Two floats this close are "the same to float noise": only mpmath can say more.
+_FLOAT_CLOSE = 1e-9
+# How many agreeing points are confirmed at high precision before saying "equal".
+_CONFIRM_POINTS = 8
+_CONFIRM_UNCLEAR = 4
+_MAX_SUSPECTS = 24
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`status` is correct, incorrect, invalid or error; `details` is JSON-safe."""
+
+    status: str
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "message": self.message, "details": self.details}
+
+
+class AuthorError(Exception):
+    """The case itself is wrong (expected answer unreadable or undefined, bad options)."""
+
+
+class Invalid(Exception):
+    """The answer cannot be read as an answer of this kind."""
+
+    def __init__(self, message: str, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+def correct(message: str = "Correct.", **details) -> Verdict:
+    return Verdict("correct", message, details)
+
+
+def incorrect(message: str, **details) -> Verdict:
+    return Verdict("incorrect", message, details)
+
+
+def invalid(message: str, column: int | None = None, **details) -> Verdict:
+    if column is not None:
+        details["column"] = column
+    return Verdict("invalid", message, details)
+
+
+def error(message: str, **details) -> Verdict:
+    return Verdict("error", message, details)
+
+
+# --- the setting of a case -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    variables: tuple[str, ...]
+    box: tuple[tuple[float, float], ...]
+    functions: Mapping
+    rtol: Fraction | None = None
+    atol: Fraction | None = None
+
+    def parse_answer(self, text) -> n.Node:
+        try:
+            return parse(text, self.variables, tuple(self.functions))
+        except ParseError as e:
+            raise Invalid(_sentence(e.message), e.column) from None
+
+    def parse_expected(self, text) -> n.Node:
+        try:
+            return parse(text, self.variables, tuple(self.functions))
+        except ParseError as e:
+            raise AuthorError(f"The expected answer cannot be read: {e.message}.") from None
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    if not message:
+        return "Your answer cannot be read."
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
+def _tolerance(case: Mapping, key: str) -> Fraction | None:
+    value = case.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise AuthorError(f"`{key}` must be a number.")
+    try:
+        # Through the decimal text, so that 1e-3 is exactly 1/1000.
+        result = Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise AuthorError(f"`{key}` must be a number.") from None
+    if result < 0:
+        raise AuthorError(f"`{key}` must not be negative.")
+    return result
+
+
+def read_setting(case: Mapping) -> Setting:
+    variables = case.get("variables") or []
+    if isinstance(variables, str):
+        variables = [v.strip() for v in variables.split(",") if v.strip()]
+    if not isinstance(variables, list | tuple) or not all(isinstance(v, str) for v in variables):
+        raise AuthorError("`variables` must be a list of names.")
+    variables = tuple(variables)
+    domain = case.get("domain") or {}
+    if not isinstance(domain, Mapping):
+        raise AuthorError("`domain` must map variables to [low, high].")
+    box = []
+    for name in variables:
+        interval = domain.get(name, DEFAULT_BOX)
+        try:
+            lo, hi = (float(v) for v in interval)
+        except (TypeError, ValueError):
+            raise AuthorError(f"The domain of {name} must be [low, high].") from None
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise AuthorError(f"The domain of {name} must be [low, high] with low < high.")
+        box.append((lo, hi))
+    for name in domain:
+        if name not in variables:
+            raise AuthorError(f"The domain names {name}, which is not a declared variable.")
+    functions = case.get("functions") or []
+    if isinstance(functions, str):
+        functions = [functions]
+    if not isinstance(functions, list | tuple) or not all(isinstance(f, str) for f in functions):
+        raise AuthorError("`functions` must be a list of definitions or names.")
+    try:
+        table = parse_functions(list(functions))
+    except ParseError as e:
+        raise AuthorError(f"The exercise's functions cannot be read: {e.message}.") from None
+    return Setting(variables, tuple(box), table, _tolerance(case, "rtol"), _tolerance(case, "atol"))
+
+
+# --- sample points ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def sample_points(box: tuple[tuple[float, float], ...], count: int) -> tuple[np.ndarray, ...]:
+    """Seeded points of the box: mostly uniform, some near each end and near zero.
+
+    Never round numbers: an answer may be undefined on a set of measure zero (often
+    at integers), and a point there would wrongly count against it.
+    """
+    rng = np.random.default_rng(SEED + count)
+    columns = []
+    for lo, hi in box:
+        width = hi - lo
+        u = rng.random(count) * (1 - 2e-9) + 1e-9
+        coords = lo + width * u
+        kind = rng.random(count)
+        near_lo = kind < 0.12
+        near_hi = (kind >= 0.12) & (kind < 0.24)
+        near_zero = (kind >= 0.24) & (kind < 0.38)
+        coords[near_lo] = lo + width * 0.02 * u[near_lo]
+        coords[near_hi] = hi - width * 0.02 * u[near_hi]
+        if lo < 0 < hi:
+            sign = np.where(rng.random(count) < 0.5, -1.0, 1.0)
+            small = sign * min(0.5, hi, -lo) * u**3
+            coords[near_zero] = small[near_zero]
+        columns.append(coords)
+    return tuple(columns)
+
+
+def _point_count(nvars: int) -> int:
+    return {0: 1, 1: 160, 2: 300}.get(nvars, 400)
+
+
+# --- the expression rule ---------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """The outcome of comparing two scalar expressions over the box."""
+
+    status: str  # equal, different, answer_undefined, expected_nowhere, unknown
+    message: str = ""
+    where: str | None = None
+
+
+def _abstract_names(trees: Sequence, functions: Mapping) -> bool:
+    used: set[str] = set()
+    for tree in trees:
+        used |= n.applied_functions(tree)
+    for name in list(used):
+        definition = functions.get(name)
+        if definition is not None and definition.body is not None:
+            used |= n.applied_functions(definition.body)
+    return any(functions.get(name) is not None and functions[name].body is None for name in used)
+
+
+def compare_expressions(expected, answer, setting: Setting) -> Comparison:
+    """The expression rule of the specification, for one pair of scalar trees."""
+    standins = (
+        ABSTRACT_STANDINS
+        if _abstract_names((expected, answer), setting.functions)
+        else ABSTRACT_STANDINS[:1]
+    )
+    result = Comparison("equal")
+    for standin in standins:
+        result = _compare_once(expected, answer, setting, standin)
+        if result.status != "equal":
+            return result
+    return result
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:.3g}"
+    return "0" if text in {"-0", "0"} else text
+
+
+def _describe_point(setting: Setting, cols, i: int) -> str:
+    return ", ".join(
+        f"{name} = {_fmt(float(c[i]))}" for name, c in zip(setting.variables, cols, strict=False)
+    )
+
+
+def _nice_between(a: float, b: float) -> float:
+    """A short number in [a, b] (a <= b), preferring 0 and integers."""
+    if a <= 0 <= b:
+        return 0.0
+    for digits in range(0, 6):
+        scale = 10**digits
+        candidate = math.ceil(a * scale) / scale
+        if candidate <= b:
+            return candidate
+    return (a + b) / 2
+
+
+def _describe_region(setting: Setting, cols, bad: np.ndarray, good: np.ndarray) -> str | None:
+    """`x < 0` when the bad points are exactly those on one side of a threshold."""
+    if not bad.any() or not good.any():
+        return None
+    for name, c in zip(setting.variables, cols, strict=False):
+        xb, xg = c[bad], c[good]
+        if xb.max() < xg.min():
+            return f"{name} < {_fmt(_nice_between(float(xb.max()), float(xg.min())))}"
+        if xb.min() > xg.max():
+            return f"{name} > {_fmt(_nice_between(float(xg.max()), float(xb.min())))}"
+    return None
+
+
+def _mp_at(fn, cols, i: int) -> MpResult:
+    return mp_value(fn, [float(c[i]) for c in cols])
+
+
+def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
+    """The answer is undefined at point i and at a nearby point: not a measure-zero accident."""
+    nudged = [float(c[i]) * (1 + 3.1e-7) + 1.7e-9 for c in cols]
+    e2 = mp_value(fe, nudged)
+    a2 = mp_value(fa, nudged)
+    return e2.defined and a2.resolved and a2.value is None
+
+
+def _compare_once(expected, answer, setting: Setting, standin: str) -> Comparison:
+    variables = setting.variables
+    fe_m = compile_mp(expected, variables, setting.functions, standin)
+    fa_m = compile_mp(answer, variables, setting.functions, standin)
+    if not variables:
+        e = mp_value(fe_m, ())
+        if not e.defined:
+            if not e.resolved:
+                return Comparison("unknown")
+            return Comparison("expected_nowhere")
+        a = mp_value(fa_m, ())
+        if not a.resolved:
+            return Comparison("unknown")
+        if a.value is None:
+            return Comparison("answer_undefined", "Your answer is undefined (not a real number).")
+        verdict = mp_compare(a, e)
+        if verdict == "different":
+            return _constant_feedback(a, e)
+        return Comparison("equal")
+
+    fe_f = compile_float(expected, variables, setting.functions, standin)
+    fa_f = compile_float(answer, variables, setting.functions, standin)
+    cols = sample_points(setting.box, _point_count(len(variables)))
+    E, A = fe_f(cols), fa_f(cols)
+    if not np.isfinite(E).sum() >= 12:
+        # The expected answer is defined on a small part of the box: look harder.
+        cols = sample_points(setting.box, 4000)
+        E, A = fe_f(cols), fa_f(cols)
+    eok, aok = np.isfinite(E), np.isfinite(A)
+    both = eok & aok
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.abs(E), np.abs(A))
+        rel = np.where(both, np.abs(A - E) / np.where(scale == 0, 1.0, scale), np.inf)
+    close = both & (rel <= _FLOAT_CLOSE)
+    suspect = eok & ~close
+    unclear = np.isinf(E)
+
+    if not eok.any() and not unclear.any():
+        # Floats may turn an overflow into NaN (inf - inf): ask mpmath before blaming the author.
+        nan_points = np.flatnonzero(np.isnan(E))[:8]
+        if not any(_mp_at(fe_m, cols, i).defined for i in nan_points):
+            return Comparison("expected_nowhere")
+        unclear = np.isnan(E)
+
+    # Stage 1: try to confirm a difference where the floats see one.
+    badness = np.where(aok, rel, np.inf)
+    suspects = np.flatnonzero(suspect)
+    if suspects.size:
+        order = suspects[np.argsort(-badness[suspects], kind="stable")]
+        rng = np.random.default_rng(SEED)
+        head = list(order[:6])
+        rest = order[6:]
+        if rest.size:
+            head += list(rng.choice(rest, size=min(rest.size, _MAX_SUSPECTS - 6), replace=False))
+        uncertain = 0
+        for i in head:
+            outcome = _judge_point(fe_m, fa_m, cols, i)
+            if outcome in {"different", "undefined"}:
+                return _feedback(outcome, setting, cols, E, A, eok, aok, close, i)
+            if outcome == "uncertain":
+                # An exact zero computed inexactly (the floats' "difference" is noise);
+                # each such point costs the highest precision, so a few are enough.
+                uncertain += 1
+                if uncertain >= 3:
+                    break
+
+    # Stage 2: confirm equality at high precision where the floats agree (or overflow).
+    agreeing = np.flatnonzero(close)
+    chosen = (
+        list(agreeing[np.linspace(0, agreeing.size - 1, _CONFIRM_POINTS).astype(int)])
+        if agreeing.size
+        else []
+    )
+    unclear_idx = np.flatnonzero(unclear)
+    if unclear_idx.size:
+        chosen += list(
+            unclear_idx[np.linspace(0, unclear_idx.size - 1, _CONFIRM_UNCLEAR).astype(int)]
+        )
+    equal = uncertain = 0
+    for i in dict.fromkeys(chosen):
+        outcome = _judge_point(fe_m, fa_m, cols, i)
+        if outcome in {"different", "undefined"}:
+            return _feedback(outcome, setting, cols, E, A, eok, aok, close, i)
+        if outcome == "equal":
+            equal += 1
+        elif outcome == "uncertain":
+            uncertain += 1
+    if equal or uncertain:
+        # "uncertain" means the two sides agree to thousands of bits at every point
+        # tried, yet the error bounds cannot rule out a smaller difference: an exact
+        # zero computed inexactly, such as sin(x)^2 + cos(x)^2 - 1.
+        return Comparison("equal")
+    if suspects.size and not eok.any():
+        return Comparison("expected_nowhere")
+    return Comparison("unknown")
+
+
+def _judge_point(fe_m, fa_m, cols, i: int) -> str:
+    """equal, different, undefined (answer), uncertain or skip."""
+    e = _mp_at(fe_m, cols, i)
+    if not e.defined:
+        return "skip"
+    a = _mp_at(fa_m, cols, i)
+    if not a.resolved:
+        return "skip"
+    if a.value is None:
+        return "undefined" if _undefined_confirmed(fe_m, fa_m, cols, i) else "skip"
+    return mp_compare(a, e)
+
+
+def _constant_feedback(a: MpResult, e: MpResult) -> Comparison:
+    av, ev = a.to_float(), e.to_float()
+    if ev != 0 and math.isfinite(av) and abs(av + ev) <= 1e-12 * abs(ev):
+        return Comparison("different", "Check the sign of your answer.")
+    return Comparison("different", "Your answer is not equal to the expected one.")
+
+
+def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
+    point = _describe_point(setting, cols, i)
+    if outcome == "undefined":
+        bad = eok & ~np.isfinite(A) & np.isnan(A)
+        good = eok & aok
+        region = _describe_region(setting, cols, bad, good)
+        if region:
+            return Comparison(
+                "answer_undefined",
+                f"Your answer is undefined for {region}, where the expected answer is defined.",
+                region,
+            )
+        return Comparison(
+            "answer_undefined",
+            f"Your answer is undefined at some points where the expected answer is defined"
+            f" (for example at {point}).",
+            point,
+        )
+    both = eok & aok
+    differ = both & ~close
+    if close.sum() >= max(3, 0.05 * both.sum()) and differ.any():
+        region = _describe_region(setting, cols, differ, close)
+        if region:
+            return Comparison(
+                "different",
+                f"Your answer is right only on part of the domain: it differs for {region}.",
+                region,
+            )
+        return Comparison(
+            "different",
+            f"Your answer agrees with the expected one at some points but not everywhere"
+            f" (it differs at {point}).",
+            point,
+        )
+    with np.errstate(all="ignore"):
+        e, a = E[both], A[both]
+        nonzero = np.abs(e) > 1e-200
+        scale = max(float(np.max(np.abs(e))) if e.size else 1.0, 1e-300)
+        if e.size and np.all(np.abs(a + e) <= 1e-9 * np.maximum(np.abs(e), np.abs(a))):
+            return Comparison(
+                "different", "Check the sign: your answer is the negative of the expected one."
+            )
+        if nonzero.sum() >= 3:
+            ratio = a[nonzero] / e[nonzero]
+            r0 = float(np.median(ratio))
+            if r0 != 0 and np.all(np.abs(ratio - r0) <= 1e-9 * abs(r0)):
+                return Comparison("different", "Your answer is off by a constant factor.")
+        if e.size >= 3:
+            d = a - e
+            d0 = float(np.median(d))
+            if d0 != 0 and np.all(np.abs(d - d0) <= 1e-9 * max(scale, abs(d0))):
+                return Comparison(
+                    "different", "Your answer differs from the expected one by a constant."
+                )
+    return Comparison("different", "Your answer is not equal to the expected one.")
+
+
+# --- the numeric rule ---------------------------------------------------------------
+
+
+@dataclass
+class NumericResult:
+    status: str  # equal, close, different
+    message: str = ""
+
+
+def number_value(tree, setting: Setting, who: str) -> tuple[Fraction | None, MpResult | None]:
+    """The exact value (Fraction) of a constant tree, or its mpmath value with error bound."""
+    exact = exact_value(tree)
+    if exact is not None:
+        return exact, None
+    result = mp_number(tree, setting.functions)
+    if not result.defined:
+        if who == "expected":
+            raise AuthorError("The expected answer is not a real number.")
+        if not result.resolved:
+            raise Invalid("Your answer is too large to work with: write it in a simpler form.")
+        raise Invalid("Your answer is not a real number.")
+    return None, result
+
+
+def _interval(exact: Fraction | None, approx: MpResult | None) -> tuple[Fraction, Fraction]:
+    if exact is not None:
+        return exact, Fraction(0)
+    return mp_to_fraction(approx.value), mp_to_fraction(approx.error)
+
+
+def compare_numbers(
+    expected, answer, setting: Setting, rtol: Fraction, atol: Fraction
+) -> NumericResult:
+    e, e_err = _interval(*number_value(expected, setting, "expected"))
+    a, a_err = _interval(*number_value(answer, setting, "answer"))
+    diff = abs(a - e)
+    bound = atol + rtol * abs(e)
+    slack = a_err + e_err + rtol * e_err
+    if diff + slack <= bound:
+        return NumericResult("equal")
+    if diff - slack <= bound:
+        # Within the error bound of the boundary: the boundary itself counts as correct.
+        return NumericResult("equal")
+    if e != 0 and abs(a + e) <= bound + slack:
+        return NumericResult("different", "Check the sign of your answer.")
+    if diff <= 100 * bound + slack or (e != 0 and diff <= abs(e) / 100):
+        return NumericResult(
+            "close", "Close, but not within the required accuracy: give more digits."
+        )
+    return NumericResult("different", "Your answer is not equal to the expected number.")
+
+
+def _require_number(tree, setting: Setting) -> None:
+    names = sorted(n.free_symbols(tree))
+    if names:
+        raise Invalid(
+            f"Your answer must be a number; it contains the variable {names[0]}.", tree.col
+        )
+    for name in sorted(n.applied_functions(tree)):
+        definition = setting.functions.get(name)
+        if definition is not None and definition.body is None:
+            raise Invalid(
+                f"Your answer must be a number; {name} is not a known function here.", tree.col
+            )
+
+
+def _reject_group(tree, what: str) -> None:
+    if isinstance(tree, n.Group):
+        raise Invalid(f"Your answer should be {what}, not a list.", tree.col)
+
+
+# --- kinds ---------------------------------------------------------------------------
+
+
+def _numeric_rule(setting: Setting) -> bool:
+    return setting.rtol is not None or setting.atol is not None
+
+
+def _tolerances(setting: Setting) -> tuple[Fraction, Fraction]:
+    rtol = setting.rtol if setting.rtol is not None else DEFAULT_RTOL
+    atol = setting.atol if setting.atol is not None else DEFAULT_ATOL
+    return rtol, atol
+
+
+def _expression_entry(expected, answer, setting: Setting) -> tuple[str, str]:
+    """(status, message) for one scalar entry under the expression rule."""
+    result = compare_expressions(expected, answer, setting)
+    if result.status == "equal":
+        return "correct", ""
+    if result.status == "expected_nowhere":
+        raise AuthorError("The expected answer is not real anywhere in the domain.")
+    if result.status == "unknown":
+        raise AuthorError("The expected answer cannot be evaluated anywhere in the domain.")
+    return "incorrect", result.message
+
+
+def _numeric_entry(expected, answer, setting: Setting) -> tuple[str, str]:
+    _require_number(answer, setting)
+    rtol, atol = _tolerances(setting)
+    result = compare_numbers(expected, answer, setting, rtol, atol)
+    return ("correct", "") if result.status == "equal" else ("incorrect", result.message)
+
+
+def _entry(expected, answer, setting: Setting) -> tuple[str, str]:
+    if _numeric_rule(setting) and n.is_constant(expected):
+        return _numeric_entry(expected, answer, setting)
+    return _expression_entry(expected, answer, setting)
+
+
+def check_expression(case: Mapping, setting: Setting) -> Verdict:
+    expected = setting.parse_expected(case["expected"])
+    _reject_expected_group(expected, "a single expression")
+    answer = setting.parse_answer(case["answer"])
+    _reject_group(answer, "a single expression")
+    status, message = _expression_entry(expected, answer, setting)
+    if status == "correct":
+        return correct()
+    return incorrect(message)
+
+
+def _reject_expected_group(tree, what: str) -> None:
+    if isinstance(tree, n.Group):
+        raise AuthorError(f"The expected answer should be {what}, not a list.")
+
+
+def check_numeric(case: Mapping, setting: Setting) -> Verdict:
+    expected = setting.parse_expected(case["expected"])
+    _reject_expected_group(expected, "a number")
+    if not n.is_constant(expected) and n.free_symbols(expected):
+        raise AuthorError("The expected answer of a numeric part must be a number.")
+    answer = setting.parse_answer(case["answer"])
+    _reject_group(answer, "a number")
+    _require_number(answer, setting)
+    rtol, atol = _tolerances(setting)
+    result = compare_numbers(expected, answer, setting, rtol, atol)
+    if result.status == "equal":
+        return correct()
+    return incorrect(result.message, close=result.status == "close")
+
+
+def _as_vector(tree, who: str) -> list | None:
+    """The items of a vector (row, column or flat list), or None if it is not a vector."""
+    if not isinstance(tree, n.Group):
+        return None
+    items = list(tree.items)
+    if items and all(isinstance(i, n.Group) for i in items):
+        if all(len(i.items) == 1 for i in items):
+            return [i.items[0] for i in items]
+        if len(items) == 1:
+            return list(items[0].items)
+        return None
+    if any(isinstance(i, n.Group) for i in items):
+        return None
+    return items
+
+
+def _ordinal_list(numbers: Sequence[int]) -> str:
+    parts = [str(k) for k in numbers]
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def check_vector(case: Mapping, setting: Setting) -> Verdict:
+    expected_tree = setting.parse_expected(case["expected"])
+    expected = _as_vector(expected_tree, "expected")
+    if expected is None:
+        raise AuthorError("The expected answer of a vector part must be a vector, e.g. [1, 2].")
+    answer_tree = setting.parse_answer(case["answer"])
+    answer = _as_vector(answer_tree, "answer")
+    if answer is None:
+        if isinstance(answer_tree, n.Group):
+            raise Invalid(
+                "Your answer should be a vector, e.g. [a, b, c], not a matrix.", answer_tree.col
+            )
+        raise Invalid(
+            "Your answer should be a vector, e.g. [a, b, c], not a single expression.",
+            answer_tree.col,
+        )
+    if len(answer) != len(expected):
+        return incorrect(
+            f"Your vector has {len(answer)} component{'s' if len(answer) != 1 else ''};"
+            f" it should have {len(expected)}.",
+            length=len(answer),
+            expected_length=len(expected),
+        )
+    statuses, messages = [], []
+    for e, a in zip(expected, answer, strict=False):
+        status, message = _entry(e, a, setting)
+        statuses.append(status)
+        messages.append(message)
+    wrong = [k + 1 for k, s in enumerate(statuses) if s != "correct"]
+    if not wrong:
+        return correct(components=statuses)
+    if len(wrong) == len(statuses) and len(statuses) > 1:
+        message = _whole_feedback(expected, answer, setting) or "None of the components is right."
+    elif len(wrong) == 1:
+        message = f"Component {wrong[0]} is wrong."
+        if messages[wrong[0] - 1]:
+            message += " " + messages[wrong[0] - 1]
+    else:
+        message = f"Components {_ordinal_list(wrong)} are wrong."
+    return incorrect(message, components=statuses, wrong=wrong)
+
+
+def _whole_feedback(expected: list, answer: list, setting: Setting) -> str | None:
+    """Sign flipped for every entry of a vector or matrix."""
+    negated = [n.Neg(e) for e in expected]
+    try:
+        if all(
+            _entry(e, a, setting)[0] == "correct" for e, a in zip(negated, answer, strict=False)
+        ):
+            return "Check the signs: your answer is the negative of the expected one."
+    except (AuthorError, Invalid):
+        return None
+    return None
+
+
+def _as_matrix(tree) -> list[list] | None:
+    if not isinstance(tree, n.Group):
+        return None
+    items = list(tree.items)
+    if not items:
+        return None
+    if all(isinstance(i, n.Group) for i in items):
+        rows = [list(i.items) for i in items]
+        if any(isinstance(x, n.Group) for row in rows for x in row):
+            return None
+        return rows
+    if any(isinstance(i, n.Group) for i in items):
+        return None
+    return [items]
+
+
+def check_matrix(case: Mapping, setting: Setting) -> Verdict:
+    expected = _as_matrix(setting.parse_expected(case["expected"]))
+    if expected is None or len({len(r) for r in expected}) != 1:
+        raise AuthorError(
+            "The expected answer of a matrix part must be a matrix, e.g. [[1, 2], [3, 4]]."
+        )
+    answer_tree = setting.parse_answer(case["answer"])
+    answer = _as_matrix(answer_tree)
+    if answer is None:
+        raise Invalid("Your answer should be a matrix, e.g. [[a, b], [c, d]].", answer_tree.col)
+    if len({len(r) for r in answer}) != 1:
+        raise Invalid("The rows of your matrix have different lengths.", answer_tree.col)
+    rows, cols = len(expected), len(expected[0])
+    arows, acols = len(answer), len(answer[0])
+    shape = {"shape": [arows, acols], "expected_shape": [rows, cols]}
+    transposed = [list(r) for r in zip(*expected, strict=False)]
+    if (arows, acols) != (rows, cols):
+        if (arows, acols) == (cols, rows) and _all_entries_correct(transposed, answer, setting):
+            return incorrect(
+                "Your matrix is the transpose of the expected one.", transposed=True, **shape
+            )
+        return incorrect(f"Your matrix is {arows}×{acols}; it should be {rows}×{cols}.", **shape)
+    statuses = [
+        [_entry(e, a, setting)[0] for e, a in zip(er, ar, strict=False)]
+        for er, ar in zip(expected, answer, strict=False)
+    ]
+    wrong = [
+        [i + 1, j + 1] for i, r in enumerate(statuses) for j, s in enumerate(r) if s != "correct"
+    ]
+    if not wrong:
+        return correct(entries=statuses)
+    if rows == cols and rows > 1 and _all_entries_correct(transposed, answer, setting):
+        return incorrect(
+            "Your matrix is the transpose of the expected one.",
+            transposed=True,
+            entries=statuses,
+            wrong=wrong,
+        )
+    flat_e = [x for r in expected for x in r]
+    flat_a = [x for r in answer for x in r]
+    if len(wrong) == len(flat_e) and len(flat_e) > 1:
+        message = _whole_feedback(flat_e, flat_a, setting) or "None of the entries is right."
+    else:
+        listed = _ordinal_list([f"({i}, {j})" for i, j in wrong])
+        message = f"Entr{'y' if len(wrong) == 1 else 'ies'} {listed} {'is' if len(wrong) == 1 else 'are'} wrong (row, column)."
+    return incorrect(message, entries=statuses, wrong=wrong)
+
+
+def _all_entries_correct(expected: list[list], answer: list[list], setting: Setting) -> bool:
+    if len(expected) != len(answer) or any(
+        len(e) != len(a) for e, a in zip(expected, answer, strict=False)
+    ):
+        return False
+    try:
+        return all(
+            _entry(e, a, setting)[0] == "correct"
+            for er, ar in zip(expected, answer, strict=False)
+            for e, a in zip(er, ar, strict=False)
+        )
+    except (AuthorError, Invalid):
+        return False
+
+
+def _as_points(tree, dimension: int | None) -> list[list] | None:
+    if not isinstance(tree, n.Group):
+        return None
+    items = list(tree.items)
+    if not items:
+        return []
+    if all(isinstance(i, n.Group) for i in items):
+        return [list(i.items) for i in items]
+    if any(isinstance(i, n.Group) for i in items):
+        return None
+    if dimension == 1:
+        return [[i] for i in items]
+    if tree.bracket == "(":
+        return [items]
+    return None
+
+
+def check_points(case: Mapping, setting: Setting) -> Verdict:
+    expected = _as_points(setting.parse_expected(case["expected"]), None)
+    if expected is None:
+        raise AuthorError(
+            "The expected answer of a points part must be a list of points, e.g. [(1, 2)]."
+        )
+    dims = {len(p) for p in expected}
+    if len(dims) > 1:
+        raise AuthorError("The expected points have different dimensions.")
+    dimension = dims.pop() if dims else None
+    answer_tree = setting.parse_answer(case["answer"])
+    answer = _as_points(answer_tree, dimension)
+    if answer is None:
+        raise Invalid(
+            "Your answer should be a list of points, e.g. [(1, 2), (3, 4)], or [] for none.",
+            answer_tree.col,
+        )
+    rtol, atol = _tolerances(setting)
+    values_e = [[_point_value(c, setting, "expected") for c in p] for p in expected]
+    values_a = []
+    for k, p in enumerate(answer, start=1):
+        if dimension is not None and len(p) != dimension:
+            raise Invalid(
+                f"Point {k} of your answer has {len(p)} coordinate{'s' if len(p) != 1 else ''};"
+                f" points here have {dimension}.",
+                answer_tree.col,
+            )
+        values_a.append([_point_value(c, setting, "answer") for c in p])
+
+    def same(p, q) -> bool:
+        return all(_numbers_match(x, y, rtol, atol) for x, y in zip(p, q, strict=False))
+
+    missing = sum(1 for p in values_e if not any(same(q, p) for q in values_a))
+    extra = sum(1 for q in values_a if not any(same(q, p) for p in values_e))
+    details = {"missing": missing, "extra": extra}
+    if not missing and not extra:
+        return correct(**details)
+    parts = []
+    if missing:
+        parts.append(
+            f"{missing} point{'s' if missing != 1 else ''} {'are' if missing != 1 else 'is'} missing"
+        )
+    if extra:
+        parts.append(
+            f"{extra} point{'s' if extra != 1 else ''} in your answer {'are' if extra != 1 else 'is'} not right"
+        )
+    return incorrect(_sentence("; ".join(parts)), **details)
+
+
+def _point_value(tree, setting: Setting, who: str):
+    if who == "answer":
+        _require_number(tree, setting)
+    if isinstance(tree, n.Group):
+        if who == "answer":
+            raise Invalid("A coordinate of a point must be a number.", tree.col)
+        raise AuthorError("A coordinate of an expected point is not a number.")
+    return _interval(*number_value(tree, setting, who))
+
+
+def _numbers_match(a, e, rtol: Fraction, atol: Fraction) -> bool:
+    (av, ae), (ev, ee) = a, e
+    diff = abs(av - ev)
+    bound = atol + rtol * abs(ev)
+    return diff - ae - ee - rtol * ee <= bound
+
+
+def check_choice(case: Mapping, setting: Setting) -> Verdict:
+    options = case.get("options")
+    if options is not None and (
+        not isinstance(options, list | tuple) or not all(isinstance(o, str) for o in options)
+    ):
+        raise AuthorError("`options` must be a list of option keys.")
+    expected_text = case["expected"]
+    if isinstance(expected_text, list | tuple):
+        expected_text = ", ".join(str(x) for x in expected_text)
+    if options is None:
+        options = [k.strip() for k in str(expected_text).split(",") if k.strip()]
+        answer_text = case["answer"]
+        if isinstance(answer_text, str):
+            options += [
+                k.strip() for k in answer_text.split(",") if k.strip() and k.strip().isalnum()
+            ]
+    try:
+        expected = parse_choice(str(expected_text), options)
+    except ParseError as e:
+        raise AuthorError(f"The expected choice cannot be read: {e.message}.") from None
+    answer_text = case["answer"]
+    if isinstance(answer_text, list | tuple):
+        answer_text = ", ".join(str(x) for x in answer_text)
+    try:
+        answer = parse_choice(answer_text, options)
+    except ParseError as e:
+        raise Invalid(_sentence(e.message), e.column) from None
+    if answer == expected:
+        return correct()
+    if len(expected) > 1 or len(answer) > 1:
+        missing = len(expected - answer)
+        extra = len(answer - expected)
+        return incorrect("Your selection is not right.", missing=missing, extra=extra)
+    return incorrect("That is not the right choice.")
+
+
+CHECKERS = {
+    "expression": check_expression,
+    "numeric": check_numeric,
+    "vector": check_vector,
+    "matrix": check_matrix,
+    "points": check_points,
+    "choice": check_choice,
+}
+
+
+# --- reading only -----------------------------------------------------------------------
+
+
+def read_answer(case: Mapping, setting: Setting) -> None:
+    """Raise `Invalid` unless the answer can be read as an answer of the case's kind."""
+    kind = case["kind"]
+    if kind == "choice":
+        check_choice_readable(case)
+        return
+    answer = setting.parse_answer(case["answer"])
+    if kind == "expression":
+        _reject_group(answer, "a single expression")
+    elif kind == "numeric":
+        _reject_group(answer, "a number")
+        _require_number(answer, setting)
+    elif kind == "vector":
+        if _as_vector(answer, "answer") is None:
+            raise Invalid("Your answer should be a vector, e.g. [a, b, c].", answer.col)
+    elif kind == "matrix":
+        rows = _as_matrix(answer)
+        if rows is None:
+            raise Invalid("Your answer should be a matrix, e.g. [[a, b], [c, d]].", answer.col)
+        if len({len(r) for r in rows}) != 1:
+            raise Invalid("The rows of your matrix have different lengths.", answer.col)
+    elif kind == "points":
+        if not isinstance(answer, n.Group):
+            raise Invalid(
+                "Your answer should be a list of points, e.g. [(1, 2), (3, 4)], or [] for none.",
+                answer.col,
+            )
+        for item in answer.items:
+            for coordinate in item.items if isinstance(item, n.Group) else (item,):
+                _require_number(coordinate, setting)
+
+
+def check_choice_readable(case: Mapping) -> None:
+    options = case.get("options")
+    if not options:
+        return
+    try:
+        parse_choice(case["answer"], options)
+    except ParseError as e:
+        raise Invalid(_sentence(e.message), e.column) from None
+
+
+# --- authors' expected mistakes ------------------------------------------------------
+
+
+def match_mistake(case: Mapping, setting: Setting) -> str | None:
+    """The message of the first listed mistake the answer is equivalent to."""
+    mistakes = case.get("mistakes") or []
+    if not isinstance(mistakes, list):
+        return None
+    for mistake in mistakes:
+        if not isinstance(mistake, Mapping) or "answer" not in mistake or "message" not in mistake:
+            continue
+        trial = dict(case)
+        trial["expected"] = mistake["answer"]
+        trial.pop("mistakes", None)
+        try:
+            verdict = CHECKERS[case["kind"]](trial, setting)
+        except (AuthorError, Invalid):
+            continue
+        if verdict.status == "correct":
+            return str(mistake["message"])
+    return None

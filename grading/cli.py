@@ -1,0 +1,84 @@
+"""`python -m grading check [FILE]`: JSON Lines of cases in, one JSON line of verdict out per case.
+
+The format is the answer specification's, section 3. Output is written and flushed
+line by line, in input order, so that a long file can be followed as it is checked.
+A line that is not a case gets an `error` line and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from grading.engine import DEFAULT_TIMEOUT, REQUIRED, check
+
+
+def _verdict_line(line: str, timeout: float, in_process: bool) -> dict | None:
+    text = line.strip()
+    if not text:
+        return None
+    try:
+        case = json.loads(text)
+    except json.JSONDecodeError as e:
+        return {
+            "id": None,
+            "status": "error",
+            "message": f"Not valid JSON: {e.msg} (column {e.colno}).",
+        }
+    if not isinstance(case, dict):
+        return {"id": None, "status": "error", "message": "A case must be a JSON object."}
+    case_id = case.get("id")
+    missing = [key for key in ("id", *REQUIRED) if key not in case]
+    if missing:
+        return {
+            "id": case_id,
+            "status": "error",
+            "message": f"The case lacks {', '.join(missing)}.",
+        }
+    verdict = check(case, timeout=timeout, in_process=in_process)
+    return {"id": case_id, "status": verdict.status, "message": verdict.message}
+
+
+def run(
+    lines: Iterable[str], out: TextIO, timeout: float = DEFAULT_TIMEOUT, in_process: bool = False
+) -> int:
+    """Check every case in `lines`, writing one JSON line each to `out`; the number written."""
+    written = 0
+    for line in lines:
+        result = _verdict_line(line, timeout, in_process)
+        if result is None:
+            continue
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+        written += 1
+    return written
+
+
+def check_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m grading check",
+        description="Check answers given as JSON Lines (one case a line) and print one verdict line per case.",
+    )
+    parser.add_argument("file", nargs="?", help="a JSON Lines file (default: standard input)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds allowed for each case (default {DEFAULT_TIMEOUT:g})",
+    )
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    if args.file is None or args.file == "-":
+        run(sys.stdin, sys.stdout, args.timeout)
+        return 0
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            run(handle, sys.stdout, args.timeout)
+    except OSError as e:
+        print(f"cannot read {args.file}: {e.strerror}", file=sys.stderr)
+        return 2
+    return 0

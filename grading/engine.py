@@ -1,0 +1,142 @@
+"""The public entry points of the grading engine: `check`, `validate`, `Verdict`.
+
+`check` runs the comparison in a helper process of `grading.pool` under a time bound,
+because an answer can be written to make any evaluator work for a long time; the
+helper calls `check_unbounded` here. `validate` only reads the answer and runs in
+the caller's process.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+
+from grading.checkers import (
+    CHECKERS,
+    AuthorError,
+    Invalid,
+    Verdict,
+    error,
+    incorrect,
+    invalid,
+    match_mistake,
+    read_answer,
+    read_setting,
+)
+
+__all__ = ["ENGINE_VERSION", "Verdict", "check", "check_unbounded", "validate"]
+
+# Stored with every verdict; bump it whenever a verdict could change for the same case.
+ENGINE_VERSION = "1.0"
+
+DEFAULT_TIMEOUT = 2.0
+REQUIRED = ("kind", "expected", "answer")
+
+TOO_SLOW = (
+    "Your answer took too long to check. Write it in a simpler form"
+    " (expand fewer terms, avoid huge powers) and submit again."
+)
+CRASHED = (
+    "Your answer could not be checked: it needs more memory than a check may use."
+    " Write it in a simpler form and submit again."
+)
+
+# Long chains of terms are deep trees; the evaluators recurse through them.
+_RECURSION_LIMIT = 20_000
+
+
+def _case_problem(case) -> Verdict | None:
+    if not isinstance(case, Mapping):
+        return error("A case must be a JSON object.")
+    missing = [key for key in REQUIRED if key not in case]
+    if missing:
+        return error(f"The case lacks {', '.join(missing)}.")
+    if case["kind"] not in CHECKERS:
+        known = ", ".join(CHECKERS)
+        return error(f"Unknown kind {case['kind']!r}: the kinds are {known}.")
+    return None
+
+
+def check_unbounded(case: Mapping) -> dict:
+    """The whole check in this process, without a time bound: `Verdict.to_dict()`."""
+    return _check_here(case).to_dict()
+
+
+def _check_here(case: Mapping) -> Verdict:
+    problem = _case_problem(case)
+    if problem is not None:
+        return problem
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    try:
+        setting = read_setting(case)
+        verdict = CHECKERS[case["kind"]](case, setting)
+        if verdict.status == "incorrect" and case.get("mistakes"):
+            message = match_mistake(case, setting)
+            if message:
+                return incorrect(message, **verdict.details, mistake=True)
+        return verdict
+    except AuthorError as e:
+        return error(str(e))
+    except Invalid as e:
+        return invalid(e.message, e.column)
+    except RecursionError:
+        return invalid(TOO_SLOW)
+    except Exception as e:  # noqa: BLE001 - a checker bug must not cost the student an attempt
+        return invalid(
+            "Your answer could not be checked. Try writing it in another form.",
+            internal_error=f"{type(e).__name__}: {e}",
+        )
+
+
+def check(case: Mapping, timeout: float = DEFAULT_TIMEOUT, in_process: bool = False) -> Verdict:
+    """Judge `case` (the command-line case format, plus optional `mistakes`).
+
+    The comparison runs in a helper process and is abandoned after `timeout` seconds
+    (an `invalid` verdict asking for a simpler form); `in_process=True` runs it here,
+    without a time bound, for tests and tools.
+    """
+    problem = _case_problem(case)
+    if problem is not None:
+        return problem
+    if in_process:
+        return _check_here(case)
+    # Imported here: the helper processes import this module, and must not import
+    # their own entry point (`grading._worker`) before running it.
+    from grading import pool
+
+    early = validate(case)
+    if early is not None:
+        return early
+    try:
+        result = pool.run_bounded("grading.engine:check_unbounded", dict(case), timeout)
+    except pool.TimedOut:
+        return invalid(TOO_SLOW, timed_out=True)
+    except pool.WorkerCrashed:
+        return invalid(CRASHED, crashed=True)
+    except pool.RemoteError as e:
+        return invalid(
+            "Your answer could not be checked. Try writing it in another form.",
+            internal_error=str(e),
+        )
+    return Verdict(result["status"], result["message"], result.get("details") or {})
+
+
+def validate(case: Mapping) -> Verdict | None:
+    """`None` when the answer can be read as an answer of the case's kind, else `invalid`.
+
+    Only reads; no comparison. A case the author got wrong is left for `check` to report.
+    """
+    if _case_problem(case) is not None:
+        return None
+    try:
+        setting = read_setting(case)
+    except AuthorError:
+        return None
+    try:
+        read_answer(case, setting)
+    except Invalid as e:
+        return invalid(e.message, e.column)
+    except RecursionError:
+        return invalid("Your answer is nested too deeply.")
+    return None
