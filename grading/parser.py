@@ -174,6 +174,12 @@ def _translate(text: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for index, ch in enumerate(text):
         col = index + 1
+        if ch in "\u00b2\u00b3" and index > 0 and text[index - 1] in "\u00b2\u00b3":
+            # "x²³" reads as x^23 to the eye; as x^2^3 it would be quietly misread.
+            raise ParseError(
+                f"two superscripts in a row at column {index}: write the power with ^, e.g. x^23",
+                index,
+            )
         if ch in PASTED:
             out.extend((c, col) for c in PASTED[ch])
         elif ch == SQRT_SIGN or (ch.isascii() and (ch.isprintable() or ch in "\t\n\r")):

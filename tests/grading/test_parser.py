@@ -503,6 +503,12 @@ def test_it_reads_a_pasted_greek_function_name():
     assert parse("σ(x)", VARIABLES, FUNCTIONS) == Apply("sigma", Symbol("x"))
 
 
+def test_it_refuses_a_run_of_superscripts():
+    problem = error("x\u00b2\u00b3")
+    assert problem.column == 2
+    assert "x^23" in problem.message
+
+
 def test_it_never_reads_a_superscript_as_a_factor():
     assert read("x²") == "(^ x 2)"
     assert read("3x²") == "(* 3 (^ x 2))"
