@@ -16,15 +16,11 @@ so that a parent killed in the middle of a long check leaves nothing behind.
 import importlib
 import json
 import os
-import re
 import resource
 import signal
 import sys
 
-FUNC_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
-
-# Exit status for "the memory limit was hit": the parent reports it as a crash.
-EXIT_MEMORY = 70
+from grading.pool import EXIT_MEMORY, allowed
 
 PRELOAD = ("numpy", "mpmath", "sympy", "grading.engine")
 
@@ -54,10 +50,6 @@ def _limit_memory() -> None:
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def allowed(func: str, prefixes: tuple[str, ...]) -> bool:
-    return bool(FUNC_RE.match(func)) and func.startswith(prefixes)
 
 
 def _encode(message: dict) -> bytes:

@@ -24,6 +24,7 @@ import atexit
 import json
 import math
 import os
+import re
 import select
 import signal
 import subprocess
@@ -33,9 +34,12 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from grading._worker import EXIT_MEMORY, allowed
-
 _PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FUNC_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+
+# The exit status of a helper that hit its memory limit.
+EXIT_MEMORY = 70
 
 # Generous: the first start of a helper on a busy machine loads SymPy from a cold disk.
 START_TIMEOUT = 60.0
@@ -56,6 +60,11 @@ class RemoteError(Exception):
         super().__init__(f"{type_name}: {message}")
         self.type_name = type_name
         self.message = message
+
+
+def allowed(func: str, prefixes: tuple[str, ...]) -> bool:
+    """Is `func` a "package.module:function" name under one of `prefixes`?"""
+    return bool(FUNC_RE.match(func)) and func.startswith(prefixes)
 
 
 def envint(name: str, default: int, minimum: int = 0) -> int:
@@ -258,7 +267,9 @@ class Pool:
             if self._closed:
                 raise RuntimeError("the pool is shut down")
             self._fill()
-            helper = next((h for h in self._idle if h.poll_ready()), None)
+            # The most recently used ready helper: its caches are warm, and the others
+            # stay spare.
+            helper = next((h for h in reversed(self._idle) if h.poll_ready()), None)
             if helper is None:
                 helper = self._idle[0]  # the oldest, so the closest to ready
             self._idle.remove(helper)
