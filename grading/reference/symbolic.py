@@ -296,7 +296,8 @@ def stationary_points(f: sp.Expr, variables: Sequence[sp.Symbol]) -> list[Statio
     """The real points where the gradient of `f` vanishes, each classified.
 
     Sorted by coordinates. Raises `ValueError` when the stationary points are not
-    isolated (e.g. `f = x^2` in `x, y`).
+    isolated (e.g. `f = x^2` in `x, y`). For a periodic `f` these are the solutions
+    SymPy's `solve` returns (one period's worth), not every one.
     """
     variables = list(variables)
     h = hessian(f, variables)

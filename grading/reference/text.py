@@ -20,7 +20,6 @@ import sympy as sp
 from mpmath.libmp import prec_to_dps, to_str
 from sympy.core.function import AppliedUndef
 from sympy.core.numbers import Exp1, ImaginaryUnit, Pi
-from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
 # SymPy function class -> name in the answer syntax. Everything else is refused,
@@ -90,14 +89,19 @@ class AnswerPrinter(StrPrinter):
         if exponent == -sp.S.Half:
             return f"1/sqrt({self._print(base)})"
         if exponent is sp.S.NegativeOne:
-            return f"1/{self._operand(base, precedence(expr))}"
+            return f"1/{self._denominator(base)}"
         return f"{self._power_base(base)}^{self._power_exponent(exponent)}"
 
-    def _operand(self, expr: sp.Expr, level: int) -> str:
+    def _denominator(self, expr: sp.Expr) -> str:
         # Division binds left to right, so a denominator needs parentheses unless it
-        # is atomic or a power (which binds tighter than `/`).
+        # is a name, a non-negative integer, a call or a power (`^` binds tighter than
+        # `/`) that is not itself printed as a quotient.
         text = self._print(expr)
-        if _is_atomic(expr) or isinstance(expr, sp.Pow | sp.Function):
+        if isinstance(expr, sp.Integer) and expr >= 0:
+            return text
+        if _is_atomic(expr) or isinstance(expr, sp.Function):
+            return text
+        if isinstance(expr, sp.Pow) and "/" not in text:
             return text
         return f"({text})"
 

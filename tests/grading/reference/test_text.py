@@ -72,6 +72,7 @@ def _compare_values(a: sp.Expr, b: sp.Expr, rel: float = 1e-12) -> int:
         (sp.Rational(1, 2) ** x, "(1/2)^x"),
         (sp.Pow(sp.Pow(x, y, evaluate=False), y, evaluate=False), "(x^y)^y"),
         (2 * x * sp.cos(x**2), "2*x*cos(x^2)"),
+        (sp.Pow(sp.Pow(x, -1, evaluate=False), -1, evaluate=False), "1/(1/x)"),
         (sp.Function("sigma")(x) * (1 - sp.Function("sigma")(x)), "(1 - sigma(x))*sigma(x)"),
     ],
 )
