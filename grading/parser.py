@@ -36,6 +36,7 @@ from grading.nodes import (
     Node,
     Number,
     Symbol,
+    applied_functions,
     postorder,
 )
 
@@ -708,9 +709,11 @@ def _check_magnitudes(node: Node, limits: Limits) -> None:
     """Refuse constant sub-expressions too large to compute, without computing them.
 
     Each constant sub-tree gets a rough (sign, log10 of magnitude) estimate in floating
-    point; sign None means unknown. Estimates err towards large, so a value reported
-    as too large might, in contrived cases, be a cancellation that is not; nothing
-    too large passes unnoticed.
+    point; sign None means unknown. Where a value is not known closely, the estimate
+    errs towards large, so a contrived cancellation may be refused. Bounded functions
+    (sin, atan, and tan away from its poles) count as moderate: this guards against
+    the blow-ups of powers and exponentials, while the time bound of a check remains
+    the last word on anything slow.
     """
     limit = limits.max_magnitude_log10
     estimates: dict[int, tuple[int | None, float] | None] = {}
@@ -862,7 +865,7 @@ def parse(
 
 @dataclass(frozen=True)
 class FunctionDefinition:
-    """`name(param) = body`; `param` and `body` are None for an abstract function."""
+    """`name(param) = body`; `body` is None for an abstract function."""
 
     name: str
     param: str | None
@@ -881,10 +884,12 @@ def parse_function_definition(
     head_tokens = tokenize(head.strip() or " ", limits)
     kinds = [t.kind for t in head_tokens]
     if not eq:
-        if kinds == ["name", "end"]:
+        # An abstract function: "f", or "f(x)" naming its parameter.
+        if kinds in (["name", "end"], ["name", "(", "name", ")", "end"]):
             name = head_tokens[0].text
             _check_function_name(name, text)
-            return FunctionDefinition(name, None, None)
+            param = head_tokens[2].text if len(kinds) > 2 else None
+            return FunctionDefinition(name, param, None)
         raise ParseError(f"a function is written as a name or as f(x) = ...: got {text!r}", None)
     if kinds != ["name", "(", "name", ")", "end"]:
         raise ParseError(f"a function definition is written f(x) = ...: got {text!r}", None)
@@ -927,30 +932,28 @@ def parse_functions(
 
 
 def _check_no_cycle(definitions: dict[str, FunctionDefinition]) -> None:
-    from grading.nodes import applied_functions
-
     uses = {
-        name: applied_functions(d.body) if d.body is not None else frozenset()
+        name: sorted(applied_functions(d.body)) if d.body is not None else []
         for name, d in definitions.items()
     }
-    state: dict[str, int] = {}
+    done: set[str] = set()
     for start in uses:
-        stack = [(start, iter(sorted(uses[start])))]
-        state[start] = state.get(start, 0) or 1
-        if state[start] == 2:
+        if start in done:
             continue
+        visiting = {start}
+        stack = [(start, iter(uses[start]))]
         while stack:
-            name, it = stack[-1]
-            nxt = next(it, None)
+            name, pending = stack[-1]
+            nxt = next(pending, None)
             if nxt is None:
-                state[name] = 2
+                done.add(name)
+                visiting.discard(name)
                 stack.pop()
-                continue
-            if state.get(nxt) == 1:
+            elif nxt in visiting:
                 raise ParseError(f"the function {nxt} is defined in terms of itself", None)
-            if state.get(nxt) is None:
-                state[nxt] = 1
-                stack.append((nxt, iter(sorted(uses[nxt]))))
+            elif nxt not in done:
+                visiting.add(nxt)
+                stack.append((nxt, iter(uses.get(nxt, []))))
 
 
 def parse_choice(text: str, options: Iterable[str]) -> frozenset[str]:

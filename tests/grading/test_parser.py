@@ -686,6 +686,11 @@ def test_it_reads_an_abstract_function():
     assert (definition.name, definition.param, definition.body) == ("f", None, None)
 
 
+def test_it_reads_an_abstract_function_with_its_parameter():
+    definition = parse_function_definition("f(x)")
+    assert (definition.name, definition.param, definition.body) == ("f", "x", None)
+
+
 def test_it_reads_a_definition_using_another_function():
     definition = parse_function_definition("g(t) = sigma(t)^2", functions=("sigma", "g"))
     assert show(definition.body) == "(^ (sigma t) 2)"
@@ -712,6 +717,13 @@ def test_it_reads_a_list_of_functions_and_refuses_cycles():
     assert functions["h"].body is None
     with pytest.raises(ParseError, match="itself"):
         parse_functions(["f(x) = g(x)", "g(x) = f(x)+1"])
+    with pytest.raises(ParseError, match="itself"):
+        parse_functions(["f(x) = g(x)", "g(x) = h(x)", "h(x) = 2*f(x)", "k"])
+    assert set(parse_functions(["f(x) = g(x) + h(x)", "g(x) = h(x)", "h(x) = x"])) == {
+        "f",
+        "g",
+        "h",
+    }
 
 
 @pytest.mark.parametrize(
