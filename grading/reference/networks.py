@@ -158,12 +158,13 @@ def random_network(
     if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
         raise ValueError("a network needs at least two layers of at least one unit")
 
-    def draw(shape: tuple[int, ...], low: float | None = None) -> Array:
-        values = rng.uniform(0.0, 1.0, shape) if low is not None else rng.normal(0, scale, shape)
+    def rounded(values: Array) -> Array:
         return np.round(values, decimals) if decimals is not None else values
 
-    weights = [draw((b, a)) for a, b in zip(sizes, sizes[1:], strict=False)]
-    biases = [draw((b, 1)) for b in sizes[1:]]
-    x = draw((sizes[0], n_examples))
-    y = draw((sizes[-1], n_examples), low=0.0)
+    weights = [
+        rounded(rng.normal(0.0, scale, (b, a))) for a, b in zip(sizes, sizes[1:], strict=False)
+    ]
+    biases = [rounded(rng.normal(0.0, scale, (b, 1))) for b in sizes[1:]]
+    x = rounded(rng.normal(0.0, scale, (sizes[0], n_examples)))
+    y = rounded(rng.uniform(0.0, 1.0, (sizes[-1], n_examples)))
     return RandomNetwork(weights, biases, x, y)

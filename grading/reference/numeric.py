@@ -117,8 +117,8 @@ def difference_hessian(
 class NewtonResult:
     """The iterates `x0, x1, ...` of a Newton-Raphson run and how it ended.
 
-    `status`: `"converged"` (a step no larger than the tolerance, or `f = 0`
-    exactly), `"zero derivative"` (the derivative, or the Jacobian's determinant,
+    `status`: `"converged"` (a step no larger than the tolerance times
+    `max(1, |x|)`, or `f = 0` exactly), `"zero derivative"` (the derivative, or the Jacobian's determinant,
     vanished: the next step is undefined), `"oscillating"` (an iterate came back to an
     earlier one, two or more steps before, without converging), `"diverged"` (an
     iterate left the bound or stopped being finite) or `"max iterations"`.
@@ -154,7 +154,8 @@ def newton_raphson(
     step is undefined, or an iterate diverges) and report the status at the end:
     `"converged"` if the last step was within `tol`, `"oscillating"` if the iterates
     came back to an earlier value, else `"max iterations"`. Without `steps`, run until
-    the step is within `tol` (absolute), or `max_iter` steps. The derivative counts as
+    the step is within `tol` (relative to `max(1, |x|)`, so absolute near 0), or
+    `max_iter` steps. The derivative counts as
     zero when `|f'| <= zero_tol` (by default only exactly zero: a tiny derivative
     throws the iterate far away, which shows as divergence).
     `x^3 - 2x - 5` from 2 gives `x1 = 2.1` and `x4 = 2.0945514815...`.
@@ -174,7 +175,7 @@ def newton_raphson(
         iterates.append(x_new)
         if not np.isfinite(x_new) or abs(x_new) > bound:
             return NewtonResult(iterates, "diverged")
-        last_step = abs(x_new - x)
+        last_step = abs(x_new - x) / max(1.0, abs(x_new))
         revisits = _revisits(iterates, tol)
         if steps is None:
             if last_step <= tol or f(x_new) == 0:
@@ -191,9 +192,9 @@ def newton_raphson(
 def _revisits(iterates: list[float] | list[Vector], tol: float) -> bool:
     """Whether the newest iterate is back at one two or more steps earlier."""
     newest = np.asarray(iterates[-1])
-    if len(iterates) < 3 or np.max(np.abs(newest - np.asarray(iterates[-2]))) <= tol:
+    scale = max(1.0, float(np.max(np.abs(newest))))
+    if len(iterates) < 3 or np.max(np.abs(newest - np.asarray(iterates[-2]))) <= tol * scale:
         return False
-    scale = 1.0 + float(np.max(np.abs(newest)))
     return any(
         float(np.max(np.abs(newest - np.asarray(earlier)))) <= 1e-9 * scale
         for earlier in iterates[:-2]
@@ -213,7 +214,7 @@ def newton_raphson_nd(
     """Newton-Raphson for `f(x) = 0` in n dimensions: `x_{n+1} = x_n - J(x_n)^-1 f(x_n)`.
 
     Statuses as for `newton_raphson`; a singular Jacobian is `"zero derivative"`.
-    `tol` bounds the largest component of the step. Also finds a stationary point of
+    `tol` bounds the largest component of the step, relative to `max(1, |x|_max)`. Also finds a stationary point of
     a scalar function when given its gradient and Hessian (Newton's optimisation).
     """
     x = np.asarray(x0, dtype=float).copy()
@@ -232,7 +233,7 @@ def newton_raphson_nd(
         iterates.append(x_new)
         if not np.all(np.isfinite(x_new)) or np.max(np.abs(x_new)) > bound:
             return NewtonResult(iterates, "diverged")
-        last_step = float(np.max(np.abs(x_new - x)))
+        last_step = float(np.max(np.abs(x_new - x))) / max(1.0, float(np.max(np.abs(x_new))))
         revisits = _revisits(iterates, tol)
         if steps is None:
             if last_step <= tol:

@@ -211,3 +211,11 @@ def test_it_evaluates_the_sigmoid_far_out_without_overflow():
         warnings.simplefilter("error")
         values = numeric.sigmoid(np.array([-1000.0, 1000.0]))
     assert values.tolist() == [0.0, 1.0]
+
+
+def test_it_converges_to_a_large_root_whose_spacing_exceeds_the_tolerance():
+    # Near 1e7 neighbouring floats are 2e-9 apart: an absolute 1e-12 step never comes.
+    root = 1e7 + 0.123
+    result = numeric.newton_raphson(lambda v: v * v - root * root, lambda v: 2 * v, 3e7)
+    assert result.status == "converged"
+    assert result.root == pytest.approx(root, rel=1e-15)
