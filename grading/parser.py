@@ -20,6 +20,7 @@ length and never exhausts the stack.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -149,7 +150,7 @@ _CLOSERS = {")", "]", "}"}
 _LOG10_2 = math.log10(2)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Token:
     kind: str  # "number", "name", "op", one of "()[]{},|", "sqrt" or "end"
     text: str  # canonical: "**" is "^", "π" is "pi"
@@ -170,9 +171,13 @@ def _describe_char(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
-def _translate(text: str) -> list[tuple[str, int]]:
-    """Characters after the pasted-character table, each with its column as typed."""
-    out: list[tuple[str, int]] = []
+def _translate(text: str) -> tuple[str, list[int]]:
+    """The text after the pasted-character table, and the column as typed of each of
+    its characters."""
+    if text.isascii():
+        return text, list(range(1, len(text) + 1))
+    out: list[str] = []
+    cols: list[int] = []
     for index, ch in enumerate(text):
         col = index + 1
         if ch in "\u00b2\u00b3" and index > 0 and text[index - 1] in "\u00b2\u00b3":
@@ -182,110 +187,102 @@ def _translate(text: str) -> list[tuple[str, int]]:
                 index,
             )
         if ch in PASTED:
-            out.extend((c, col) for c in PASTED[ch])
-        elif ch == SQRT_SIGN or (ch.isascii() and (ch.isprintable() or ch in "\t\n\r")):
-            out.append((ch, col))
+            replacement = PASTED[ch]
+        elif ch == SQRT_SIGN or ch.isascii():
+            replacement = ch
         else:
             message = f"the character {_describe_char(ch)} at column {col} is not allowed"
             if ch in _HINTS:
                 message += f": type {_HINTS[ch]} instead"
             raise ParseError(message, col)
-    return out
+        out.append(replacement)
+        cols.extend([col] * len(replacement))
+    return "".join(out), cols
+
+
+_TOKEN_PATTERN = re.compile(
+    r"""
+    (?P<space>[ \t\n\r]+)
+    | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+    | (?P<name>[A-Za-z][A-Za-z0-9_]*)
+    | (?P<power>\*\*)
+    | (?P<op>[-+*/^])
+    | (?P<punct>[()\[\]{},|])
+    | (?P<sqrt>\u221a)
+    """,
+    re.VERBOSE,
+)
 
 
 def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
-    """Split an answer into tokens; the last one has kind "end"."""
-    chars = _translate(text)
-    n = len(chars)
+    """Split an answer into tokens; the last one has kind "end".
+
+    `<digits>e<sign?><digits>` is always scientific notation; "2e" alone, or "2e+x", is
+    2 followed by the constant e. A Greek letter reads as its name typed out: "θ1" is
+    the name theta1, "xθ" the name xtheta.
+    """
+    source, cols = _translate(text)
     tokens: list[Token] = []
-
-    def raw(start: int, stop: int) -> str:
-        return text[chars[start][1] - 1 : chars[stop - 1][1]]
-
-    i = 0
-    while i < n:
-        ch, col = chars[i]
-        if ch in " \t\n\r":
-            i += 1
-        elif ch.isdigit() or (ch == "." and i + 1 < n and chars[i + 1][0].isdigit()):
-            i = _read_number(chars, i, tokens, raw, limits)
-        elif ch.isascii() and ch.isalpha():
-            start = i
-            # A Greek letter reads as its name typed out: "θ1" is theta1, "xθ" is xtheta.
-            while i < n and chars[i][0].isascii() and (chars[i][0].isalnum() or chars[i][0] == "_"):
-                i += 1
-            name = "".join(c for c, _ in chars[start:i])
-            tokens.append(Token("name", name, col, raw(start, i)))
-        elif ch == "*" and i + 1 < n and chars[i + 1][0] == "*":
-            tokens.append(Token("op", "^", col, "**"))
-            i += 2
-        elif ch in _OPERATORS:
-            tokens.append(Token("op", ch, col, raw(i, i + 1)))
-            i += 1
-        elif ch in "()[]{},|":
-            tokens.append(Token(ch, ch, col, ch))
-            i += 1
-        elif ch == SQRT_SIGN:
-            tokens.append(Token("sqrt", "sqrt", col, ch))
-            i += 1
-        else:
+    position, n = 0, len(source)
+    while position < n:
+        match = _TOKEN_PATTERN.match(source, position)
+        if match is None:
+            col = cols[position]
+            ch = source[position]
+            following = source[position + 1 : position + 2]
             message = f"unexpected {_quote(ch)} at column {col}"
-            if ch == "." and i + 1 < n and chars[i + 1][0].isalpha():
+            if not ch.isprintable():
+                message = f"the character {_describe_char(ch)} at column {col} is not allowed"
+            elif ch == "." and following.isalpha():
                 message += ": there is no attribute access in an answer"
-            elif ch == "=" and i + 1 < n and chars[i + 1][0] == "=":
+            elif ch == "=" and following == "=":
                 message += _ASCII_HINTS["<"]
-            message += _ASCII_HINTS.get(ch, "")
+            else:
+                message += _ASCII_HINTS.get(ch, "")
             raise ParseError(message, col)
-    end_col = len(text) + 1
-    tokens.append(Token("end", "", end_col, ""))
+        kind = match.lastgroup
+        start, stop = match.span()
+        position = stop
+        if kind == "space":
+            continue
+        col = cols[start]
+        raw = text[col - 1 : cols[stop - 1]]
+        word = match.group()
+        if kind == "number":
+            tokens.append(Token("number", word, col, raw, _number_value(word, col, limits)))
+        elif kind == "name":
+            tokens.append(Token("name", word, col, raw))
+        elif kind == "power":
+            tokens.append(Token("op", "^", col, raw))
+        elif kind == "op":
+            tokens.append(Token("op", word, col, raw))
+        elif kind == "punct":
+            tokens.append(Token(word, word, col, raw))
+        else:
+            tokens.append(Token("sqrt", "sqrt", col, raw))
+    tokens.append(Token("end", "", len(text) + 1, ""))
     return tokens
 
 
-def _read_number(chars, i: int, tokens: list[Token], raw, limits: Limits) -> int:
-    n = len(chars)
-    start = i
-    col = chars[i][1]
-    int_digits = []
-    while i < n and chars[i][0].isdigit():
-        int_digits.append(chars[i][0])
-        i += 1
-    frac_digits = []
-    if i < n and chars[i][0] == ".":
-        i += 1
-        while i < n and chars[i][0].isdigit():
-            frac_digits.append(chars[i][0])
-            i += 1
-    exponent = 0
-    # <digits>e<sign?><digits> is always scientific notation; "2e" alone or "2e+x" is
-    # 2 followed by the constant e.
-    if i < n and chars[i][0] in "eE":
-        j = i + 1
-        if j < n and chars[j][0] in "+-":
-            j += 1
-        if j < n and chars[j][0].isdigit():
-            sign = -1 if chars[i + 1][0] == "-" else 1
-            exp_digits = []
-            while j < n and chars[j][0].isdigit():
-                exp_digits.append(chars[j][0])
-                j += 1
-            digits = "".join(exp_digits).lstrip("0") or "0"
-            if len(digits) > len(str(limits.max_exponent)) or int(digits) > limits.max_exponent:
-                raise ParseError(
-                    f"the number at column {col} has too large an exponent"
-                    f" (at most {limits.max_exponent})",
-                    col,
-                )
-            exponent = sign * int(digits)
-            i = j
-    if len(int_digits) + len(frac_digits) > limits.max_digits:
+def _number_value(word: str, col: int, limits: Limits) -> Fraction:
+    mantissa, _, exponent_text = word.replace("E", "e").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    if len(whole) + len(fraction) > limits.max_digits:
         raise ParseError(
             f"the number at column {col} has too many digits (at most {limits.max_digits})", col
         )
-    mantissa = int("".join(int_digits + frac_digits) or "0")
-    value = Fraction(mantissa, 10 ** len(frac_digits)) * Fraction(10) ** exponent
-    text = "".join(c for c, _ in chars[start:i])
-    tokens.append(Token("number", text, col, raw(start, i), value))
-    return i
+    exponent = 0
+    if exponent_text:
+        digits = exponent_text.lstrip("+-").lstrip("0") or "0"
+        if len(digits) > len(str(limits.max_exponent)) or int(digits) > limits.max_exponent:
+            raise ParseError(
+                f"the number at column {col} has too large an exponent"
+                f" (at most {limits.max_exponent})",
+                col,
+            )
+        exponent = -int(digits) if exponent_text.startswith("-") else int(digits)
+    value = Fraction(int(whole + fraction or "0"), 10 ** len(fraction))
+    return value * Fraction(10) ** exponent
 
 
 def _suggest_split(word: str, known: set[str], functions: set[str], call: bool) -> str | None:
