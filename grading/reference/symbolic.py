@@ -257,7 +257,10 @@ def _sign(value: sp.Expr) -> int:
         return -1
     number = sp.N(value, 50)
     if not number.is_real:
-        raise ValueError(f"cannot decide the sign of {value}")
+        raise ValueError(
+            f"cannot decide the sign of {value}: give the parameters values, or "
+            "assumptions such as positive=True"
+        )
     return 0 if number == 0 else (1 if number > 0 else -1)
 
 
@@ -297,7 +300,9 @@ def stationary_points(f: sp.Expr, variables: Sequence[sp.Symbol]) -> list[Statio
 
     Sorted by coordinates. Raises `ValueError` when the stationary points are not
     isolated (e.g. `f = x^2` in `x, y`). For a periodic `f` these are the solutions
-    SymPy's `solve` returns (one period's worth), not every one.
+    SymPy's `solve` returns (one period's worth), not every one. Symbolic parameters
+    need assumptions (`Symbol("b", positive=True)`) that fix the signs the
+    classification depends on, else `ValueError`.
     """
     variables = list(variables)
     h = hessian(f, variables)

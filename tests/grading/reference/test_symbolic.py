@@ -297,3 +297,12 @@ def test_it_handles_two_constraints_with_a_multiplier_each():
     assert all(len(p.multipliers) == 2 for p in result.points)
     assert [float(p.value) for p in result.maxima] == pytest.approx([np.sqrt(2 / 3)])
     assert [float(p.value) for p in result.minima] == pytest.approx([-np.sqrt(2 / 3)])
+
+
+def test_it_classifies_with_parameters_whose_sign_is_known():
+    b = sp.Symbol("b", positive=True)
+    (point,) = symbolic.stationary_points(b * x**2 + y**2 - 2 * x, [x, y])
+    assert point.point == (1 / b, 0)
+    assert point.kind == "minimum"
+    with pytest.raises(ValueError, match="positive=True"):
+        symbolic.stationary_points(sp.Symbol("a") * x**2 + y**2 - 2 * x, [x, y])
