@@ -27,12 +27,18 @@ def _symbols(variables: sp.Symbol | Iterable[sp.Symbol]) -> list[sp.Symbol]:
     return list(variables)
 
 
+def _expr(value: object) -> sp.Expr:
+    # strict: numbers and SymPy objects only. A string is refused, never parsed, so
+    # nothing here can end up reading text as code.
+    return sp.sympify(value, strict=True)
+
+
 def _exprs(functions: sp.Expr | Iterable[sp.Expr]) -> list[sp.Expr]:
     if isinstance(functions, sp.MatrixBase):
         return list(functions)
     if isinstance(functions, sp.Basic):
         return [functions]
-    return [sp.sympify(f) for f in functions]
+    return [_expr(f) for f in functions]
 
 
 def derivative(f: sp.Expr, x: sp.Symbol, n: int = 1) -> sp.Expr:
@@ -126,7 +132,7 @@ def taylor_polynomial(f: sp.Expr, x: sp.Symbol, a: sp.Expr, n: int) -> sp.Expr:
     """`sum_{k=0..n} f^(k)(a) / k! (x - a)^k`, in powers of `x - a` (about 0: Maclaurin)."""
     if n < 0:
         raise ValueError("the order of a Taylor polynomial is a non-negative integer")
-    a = sp.sympify(a)
+    a = _expr(a)
     terms = []
     current = f
     for k in range(n + 1):
@@ -140,7 +146,7 @@ def taylor_second_order(
     f: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.Expr]
 ) -> sp.Expr:
     """`f(p) + J(p) d + 1/2 d^T H(p) d` with `d = x - p`: the second-order expansion."""
-    p = dict(zip(variables, (sp.sympify(c) for c in point), strict=True))
+    p = dict(zip(variables, (_expr(c) for c in point), strict=True))
     d = sp.Matrix([v - p[v] for v in variables])
     value = f.subs(p)
     j = gradient(f, variables).subs(p)
@@ -155,7 +161,7 @@ def linearisation(
     """The first-order Taylor polynomial `f(p) + J(p) (x - p)`, in one or several variables."""
     xs = _symbols(variables)
     ps = [point] if isinstance(variables, sp.Symbol) else list(point)
-    p = dict(zip(xs, (sp.sympify(c) for c in ps), strict=True))
+    p = dict(zip(xs, (_expr(c) for c in ps), strict=True))
     j = gradient(f, xs).subs(p)
     d = sp.Matrix([v - p[v] for v in xs])
     return sp.expand(sp.simplify(f.subs(p) + (j * d)[0, 0]))
@@ -173,7 +179,7 @@ def linearisation_error(
     """
     xs = _symbols(variables)
     qs = [at_point] if isinstance(variables, sp.Symbol) else list(at_point)
-    q = dict(zip(xs, (sp.sympify(c) for c in qs), strict=True))
+    q = dict(zip(xs, (_expr(c) for c in qs), strict=True))
     return sp.simplify(f.subs(q) - linearisation(f, variables, point).subs(q))
 
 
@@ -371,7 +377,7 @@ def lagrange_points(
     variables = list(variables)
     if isinstance(constraints, sp.Basic):
         constraints = [constraints]
-    gs = [c.lhs - c.rhs if isinstance(c, sp.Equality) else sp.sympify(c) for c in constraints]
+    gs = [c.lhs - c.rhs if isinstance(c, sp.Equality) else _expr(c) for c in constraints]
     if len(gs) == 1:
         lams = [sp.Dummy("lambda")]
     else:
