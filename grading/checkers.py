@@ -237,14 +237,12 @@ def _abstract_names(trees: Sequence, functions: Mapping) -> bool:
 
 def compare_expressions(expected, answer, setting: Setting) -> Comparison:
     """The expression rule of the specification, for one pair of scalar trees."""
-    standins = (
-        ABSTRACT_STANDINS
-        if _abstract_names((expected, answer), setting.functions)
-        else ABSTRACT_STANDINS[:1]
+    variants = (
+        len(ABSTRACT_STANDINS) if _abstract_names((expected, answer), setting.functions) else 1
     )
     result = Comparison("equal")
-    for standin in standins:
-        result = _compare_once(expected, answer, setting, standin)
+    for variant in range(variants):
+        result = _compare_once(expected, answer, setting, variant)
         if result.status != "equal":
             return result
     return result
@@ -298,10 +296,10 @@ def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
     return e2.defined and a2.resolved and a2.value is None
 
 
-def _compare_once(expected, answer, setting: Setting, standin: str) -> Comparison:
+def _compare_once(expected, answer, setting: Setting, variant: int) -> Comparison:
     variables = setting.variables
-    fe_m = compile_mp(expected, variables, setting.functions, standin)
-    fa_m = compile_mp(answer, variables, setting.functions, standin)
+    fe_m = compile_mp(expected, variables, setting.functions, variant)
+    fa_m = compile_mp(answer, variables, setting.functions, variant)
     if not variables:
         e = mp_value(fe_m, ())
         if not e.defined:
@@ -318,8 +316,8 @@ def _compare_once(expected, answer, setting: Setting, standin: str) -> Compariso
             return _constant_feedback(a, e)
         return Comparison("equal")
 
-    fe_f = compile_float(expected, variables, setting.functions, standin)
-    fa_f = compile_float(answer, variables, setting.functions, standin)
+    fe_f = compile_float(expected, variables, setting.functions, variant)
+    fa_f = compile_float(answer, variables, setting.functions, variant)
     cols = sample_points(setting.box, _point_count(len(variables)))
     E, A = fe_f(cols), fa_f(cols)
     if not np.isfinite(E).sum() >= 12:
@@ -614,7 +612,7 @@ def check_numeric(case: Mapping, setting: Setting) -> Verdict:
 
 def _as_vector(tree, who: str) -> list | None:
     """The items of a vector (row, column or flat list), or None if it is not a vector."""
-    if not isinstance(tree, n.Group):
+    if not isinstance(tree, n.Group) or tree.bracket == "{":
         return None
     items = list(tree.items)
     if items and all(isinstance(i, n.Group) for i in items):
@@ -643,6 +641,11 @@ def check_vector(case: Mapping, setting: Setting) -> Verdict:
     answer_tree = setting.parse_answer(case["answer"])
     answer = _as_vector(answer_tree, "answer")
     if answer is None:
+        if isinstance(answer_tree, n.Group) and answer_tree.bracket == "{":
+            raise Invalid(
+                "Write a vector in square brackets, e.g. [a, b, c]: braces are for sets.",
+                answer_tree.col,
+            )
         if isinstance(answer_tree, n.Group):
             raise Invalid(
                 "Your answer should be a vector, e.g. [a, b, c], not a matrix.", answer_tree.col

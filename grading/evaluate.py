@@ -118,6 +118,16 @@ def _as_float(value: Fraction) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+def _standin_for(name: str, functions: Mapping[str, FunctionDef], variant: int) -> str:
+    """The stand-in for abstract function `name` in variant `variant`.
+
+    Different abstract functions get different stand-ins, so that `f(g(x))` and
+    `g(f(x))` are told apart.
+    """
+    abstract = sorted(k for k, d in functions.items() if d.body is None)
+    return ABSTRACT_STANDINS[(variant + abstract.index(name)) % len(ABSTRACT_STANDINS)]
+
+
 def _folded_tables(tree, functions: Mapping[str, FunctionDef]) -> dict[int, Fraction | None]:
     table = exact_values(tree)
     for definition in functions.values():
@@ -176,7 +186,7 @@ def compile_float(
     tree,
     variables: Sequence[str],
     functions: Mapping[str, FunctionDef] | None = None,
-    standin: str = "sin",
+    variant: int = 0,
 ) -> Callable[[Sequence[np.ndarray]], np.ndarray]:
     """A vectorised float evaluator: columns of variable values in, values out (NaN: undefined).
 
@@ -231,7 +241,7 @@ def compile_float(
                 raise KeyError(node.name)
             f = build(node.arg, scope)
             if definition.body is None:
-                fn = _np_standin(standin)
+                fn = _np_standin(_standin_for(node.name, functions, variant))
                 return lambda cols: fn(f(cols))
             body = build(definition.body, {definition.param: f})
             return body
@@ -577,7 +587,7 @@ def compile_mp(
     tree,
     variables: Sequence[str],
     functions: Mapping[str, FunctionDef] | None = None,
-    standin: str = "sin",
+    variant: int = 0,
 ) -> Callable[[Sequence], tuple]:
     """An mpmath evaluator: (value, error) pairs of the variables in, a (value, error) pair out.
 
@@ -647,7 +657,7 @@ def compile_mp(
                 raise KeyError(node.name)
             f = build(node.arg, scope)
             if definition.body is None:
-                fn = _mp_standin(standin)
+                fn = _mp_standin(_standin_for(node.name, functions, variant))
                 return lambda env: fn(f(env))
             return build(definition.body, {definition.param: f})
         raise TypeError(f"cannot evaluate {type(node).__name__}")
