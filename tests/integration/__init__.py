@@ -1,0 +1,1 @@
+"""Real Celery workers against a real Redis and the configured database."""

@@ -1,0 +1,24 @@
+"""Loaded into a grading worker with `celery worker --include` by the integration tests.
+
+Grading the exercise that STALLED_EXERCISE names hangs after the submission is
+claimed, so that a test can kill the worker while it holds the lease, as an
+out-of-memory kill or a lost machine would. Every other exercise is graded as usual.
+"""
+
+import os
+import time
+
+from exercises import queue
+
+STALLED_EXERCISE = os.environ.get("STALLED_EXERCISE", "")
+_judge = queue.judge
+
+
+def judge(submission):
+    if submission.exercise.slug == STALLED_EXERCISE:
+        time.sleep(3600)
+    return _judge(submission)
+
+
+if STALLED_EXERCISE:
+    queue.judge = judge
