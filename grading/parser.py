@@ -133,6 +133,10 @@ _HINTS = {
     "\u2009": "an ordinary space",
     "\u200a": "an ordinary space",
 }
+# Greek capitals drawn like Latin letters.
+_HINTS.update(
+    {greek: f'"{latin}"' for greek, latin in zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX", strict=True)}
+)
 _ASCII_HINTS = {
     "=": ': type only the expression, without "="',
     "<": ": comparisons are not part of an answer",

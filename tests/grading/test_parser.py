@@ -527,6 +527,7 @@ def test_it_refuses_other_non_ascii_characters_naming_them(text, column):
 
 def test_it_hints_what_to_type_for_a_lookalike():
     assert "type * instead" in error("x⋅y").message
+    assert 'type "A" instead' in error("\u0391", variables=("A",)).message
 
 
 def test_it_refuses_the_square_root_sign_before_a_power():
