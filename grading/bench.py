@@ -143,6 +143,30 @@ def _engine_status(grading, case: dict, run: Run) -> str:
         return "error"
 
 
+def probe(payload: dict) -> dict:
+    """Does nothing: the helper round trip, timed by `measure_round_trip`."""
+    return payload
+
+
+def measure_round_trip(calls: int = 1000) -> dict:
+    """Latency of one call through `grading.pool` that does no work, in microseconds."""
+    from grading.pool import Pool
+
+    with Pool(size=1, spares=0) as helpers:
+        case = {"kind": "expression", "expected": "2x", "answer": "x + x", "variables": ["x"]}
+        helpers.run("grading.bench:probe", case, timeout=60)
+        latencies = []
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            helpers.run("grading.bench:probe", case, timeout=10)
+            latencies.append(time.perf_counter() - t0)
+    return {
+        "calls": calls,
+        "p50_us": round(_percentile(latencies, 0.50) * 1e6, 1),
+        "p99_us": round(_percentile(latencies, 0.99) * 1e6, 1),
+    }
+
+
 def run_baseline(cases: list[dict], timeout: float = BASELINE_TIMEOUT) -> Run:
     from grading.pool import Pool, RemoteError, TimedOut, WorkerCrashed
 
@@ -262,11 +286,14 @@ def machine() -> dict:
     }
 
 
-def report(cases: list[dict], corpus: Path, engine: Run, baseline: Run | None) -> dict:
+def report(
+    cases: list[dict], corpus: Path, engine: Run, baseline: Run | None, round_trip: dict
+) -> dict:
     result = {
         "corpus": str(corpus),
         "cases": len(cases),
         "machine": machine(),
+        "pool_round_trip": round_trip,
         "engine": engine.summary(cases),
         "baseline": baseline.summary(cases) if baseline else None,
         "throughput_ratio": None,
@@ -313,6 +340,11 @@ def format_text(result: dict) -> str:
         "",
     ]
     lines += [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows]
+    trip = result["pool_round_trip"]
+    lines.append(
+        f"\nhelper round trip (no work, {trip['calls']} calls):"
+        f" p50 {trip['p50_us']} us, p99 {trip['p99_us']} us"
+    )
     if result["throughput_ratio"] is not None:
         lines.append(
             f"\nthe engine checks {result['throughput_ratio']}x as many answers per second"
@@ -340,8 +372,9 @@ def main(argv: list[str]) -> int:
     cases = load_corpus(args.corpus, args.limit)
     if not cases:
         parser.error(f"no cases in {args.corpus}")
+    round_trip = measure_round_trip()
     engine = run_engine(cases)
     baseline = None if args.no_baseline else run_baseline(cases)
-    result = report(cases, args.corpus, engine, baseline)
+    result = report(cases, args.corpus, engine, baseline, round_trip)
     print(json.dumps(result, indent=2) if args.json else format_text(result))
     return 0

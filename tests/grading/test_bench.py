@@ -37,6 +37,7 @@ def test_it_reports_both_graders_as_json(capsys):
         assert summary["peak_rss_mb"] >= summary["parent_peak_rss_mb"]
         assert summary["agree"] + len(summary["mismatches"]) == 5
     assert result["throughput_ratio"] > 0
+    assert 0 < result["pool_round_trip"]["p50_us"] <= result["pool_round_trip"]["p99_us"]
     assert result["machine"]["nproc"] >= 1
     assert result["machine"]["cpu"]
 
