@@ -525,8 +525,9 @@ class _Parser:
         if kind == "op" and token.text in "+-":
             # Only reached after "^" or inside a √ operand, where the signs were taken.
             raise self.unexpected(token)
-        if kind == "end" and self.pos > 0:
-            previous = self.tokens[self.pos - 1]
+        previous = self.tokens[self.pos - 1] if self.pos > 0 else None
+        ends_early = kind == "end" or kind in _CLOSERS or kind == ","
+        if previous is not None and ends_early and (kind == "end" or previous.kind == "op"):
             raise ParseError(
                 f"missing something after {_quote(previous.raw)} at column {previous.col}",
                 previous.col,

@@ -433,6 +433,9 @@ def test_it_asks_for_brackets_around_a_bare_list():
         ("x,", 'unexpected "," at column 2: put a list in brackets, e.g. [1, 2]', 2),
         ("2+*x", 'unexpected "*" at column 3', 3),
         ("x+", 'missing something after "+" at column 2', 2),
+        ("(x^)", 'missing something after "^" at column 3', 3),
+        ("[x, 2*]", 'missing something after "*" at column 6', 6),
+        ("sin(-)", 'missing something after "-" at column 5', 5),
         ("x^", 'missing the power after "^" at column 2', 2),
     ],
 )
