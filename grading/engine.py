@@ -101,6 +101,14 @@ def check(case: Mapping, timeout: float = DEFAULT_TIMEOUT, in_process: bool = Fa
         return problem
     if in_process:
         return _check_here(case)
+    # Reading the case and the answer is cheap and bounded by the parser's limits: a
+    # case the author got wrong, or an unreadable answer, needs no helper process.
+    try:
+        setting = read_setting(case)
+        if case["kind"] != "choice":
+            setting.parse_expected(case["expected"])
+    except AuthorError as e:
+        return error(str(e))
     # Imported here: the helper processes import this module, and must not import
     # their own entry point (`grading._worker`) before running it.
     from grading import pool
@@ -114,6 +122,9 @@ def check(case: Mapping, timeout: float = DEFAULT_TIMEOUT, in_process: bool = Fa
         return invalid(TOO_SLOW, timed_out=True)
     except pool.WorkerCrashed:
         return invalid(CRASHED, crashed=True)
+    except (TypeError, ValueError) as e:
+        # The case cannot be sent as JSON (NaN, or a value JSON has no form for).
+        return error(f"The case cannot be checked: {e}.")
     except pool.RemoteError as e:
         return invalid(
             "Your answer could not be checked. Try writing it in another form.",

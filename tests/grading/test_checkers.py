@@ -1,0 +1,285 @@
+"""The checkers' verdicts and the feedback students see, kind by kind."""
+
+import pytest
+
+from grading.engine import check
+
+
+def make_case(**kwargs) -> dict:
+    case = {"kind": "expression", "expected": "x^2", "answer": "x^2", "variables": ["x"]}
+    case.update(kwargs)
+    return case
+
+
+def judge(**kwargs):
+    return check(make_case(**kwargs), in_process=True)
+
+
+# --- expressions ---------------------------------------------------------------------
+
+
+def test_it_accepts_an_equivalent_form():
+    verdict = judge(expected="2*x*cos(x^2)", answer="2x cos(x^2)")
+    assert verdict.status == "correct"
+    assert verdict.message
+
+
+def test_it_says_when_the_sign_is_flipped():
+    verdict = judge(expected="-sin(x)", answer="sin(x)")
+    assert verdict.status == "incorrect"
+    assert "sign" in verdict.message
+
+
+def test_it_says_off_by_a_constant_factor_without_giving_the_factor():
+    verdict = judge(expected="3x^2", answer="x^2")
+    assert verdict.status == "incorrect"
+    assert "constant factor" in verdict.message
+    assert "3" not in verdict.message
+
+
+def test_it_says_when_an_answer_differs_by_a_constant():
+    verdict = judge(expected="x^3/3", answer="x^3/3 + 2")
+    assert verdict.status == "incorrect"
+    assert "by a constant" in verdict.message
+
+
+def test_it_says_where_an_answer_is_undefined():
+    verdict = judge(expected="log(x^2)", answer="2 log(x)")
+    assert verdict.status == "incorrect"
+    assert "undefined for x < 0" in verdict.message
+
+
+def test_it_says_on_which_part_of_the_domain_an_answer_is_wrong():
+    verdict = judge(expected="abs(x)", answer="x")
+    assert verdict.status == "incorrect"
+    assert "differs for x < 0" in verdict.message
+
+
+def test_it_names_a_point_where_a_piecewise_difference_has_no_simple_threshold():
+    verdict = judge(expected="x^1000", answer="x^1000 + 1")
+    assert verdict.status == "incorrect"
+    assert "x = " in verdict.message
+
+
+@pytest.mark.parametrize(
+    "expected, answer, status",
+    [
+        ("x", "sqrt(x^2)", "incorrect"),
+        ("log(x^2)", "2 log(x)", "incorrect"),
+        ("pi/2", "atan(x) + atan(1/x)", "incorrect"),
+        ("x + 1", "(x^2-1)/(x-1)", "correct"),
+        ("x/3", "0.333x", "incorrect"),
+        ("x/2", "0.5x", "correct"),
+        ("x^1000", "x^1000 + 1", "incorrect"),
+        ("1", "(x^1000 + 1) - x^1000", "correct"),
+    ],
+)
+def test_it_applies_the_specifications_examples(expected, answer, status):
+    assert judge(expected=expected, answer=answer).status == status
+
+
+def test_it_respects_the_declared_domain():
+    assert judge(expected="x", answer="sqrt(x)^2", domain={"x": [0, 10]}).status == "correct"
+    assert judge(expected="x", answer="sqrt(x)^2").status == "incorrect"
+
+
+def test_it_accepts_a_removable_singularity_in_two_variables():
+    verdict = judge(expected="y", answer="x*y/x", variables=["x", "y"])
+    assert verdict.status == "correct"
+
+
+def test_it_calls_an_expected_answer_real_nowhere_an_error_for_the_author():
+    verdict = judge(expected="sqrt(-1-x^2)", answer="x")
+    assert verdict.status == "error"
+    assert "expected" in verdict.message
+
+
+def test_it_calls_an_unreadable_expected_answer_an_error():
+    verdict = judge(expected="2x+", answer="x")
+    assert verdict.status == "error"
+    assert "expected answer cannot be read" in verdict.message
+
+
+def test_it_reports_the_parsers_message_and_column_for_an_unreadable_answer():
+    verdict = judge(answer="x^2 + xy", variables=["x", "y"])
+    assert verdict.status == "invalid"
+    assert "x*y" in verdict.message
+    assert verdict.details["column"] == 7
+
+
+def test_it_refuses_a_list_where_an_expression_is_expected():
+    verdict = judge(answer="[x, 1]")
+    assert verdict.status == "invalid"
+
+
+def test_it_uses_an_authors_message_for_an_expected_mistake():
+    mistakes = [
+        {"answer": "cos(x^2)", "message": "Did you forget the chain rule?"},
+        {"answer": "2x sin(x^2)", "message": "The derivative of sin is cos."},
+    ]
+    verdict = judge(expected="2x cos(x^2)", answer="cos(x**2)", mistakes=mistakes)
+    assert verdict.status == "incorrect"
+    assert verdict.message == "Did you forget the chain rule?"
+    assert judge(expected="2x cos(x^2)", answer="2x cos(x^2)", mistakes=mistakes).status == (
+        "correct"
+    )
+
+
+def test_it_matches_mistakes_by_equivalence_not_by_text():
+    mistakes = [{"answer": "cos(x^2)", "message": "Chain rule!"}]
+    verdict = judge(expected="2x cos(x^2)", answer="cos(x x) + 0", mistakes=mistakes)
+    assert verdict.message == "Chain rule!"
+
+
+def test_it_requires_equality_for_every_abstract_function():
+    assert judge(expected="f(x)^2", answer="f(x) f(x)", functions=["f"]).status == "correct"
+    assert judge(expected="f(2x)", answer="2 f(x)", functions=["f"]).status == "incorrect"
+    verdict = judge(expected="f(g(x))", answer="g(f(x))", functions=["f", "g"])
+    assert verdict.status == "incorrect"
+
+
+# --- numbers ---------------------------------------------------------------------------
+
+
+def number(expected, answer, **kwargs):
+    case = {"kind": "numeric", "expected": expected, "answer": answer}
+    case.update(kwargs)
+    return check(case, in_process=True)
+
+
+def test_it_compares_numbers_exactly_at_the_tolerance_boundary():
+    assert number("1", "0.999", rtol=1e-3, atol=0).status == "correct"
+    assert number("1", "0.9989999999999999999999", rtol=1e-3, atol=0).status == "incorrect"
+    assert number("pi", "pi*1.001", rtol=1e-3, atol=0).status == "correct"
+
+
+def test_it_uses_the_default_tolerances():
+    assert number("pi/4", "0.7854").status == "correct"
+    assert number("0", "1e-13").status == "correct"
+    assert number("0", "1e-11").status == "incorrect"
+
+
+def test_it_says_close_but_not_accurate_enough():
+    verdict = number("pi", "3.14", rtol=1e-4)
+    assert verdict.status == "incorrect"
+    assert "more digits" in verdict.message
+
+
+def test_it_refuses_a_number_with_a_variable_or_off_the_real_line():
+    assert number("1", "x", variables=["x"]).status == "invalid"
+    assert "variable x" in number("1", "x", variables=["x"]).message
+    assert number("1", "sqrt(-1)").status == "invalid"
+    assert number("1", "1/0").status == "invalid"
+
+
+def test_it_calls_an_undefined_expected_number_an_error():
+    assert number("log(-1)", "1").status == "error"
+
+
+# --- vectors and matrices ------------------------------------------------------------------
+
+
+def vector(expected, answer, **kwargs):
+    case = {"kind": "vector", "expected": expected, "answer": answer, "variables": ["x", "y"]}
+    case.update(kwargs)
+    return check(case, in_process=True)
+
+
+def matrix(expected, answer, **kwargs):
+    case = {"kind": "matrix", "expected": expected, "answer": answer, "variables": ["r", "t"]}
+    case.update(kwargs)
+    return check(case, in_process=True)
+
+
+def test_it_accepts_a_row_or_a_column_for_a_vector():
+    assert vector("[2x y, x^2]", "[[2x y], [x^2]]").status == "correct"
+    assert vector("[2x y, x^2]", "(2x y, x^2)").status == "correct"
+
+
+def test_it_names_the_wrong_components():
+    verdict = vector("[1, 2, 3]", "[1, 5, 6]")
+    assert verdict.status == "incorrect"
+    assert "Components 2 and 3" in verdict.message
+    assert verdict.details["wrong"] == [2, 3]
+
+
+def test_it_says_when_a_vector_has_the_wrong_length():
+    verdict = vector("[1, 2, 3]", "[1, 2]")
+    assert verdict.status == "incorrect"
+    assert "2 components" in verdict.message and "should have 3" in verdict.message
+
+
+def test_it_refuses_a_scalar_or_a_matrix_as_a_vector():
+    assert vector("[1, 2]", "x").status == "invalid"
+    assert vector("[1, 2]", "[[1, 2], [3, 4]]").status == "invalid"
+
+
+def test_it_applies_the_numeric_rule_to_vectors_with_a_tolerance():
+    assert vector("[1.28, 0.16]", "[1.28, 0.1601]", rtol=1e-3).status == "correct"
+    assert vector("[1.28, 0.16]", "[1.28, 0.1601]").status == "incorrect"
+
+
+def test_it_names_a_transposed_matrix():
+    verdict = matrix(
+        "[[cos(t), -r sin(t)], [sin(t), r cos(t)]]", "[[cos(t), sin(t)], [-r sin(t), r cos(t)]]"
+    )
+    assert verdict.status == "incorrect"
+    assert "transpose" in verdict.message
+    verdict = matrix("[[1, 2, 3], [4, 5, 6]]", "[[1, 4], [2, 5], [3, 6]]")
+    assert "transpose" in verdict.message
+
+
+def test_it_names_the_wrong_entries_of_a_matrix():
+    verdict = matrix("[[1, 2], [3, 4]]", "[[1, 2], [3, 5]]")
+    assert verdict.status == "incorrect"
+    assert "(2, 2)" in verdict.message
+    assert verdict.details["wrong"] == [[2, 2]]
+
+
+def test_it_says_when_a_matrix_has_the_wrong_shape():
+    verdict = matrix("[[1, 2], [3, 4]]", "[[1, 2, 0], [3, 4, 0]]")
+    assert verdict.status == "incorrect"
+    assert "2×3" in verdict.message and "2×2" in verdict.message
+
+
+def test_it_refuses_a_ragged_matrix():
+    assert matrix("[[1, 2], [3, 4]]", "[[1, 2], [3]]").status == "invalid"
+
+
+# --- points and choices ---------------------------------------------------------------
+
+
+def points(expected, answer, **kwargs):
+    case = {"kind": "points", "expected": expected, "answer": answer}
+    case.update(kwargs)
+    return check(case, in_process=True)
+
+
+def test_it_compares_points_as_sets():
+    assert points("[(1, 1), (-1, -1)]", "{(-1, -1), (1, 1), (1, 1)}").status == "correct"
+    assert points("[]", "{}").status == "correct"
+
+
+def test_it_counts_missing_and_extra_points():
+    verdict = points("[(1, 1), (-1, -1)]", "[(1, 1), (0, 0), (2, 2)]")
+    assert verdict.status == "incorrect"
+    assert verdict.details == {"missing": 1, "extra": 2}
+    assert "1 point is missing" in verdict.message
+
+
+def test_it_refuses_a_point_of_the_wrong_dimension():
+    verdict = points("[(1, 1)]", "[(1, 1, 1)]")
+    assert verdict.status == "invalid"
+    assert "3 coordinates" in verdict.message
+
+
+def test_it_compares_point_coordinates_with_the_numeric_rule():
+    assert points("[(sqrt(2), 0)]", "[(1.4142, 0)]").status == "correct"
+    assert points("[(sqrt(2), 0)]", "[(1.41, 0)]").status == "incorrect"
+
+
+def test_it_compares_choices_as_sets():
+    case = {"kind": "choice", "expected": "a, c", "options": ["a", "b", "c"]}
+    assert check({**case, "answer": "c, a"}, in_process=True).status == "correct"
+    assert check({**case, "answer": "a"}, in_process=True).status == "incorrect"
+    assert check({**case, "answer": "z"}, in_process=True).status == "invalid"

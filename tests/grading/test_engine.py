@@ -1,0 +1,164 @@
+"""The engine's entry points, its time bound, and the graded corpus in `cases/`."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import grading
+from grading import engine, pool
+from grading.engine import ENGINE_VERSION, Verdict, check, check_unbounded, validate
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def make_case(**kwargs) -> dict:
+    case = {"kind": "expression", "expected": "2x", "answer": "x + x", "variables": ["x"]}
+    case.update(kwargs)
+    return case
+
+
+def load_corpus() -> list[dict]:
+    cases = []
+    for path in sorted(CASES_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                cases.append(json.loads(line))
+    return cases
+
+
+CORPUS = load_corpus()
+
+
+def test_it_exports_the_public_interface_from_the_package():
+    assert grading.check is check
+    assert grading.validate is validate
+    assert grading.Verdict is Verdict
+    assert isinstance(ENGINE_VERSION, str) and ENGINE_VERSION
+
+
+def test_it_gives_a_json_form_of_a_verdict():
+    verdict = check(make_case(), in_process=True)
+    assert verdict.to_dict() == {"status": "correct", "message": verdict.message, "details": {}}
+    assert json.loads(json.dumps(verdict.to_dict())) == verdict.to_dict()
+
+
+def test_check_unbounded_returns_the_verdicts_json_form():
+    result = check_unbounded(make_case(answer="3x"))
+    assert result["status"] == "incorrect"
+    assert set(result) == {"status", "message", "details"}
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ({"kind": "expression", "expected": "x"}, "lacks answer"),
+        ({"kind": "essay", "expected": "x", "answer": "x"}, "Unknown kind"),
+        (make_case(variables=7), "variables"),
+        (make_case(domain={"x": [3, 1]}), "low < high"),
+        (make_case(functions=["sin(x) = x"]), "functions"),
+        (make_case(rtol="lots", kind="numeric"), "rtol"),
+    ],
+)
+def test_it_reports_a_broken_case_to_the_author(case, message):
+    verdict = check(case, in_process=True)
+    assert verdict.status == "error"
+    assert message in verdict.message
+
+
+def test_validate_accepts_a_readable_answer_without_comparing():
+    assert validate(make_case(answer="3x")) is None
+    assert validate(make_case(kind="numeric", expected="1", answer="2", variables=[])) is None
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        make_case(answer="2x+"),
+        make_case(answer="xy"),
+        make_case(answer="[x, 1]"),
+        make_case(kind="numeric", expected="1", answer="x"),
+        make_case(kind="vector", expected="[1, 2]", answer="x"),
+        make_case(kind="matrix", expected="[[1]]", answer="[[1, 2], [3]]"),
+        make_case(kind="choice", expected="a", answer="q", options=["a", "b"]),
+    ],
+)
+def test_validate_refuses_an_unreadable_answer(case):
+    verdict = validate(case)
+    assert verdict is not None and verdict.status == "invalid"
+    assert check(case, in_process=True).status == "invalid"
+
+
+def test_it_gives_an_invalid_verdict_when_the_check_overruns(monkeypatch):
+    def overrun(func, payload, timeout):
+        raise pool.TimedOut()
+
+    monkeypatch.setattr(pool, "run_bounded", overrun)
+    verdict = check(make_case())
+    assert verdict.status == "invalid"
+    assert "simpler form" in verdict.message
+    assert verdict.details["timed_out"] is True
+
+
+def test_it_gives_an_invalid_verdict_when_the_helper_dies(monkeypatch):
+    def crash(func, payload, timeout):
+        raise pool.WorkerCrashed("MemoryError")
+
+    monkeypatch.setattr(pool, "run_bounded", crash)
+    verdict = check(make_case())
+    assert verdict.status == "invalid"
+    assert "memory" in verdict.message
+
+
+def test_it_runs_the_comparison_in_a_helper_under_the_time_bound(monkeypatch):
+    calls = []
+
+    def run_here(func, payload, timeout):
+        calls.append((func, timeout))
+        module, name = func.split(":")
+        assert module == "grading.engine"
+        return getattr(engine, name)(payload)
+
+    monkeypatch.setattr(pool, "run_bounded", run_here)
+    assert check(make_case(), timeout=1.5).status == "correct"
+    assert calls == [("grading.engine:check_unbounded", 1.5)]
+
+
+def test_it_answers_unreadable_answers_without_a_helper(monkeypatch):
+    def unexpected(func, payload, timeout):
+        raise AssertionError("no helper needed")
+
+    monkeypatch.setattr(pool, "run_bounded", unexpected)
+    assert check(make_case(answer="2x+")).status == "invalid"
+    assert check(make_case(expected="2x+")).status == "error"
+
+
+def test_it_checks_in_a_real_helper_and_bounds_a_slow_check():
+    assert check(make_case(), timeout=30).status == "correct"
+    # Confirming an inexact zero takes the highest working precision at several points:
+    # far longer than a hundredth of a second.
+    slow = make_case(expected="0", answer="sin(x)^2 + cos(x)^2 - 1")
+    verdict = check(slow, timeout=0.01)
+    assert verdict.status == "invalid"
+    assert verdict.details.get("timed_out") is True
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
+def test_it_agrees_with_the_graded_corpus(case):
+    verdict = check(case, in_process=True)
+    assert "internal_error" not in verdict.details
+    assert verdict.status == case["expect"], verdict.message
+    assert verdict.message
+
+
+def test_the_corpus_is_large_and_covers_every_kind_and_status():
+    assert len(CORPUS) >= 300
+    assert {c["kind"] for c in CORPUS} == {
+        "expression",
+        "numeric",
+        "vector",
+        "matrix",
+        "points",
+        "choice",
+    }
+    assert {c["expect"] for c in CORPUS} == {"correct", "incorrect", "invalid", "error"}
