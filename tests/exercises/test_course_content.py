@@ -1,0 +1,208 @@
+"""The course as shipped in course/: its files are well formed, and every question test
+an author wrote (a sample answer and the verdict it must get) holds against the engine.
+
+Everything but the last test reads the YAML directly and needs no database.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+import grading
+from exercises.management.commands.load_course import PART_FIELDS, load_course
+from exercises.models import Exercise, Module, Part, ProblemSet
+
+COURSE = Path(__file__).resolve().parents[2] / "course"
+
+SYLLABUS = [
+    "what-is-calculus",
+    "multivariate-calculus",
+    "multivariate-chain-rule",
+    "taylor-series",
+    "optimisation",
+    "regression",
+]
+KINDS = {"expression", "numeric", "vector", "matrix", "points", "choice"}
+VERDICTS = {"correct", "incorrect", "invalid"}
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+@cache
+def course_index() -> dict:
+    return yaml.safe_load((COURSE / "course.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def problem_sets() -> tuple[tuple[Path, dict], ...]:
+    return tuple(
+        (path, yaml.safe_load(path.read_text(encoding="utf-8")))
+        for path in sorted(COURSE.glob("*/*.yaml"))
+    )
+
+
+def exercises() -> list[dict]:
+    return [ex for _, data in problem_sets() for ex in data["exercises"]]
+
+
+def parts() -> list[tuple[str, dict]]:
+    return [(f"{ex['slug']}/{part['key']}", part) for ex in exercises() for part in ex["parts"]]
+
+
+def case_for(part: dict, answer: str) -> dict:
+    """The engine's case for a part, as `Part.case` builds it from the database row."""
+    case = {"kind": part["kind"], "expected": str(part["expected"]), "answer": answer}
+    for name in ("variables", "domain", "functions", "mistakes", "rtol", "atol"):
+        if name in part:
+            case[name] = part[name]
+    if part["kind"] == "choice":
+        case["options"] = [option["key"] for option in part["options"]]
+    return case
+
+
+def grade(part: dict, answer: str) -> grading.Verdict:
+    return grading.check(case_for(part, answer), in_process=True)
+
+
+PART_IDS = [name for name, _ in parts()]
+PARTS = [part for _, part in parts()]
+
+
+def test_it_lists_the_six_modules_in_syllabus_order():
+    modules = course_index()["modules"]
+    assert [m["slug"] for m in modules] == SYLLABUS
+    for module in modules:
+        assert module["title"].strip()
+        assert module["summary"].strip()
+
+
+def test_it_gives_every_module_problem_sets_with_at_least_four_exercises():
+    per_module = {slug: 0 for slug in SYLLABUS}
+    for path, data in problem_sets():
+        assert data["module"] in per_module, path
+        assert path.parent.name.endswith(data["module"]), path
+        per_module[data["module"]] += len(data["exercises"])
+    assert all(count >= 4 for count in per_module.values()), per_module
+
+
+def test_it_gives_every_problem_set_and_exercise_the_required_fields():
+    for path, data in problem_sets():
+        assert isinstance(data, dict), path
+        for key in ("module", "slug", "title", "order", "summary", "exercises"):
+            assert data.get(key) not in (None, ""), f"{path}: {key}"
+        assert SLUG.match(data["slug"]), path
+        for ex in data["exercises"]:
+            where = f"{path}: {ex.get('slug')}"
+            for key in ("slug", "title", "prompt", "solution", "parts"):
+                assert ex.get(key), f"{where}: {key}"
+            assert SLUG.match(ex["slug"]), where
+            assert ex["parts"], where
+
+
+def test_it_uses_unique_slugs_and_part_keys():
+    set_slugs = [data["slug"] for _, data in problem_sets()]
+    assert len(set_slugs) == len(set(set_slugs))
+    slugs = [ex["slug"] for ex in exercises()]
+    assert len(slugs) == len(set(slugs)), sorted(s for s in slugs if slugs.count(s) > 1)
+    for ex in exercises():
+        keys = [str(part["key"]) for part in ex["parts"]]
+        assert len(keys) == len(set(keys)), ex["slug"]
+
+
+def test_it_writes_every_part_in_the_loaders_format():
+    allowed = set(PART_FIELDS) | {"key", "tests"}
+    for name, part in parts():
+        assert set(part) <= allowed, f"{name}: {set(part) - allowed}"
+        assert part["kind"] in KINDS, name
+        assert isinstance(part["expected"], str), f"{name}: quote the expected answer"
+        key = str(part["key"])
+        assert SLUG.match(key) and len(key) <= 20, name
+        assert len(part.get("label", "")) <= 300, name
+        for tol in ("rtol", "atol"):
+            # YAML reads 1e-3 (no dot) as a string: tolerances must be real numbers.
+            if tol in part:
+                assert isinstance(part[tol], (int, float)) and part[tol] >= 0, name
+        if part["kind"] == "choice":
+            option_keys = [option["key"] for option in part["options"]]
+            assert len(option_keys) == len(set(option_keys)) >= 2, name
+            assert all(option["text"] for option in part["options"]), name
+        else:
+            assert "options" not in part, name
+        for mistake in part.get("mistakes", []):
+            assert isinstance(mistake["answer"], str) and mistake["message"].strip(), name
+
+
+def test_it_uses_every_kind_of_answer():
+    assert {part["kind"] for _, part in parts()} == KINDS
+
+
+def test_it_gives_every_part_sample_answers_of_each_verdict():
+    for name, part in parts():
+        tests = part.get("tests", [])
+        assert all(t["expect"] in VERDICTS for t in tests), name
+        assert all(isinstance(t["answer"], str) for t in tests), name
+        expects = [t["expect"] for t in tests]
+        assert expects.count("correct") >= 2, name
+        assert expects.count("incorrect") >= 1, name
+        assert expects.count("invalid") >= 1, name
+        assert part.get("mistakes"), f"{name}: no typical mistake listed"
+
+
+@pytest.mark.parametrize("part", PARTS, ids=PART_IDS)
+def test_it_grades_the_expected_answer_correct(part):
+    verdict = grade(part, str(part["expected"]))
+    assert verdict.status == "correct", verdict.message
+
+
+@pytest.mark.parametrize("part", PARTS, ids=PART_IDS)
+def test_it_grades_every_sample_answer_as_its_author_expects(part):
+    wrong = []
+    for t in part["tests"]:
+        verdict = grade(part, t["answer"])
+        # An invalid verdict from a checker crash would pass an "invalid" test by luck.
+        assert "internal_error" not in verdict.details, (t["answer"], verdict.details)
+        if verdict.status != t["expect"]:
+            wrong.append((t["answer"], t["expect"], verdict.status, verdict.message))
+    assert not wrong
+
+
+@pytest.mark.parametrize("part", PARTS, ids=PART_IDS)
+def test_it_answers_every_listed_mistake_with_its_message(part):
+    for mistake in part.get("mistakes", []):
+        verdict = grade(part, mistake["answer"])
+        assert verdict.status == "incorrect", (mistake["answer"], verdict.message)
+        assert verdict.message == mistake["message"], mistake["answer"]
+
+
+@pytest.mark.django_db
+def test_it_loads_the_course_into_the_database_idempotently():
+    first = load_course(COURSE)
+    rows = (
+        Module.objects.count(),
+        ProblemSet.objects.count(),
+        Exercise.objects.count(),
+        Part.objects.count(),
+    )
+    versions = dict(Exercise.objects.values_list("slug", "version"))
+
+    second = load_course(COURSE)
+
+    assert first["exercises"] == second["exercises"] == len(exercises())
+    assert first["problem_sets"] == second["problem_sets"] == len(problem_sets())
+    assert first["modules"] == second["modules"] == len(SYLLABUS)
+    assert second["changed"] == 0
+    assert rows == (len(SYLLABUS), len(problem_sets()), len(exercises()), len(PARTS))
+    assert (
+        Module.objects.count(),
+        ProblemSet.objects.count(),
+        Exercise.objects.count(),
+        Part.objects.count(),
+    ) == rows
+    assert dict(Exercise.objects.values_list("slug", "version")) == versions
+    assert list(Module.objects.values_list("slug", flat=True)) == SYLLABUS
+    part = Part.objects.get(exercise__slug="newton-raphson-cubic", key="b")
+    assert (part.kind, part.expected, part.rtol) == ("numeric", "2.1", 0.0001)
