@@ -873,6 +873,10 @@ class FunctionDefinition:
     param: str | None
     body: Node | None
 
+    def __iter__(self):
+        """Unpacks as `name, param, body`."""
+        return iter((self.name, self.param, self.body))
+
 
 def parse_function_definition(
     text: str, functions: Iterable[str] = (), limits: Limits = Limits()

@@ -683,8 +683,8 @@ def test_it_reads_a_function_definition():
 
 
 def test_it_reads_an_abstract_function():
-    definition = parse_function_definition("f")
-    assert (definition.name, definition.param, definition.body) == ("f", None, None)
+    name, param, body = parse_function_definition("f")
+    assert (name, param, body) == ("f", None, None)
 
 
 def test_it_reads_an_abstract_function_with_its_parameter():
