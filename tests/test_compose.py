@@ -36,7 +36,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 APP_SERVICES = ["web", "worker", "scheduler"]
 LONG_RUNNING = ["db", "redis", *APP_SERVICES]
 
-# Settings that the image or Compose fixes, which an operator has no reason to set.
+# Settings the image fixes (VAR_DIR, STATIC_ROOT) or only the test suite changes.
 NOT_FOR_OPERATORS = {"VAR_DIR", "STATIC_ROOT", "CACHE_BACKEND"}
 
 
