@@ -3,7 +3,7 @@
 It runs one call at a time for its parent. The protocol is line-delimited JSON on
 stdin and on a private copy of stdout:
 
-    parent -> helper   {"func": "grading.engine:_check_here", "payload": {...}}
+    parent -> helper   {"func": "grading.engine:check_unbounded", "payload": {...}}
     helper -> parent   {"ready": pid}                      once, after the imports
                        {"ok": {...}}                       the function's result
                        {"error": ["TypeName", "message"]}  it raised

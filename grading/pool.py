@@ -7,7 +7,7 @@ daemonic process and `multiprocessing` refuses to start children there. Each hel
 imports SymPy, mpmath, NumPy and the engine once (about a second), then answers
 requests over pipes; see `grading._worker` for the protocol.
 
-    run_bounded("grading.engine:_check_here", case, timeout=2.0) -> dict
+    run_bounded("grading.engine:check_unbounded", case, timeout=2.0) -> dict
 
 raises `TimedOut` (the helper was killed), `WorkerCrashed` (it died, typically at
 its memory limit) or `RemoteError` (the function raised). The default pool is created
@@ -178,6 +178,7 @@ def _is_ready_line(line: bytes) -> bool:
 
 
 _pools: "weakref.WeakSet[Pool]" = weakref.WeakSet()
+_fork_lock = threading.Lock()
 
 
 class Pool:
@@ -251,8 +252,10 @@ class Pool:
 
     def _check_fork(self) -> None:
         if self._pid != os.getpid():
-            self._forget()
-            self._start()
+            with _fork_lock:
+                if self._pid != os.getpid():
+                    self._forget()
+                    self._start()
 
     def _forget(self) -> None:
         """After a fork: the helpers belong to the parent; drop our copies of their pipes."""
@@ -423,8 +426,9 @@ def _shutdown_all() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _default, _default_lock
+    global _default, _default_lock, _fork_lock
     _default_lock = threading.Lock()
+    _fork_lock = threading.Lock()
     for pool in list(_pools):
         if pool._pid != os.getpid():
             pool._forget()

@@ -49,3 +49,7 @@ def memory_limit(payload: dict) -> dict:
     import resource
 
     return {"soft": resource.getrlimit(resource.RLIMIT_AS)[0]}
+
+
+def not_json(payload: dict) -> dict:
+    return {"value": {1, 2}}

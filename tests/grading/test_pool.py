@@ -116,6 +116,14 @@ def test_it_returns_an_exception_raised_in_the_helper_as_remote_error(pool):
     assert echo(pool, 5)["echo"] == {"value": 5}
 
 
+def test_it_returns_a_result_that_is_not_json_as_remote_error(pool):
+    with pytest.raises(RemoteError) as raised:
+        pool.run(f"{TARGETS}:not_json", {}, timeout=30)
+
+    assert raised.value.type_name == "TypeError"
+    assert echo(pool, 7)["echo"] == {"value": 7}
+
+
 def test_it_keeps_what_a_function_prints_out_of_the_replies(pool):
     assert pool.run(f"{TARGETS}:noisy", {}, timeout=30) == {"ok": True}
     assert echo(pool, 6)["echo"] == {"value": 6}
