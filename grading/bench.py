@@ -359,12 +359,19 @@ def format_text(result: dict) -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m grading bench", description=__doc__.split("\n")[0]
+        prog="python -m grading bench",
+        description="The grading engine against a naive SymPy baseline.",
     )
-    parser.add_argument("--limit", type=int, help="only the first N cases")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N cases")
     parser.add_argument("--no-baseline", action="store_true", help="time the engine alone")
     parser.add_argument("--json", action="store_true", help="one JSON object on standard output")
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="JSON Lines, with `expect`")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=CORPUS,
+        metavar="FILE",
+        help="cases as JSON Lines, with `expect`",
+    )
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
