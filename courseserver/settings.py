@@ -121,7 +121,7 @@ TEMPLATES = [
 # "database is locked".
 DATABASE_URL = envstr("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -176,6 +176,11 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "true")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+# How many reverse proxies stand in front of the web app: the client's address for
+# rate limits is then read from X-Forwarded-For, that many entries from the right.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", "0")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

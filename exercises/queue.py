@@ -16,6 +16,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -72,7 +73,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     now = timezone.now()
     with transaction.atomic():
         # One student's submissions are numbered one at a time.
-        type(student).objects.select_for_update().filter(pk=student.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=student.pk).first()
         mine = Submission.objects.filter(student=student)
         in_flight = mine.filter(status__in=[Submission.Status.QUEUED, Submission.Status.GRADING])
         if in_flight.count() >= settings.SUBMISSIONS_IN_FLIGHT:

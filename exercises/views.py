@@ -60,8 +60,17 @@ def best_score(user, exercise: Exercise) -> float | None:
 # ---------------------------------------------------------------- accounts
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address, seen through the trusted proxies in front of the app."""
+    if settings.TRUSTED_PROXIES:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= settings.TRUSTED_PROXIES:
+            return hops[-settings.TRUSTED_PROXIES]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _login_key(request: HttpRequest) -> str:
-    return f"login:{request.META.get('REMOTE_ADDR', '')}"
+    return f"login:{client_address(request)}"
 
 
 class ThrottledLoginView(auth_views.LoginView):

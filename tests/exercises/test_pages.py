@@ -80,3 +80,14 @@ def test_it_shows_the_attempt_history_on_the_exercise(alice_client, alice, bob):
 
 def test_it_serves_the_help_page(client):
     assert b"How to type answers" in client.get("/help/").content
+
+
+def test_it_throttles_by_the_forwarded_address_behind_a_proxy(client, alice, settings):
+    settings.LOGIN_ATTEMPTS_PER_15_MINUTES = 2
+    settings.TRUSTED_PROXIES = 1
+    for _ in range(2):
+        client.post("/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.1")
+    blocked = client.post("/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.1")
+    other = client.post("/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.2")
+    assert blocked.status_code == 429
+    assert other.status_code == 200
