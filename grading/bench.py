@@ -118,7 +118,7 @@ def run_engine(cases: list[dict]) -> Run:
     run = Run("engine")
     # One check before the clock starts: the helper's start-up is not a check's cost.
     _engine_status(grading, _as_submitted(cases[0]), run)
-    run.crashes = 0
+    run.timeouts = run.crashes = 0
     started = time.perf_counter()
     for case in cases:
         submitted = _as_submitted(case)
@@ -136,11 +136,15 @@ def run_engine(cases: list[dict]) -> Run:
 
 def _engine_status(grading, case: dict, run: Run) -> str:
     try:
-        return grading.check(case).status
+        verdict = grading.check(case)
     except Exception as exc:  # a failure of the engine is a result of the benchmark
         run.crashes += 1
         print(f"engine failed on {case.get('id')}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return "error"
+    # The engine turns an overrun or a dead helper into an `invalid` verdict; count them.
+    run.timeouts += bool(verdict.details.get("timed_out"))
+    run.crashes += bool(verdict.details.get("crashed"))
+    return verdict.status
 
 
 def probe(payload: dict) -> dict:
