@@ -210,14 +210,16 @@ from grading.pool import Pool
 pool = Pool(size=1, spares=1, allowed_prefixes=("grading.", "tests.grading."))
 pool.run("tests.grading.pool_targets:echo", {}, timeout=30)
 print(json.dumps(pool.helper_pids()), flush=True)
+if sys.argv[1] == "exits":
+    sys.exit(0)
 if sys.argv[1] == "busy":
     pool.run("tests.grading.pool_targets:spin_forever", {}, timeout=3600)
 time.sleep(3600)
 """
 
 
-@pytest.mark.parametrize("state", ["idle", "busy"])
-def test_it_leaves_no_helper_process_when_the_parent_is_killed(state):
+@pytest.mark.parametrize("state", ["idle", "busy", "exits"])
+def test_it_leaves_no_helper_process_when_the_parent_is_killed_or_exits(state):
     parent = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(PARENT_SCRIPT), state],
         stdout=subprocess.PIPE,
