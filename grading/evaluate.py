@@ -708,6 +708,7 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
             last = MpResult(v, e)
             if _is_zero(e) or L.mpf_le(e, L.mpf_shift(L.mpf_abs(v), -_GOOD_BITS)):
                 return last
+
         return last if last is not None else UNRESOLVED
     except Undefined:
         return UNDEFINED
@@ -721,7 +722,13 @@ _REL = L.from_float(1e-20)
 
 
 def mp_compare(answer: MpResult, expected: MpResult, rel=_REL) -> str:
-    """`equal`, `different` or `uncertain`: |answer - expected| against rel * |expected|."""
+    """Compare |answer - expected| with rel * |expected|, allowing for the error bounds.
+
+    `equal` and `different` are certain. `indistinct`: the two agree to within an error
+    bound below 2^-300 (relative to the values, or absolute when they are small), as an
+    exact zero computed inexactly does (sin(x)^2 + cos(x)^2 - 1); only a symbolic
+    argument can settle it. `uncertain`: the error bounds are too wide to say anything.
+    """
     a, b = answer.value, expected.value
     diff = L.mpf_abs(L.mpf_sub(a, b, 256, "n"))
     tol = L.mpf_mul(rel, L.mpf_abs(b), _EP, "d")
@@ -730,6 +737,9 @@ def mp_compare(answer: MpResult, expected: MpResult, rel=_REL) -> str:
         return "equal"
     if L.mpf_gt(L.mpf_sub(diff, slack, _EP, "d"), tol):
         return "different"
+    size = L.mpf_abs(b) if L.mpf_gt(L.mpf_abs(b), _ONE) else _ONE
+    if L.mpf_le(slack, L.mpf_shift(size, -300)):
+        return "indistinct"
     return "uncertain"
 
 

@@ -135,10 +135,10 @@ def test_it_answers_unreadable_answers_without_a_helper(monkeypatch):
 
 def test_it_checks_in_a_real_helper_and_bounds_a_slow_check():
     assert check(make_case(), timeout=30).status == "correct"
-    # Confirming an inexact zero takes the highest working precision at several points:
-    # far longer than a hundredth of a second.
-    slow = make_case(expected="0", answer="sin(x)^2 + cos(x)^2 - 1")
-    verdict = check(slow, timeout=0.01)
+    # Confirming an inexact zero of many terms takes a high working precision at
+    # several points: far longer than five thousandths of a second.
+    slow = make_case(expected="0", answer="+".join(["sin(x)cos(x)-cos(x)sin(x)"] * 35))
+    verdict = check(slow, timeout=0.005)
     assert verdict.status == "invalid"
     assert verdict.details.get("timed_out") is True
 

@@ -99,11 +99,18 @@ def test_it_tells_a_difference_of_one_part_in_a_hundred_digits():
     assert mp_compare(off, e) == "different"
 
 
-def test_it_reports_uncertain_for_a_zero_computed_inexactly():
+def test_it_reports_a_zero_computed_inexactly_as_indistinct():
     zero = mp_at("0", 0.7)
     inexact = mp_at("sin(x)^2 + cos(x)^2 - 1", 0.7)
-    assert mp_compare(inexact, zero) == "uncertain"
+    assert mp_compare(inexact, zero) == "indistinct"
     assert mp_compare(mp_at("1e-30", 0.7), zero) == "different"
+    assert mp_compare(mp_at("1e-200 + sin(x)^2 + cos(x)^2 - 1", 0.7), zero) == "different"
+
+
+def test_it_reports_uncertain_when_the_error_bound_is_wide():
+    one = mp_at("1", 3.0)
+    hopeless = mp_at("(x^10000 + 1) - x^10000", 3.0)
+    assert mp_compare(hopeless, one) == "uncertain"
 
 
 def test_it_treats_float_overflow_as_infinite_not_undefined():
