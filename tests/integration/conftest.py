@@ -37,7 +37,7 @@ WORKER_START_SECONDS = 90.0
 def _die_with_parent() -> None:
     """In the child, before exec: be killed if pytest itself is killed (Linux only)."""
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
 
@@ -112,7 +112,8 @@ class RedisServer:
             if self.proc.poll() is not None:
                 raise AssertionError(f"redis-server exited: {self.log()}")
             try:
-                return redis.Redis(unix_socket_path=str(self.socket)).ping()
+                with redis.Redis(unix_socket_path=str(self.socket)) as client:
+                    return client.ping()
             except redis.ConnectionError:
                 return False
 
@@ -320,7 +321,6 @@ def worker_env(worker_database_url, grading_queue, redis_url) -> dict[str, str]:
             # Short, so that a lease left by a killed worker expires within the test.
             "GRADING_LEASE_SECONDS": "5",
             "GRADING_REQUEUE_AFTER": "2",
-            "CELERY_SKIP_CHECKS": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )
