@@ -351,14 +351,18 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
 
     outcomes: list[str] = []
     # Stage 1: try to confirm a difference where the floats see one.
-    badness = np.where(aok, rel, np.inf)
     suspects = np.flatnonzero(suspect)
     if suspects.size:
-        order = suspects[np.argsort(-badness[suspects], kind="stable")]
-        rng = np.random.default_rng(SEED)
-        head = list(order[:6])
-        rest = order[6:]
+        # The largest float differences first, then points where the answer is not a
+        # finite float (undefined, or an overflow that only mpmath can judge), then a
+        # random sample of the rest.
+        finite = suspects[aok[suspects]]
+        finite = finite[np.argsort(-rel[finite], kind="stable")]
+        other = suspects[~aok[suspects]]
+        head = [*finite[:3], *other[:: max(1, other.size // 3)][:3]]
+        rest = np.setdiff1d(suspects, head)
         if rest.size:
+            rng = np.random.default_rng(SEED)
             head += list(rng.choice(rest, size=min(rest.size, _MAX_SUSPECTS - 6), replace=False))
         for i in head:
             outcome = _judge_point(fe_m, fa_m, cols, i)
