@@ -187,7 +187,7 @@ def sample_points(box: tuple[tuple[float, float], ...], count: int) -> tuple[np.
     """Seeded points of the box: mostly uniform, some near each end and near zero.
 
     The points near the ends and near zero are spread on a logarithmic scale (from a
-    few percent of the width down to a millionth), so that an answer that is wrong only
+    few percent of the width down to a billionth), so that an answer that is wrong only
     on a thin slice there is still seen. Never round numbers: an answer may be
     undefined on a set of measure zero (often at integers), and a point there would
     wrongly count against it.
@@ -199,7 +199,7 @@ def sample_points(box: tuple[tuple[float, float], ...], count: int) -> tuple[np.
         u = rng.random(count) * (1 - 2e-9) + 1e-9
         coords = lo + width * u
         kind = rng.random(count)
-        closeness = width * 0.05 * 10.0 ** (-5 * rng.random(count))
+        closeness = width * 0.05 * 10.0 ** (-8 * rng.random(count))
         near_lo = kind < 0.12
         near_hi = (kind >= 0.12) & (kind < 0.24)
         near_zero = (kind >= 0.24) & (kind < 0.38)
@@ -207,7 +207,7 @@ def sample_points(box: tuple[tuple[float, float], ...], count: int) -> tuple[np.
         coords[near_hi] = hi - closeness[near_hi]
         if lo < 0 < hi:
             sign = np.where(rng.random(count) < 0.5, -1.0, 1.0)
-            small = sign * min(0.5, hi, -lo) * 10.0 ** (-6 * rng.random(count))
+            small = sign * min(0.5, hi, -lo) * 10.0 ** (-9 * rng.random(count))
             coords[near_zero] = small[near_zero]
         columns.append(coords)
     return tuple(columns)
@@ -257,7 +257,7 @@ def compare_expressions(expected, answer, setting: Setting) -> Comparison:
 
 
 def _fmt(value: float) -> str:
-    text = f"{value:.3g}"
+    text = f"{value:.6g}"
     return "0" if text in {"-0", "0"} else text
 
 
@@ -327,11 +327,16 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
     fe_f = compile_float(expected, variables, setting.functions, variant)
     fa_f = compile_float(answer, variables, setting.functions, variant)
     cols = sample_points(setting.box, _point_count(len(variables)))
-    E, A = fe_f(cols), fa_f(cols)
+    E = fe_f(cols)
     if np.isfinite(E).sum() < 12:
         # The expected answer is defined on a small part of the box: look harder.
         cols = sample_points(setting.box, 4000)
-        E, A = fe_f(cols), fa_f(cols)
+        E = fe_f(cols)
+    extra = _points_near_boundaries((expected, answer), setting, variant, cols)
+    if extra is not None:
+        cols = tuple(np.concatenate([c, x]) for c, x in zip(cols, extra, strict=True))
+        E = fe_f(cols)
+    A = fa_f(cols)
     eok, aok = np.isfinite(E), np.isfinite(A)
     both = eok & aok
     with np.errstate(all="ignore"):
@@ -433,6 +438,87 @@ def symbolic_zero(expected, answer, setting: Setting) -> bool:
         return sympy.simplify(difference) == 0
     except Exception:  # noqa: BLE001 - any failure to prove is "not proved"
         return False
+
+
+def _critical_subtrees(trees, functions: Mapping) -> list:
+    """Subtrees whose zeros are where an expression may change its formula or its domain.
+
+    Arguments of `abs`, `sqrt` and `log`, `asin`/`acos` arguments at +-1, denominators,
+    and bases of fractional powers. An answer can be wrong only on a thin slab beside
+    such a zero (`x + (0.001 - |x - 3|) + |0.001 - |x - 3||`), which random points miss.
+    """
+    found = []
+    for tree in trees:
+        for node in n.walk(tree):
+            if isinstance(node, n.Call) and node.func in {"abs", "sqrt", "log", "log10"}:
+                found.append(node.arg)
+            elif isinstance(node, n.Call) and node.func in {"asin", "acos"}:
+                found.append(n.BinOp("-", node.arg, n.Number(Fraction(1), "1")))
+                found.append(n.BinOp("+", node.arg, n.Number(Fraction(1), "1")))
+            elif isinstance(node, n.BinOp) and node.op == "/":
+                found.append(node.right)
+            elif isinstance(node, n.BinOp) and node.op == "^":
+                exponent = exact_value(node.right)
+                if exponent is None or exponent.denominator != 1:
+                    found.append(node.left)
+    unique = list(dict.fromkeys(found))
+    return [t for t in unique if n.free_symbols(t)][:_MAX_CRITICAL]
+
+
+_MAX_CRITICAL = 24
+_MAX_ROOTS = 120
+# Distances from a zero, as fractions of the box's width, at which points are added.
+_OFFSETS = (1e-9, 1e-7, 1e-5, 1e-3)
+
+
+def _points_near_boundaries(trees, setting: Setting, variant: int, cols) -> tuple | None:
+    """Points on both sides of the zeros of the critical subtrees, or None if there are none.
+
+    The zeros are found by bisection on segments between pairs of sample points whose
+    values differ in sign, so this works in any number of variables.
+    """
+    critical = _critical_subtrees(trees, setting.functions)
+    if not critical:
+        return None
+    P = np.stack(cols, axis=1)
+    half = P.shape[0] // 2
+    start, end = P[:half], P[half : 2 * half]
+    width = np.array([hi - lo for lo, hi in setting.box])
+    lows = np.array([lo for lo, _ in setting.box])
+    highs = np.array([hi for _, hi in setting.box])
+    roots, directions = [], []
+    with np.errstate(all="ignore"):
+        for subtree in critical:
+            g = compile_float(subtree, setting.variables, setting.functions, variant)
+
+            def at(points, g=g):
+                return g(tuple(points.T))
+
+            gs, ge = at(start), at(end)
+            crossing = np.isfinite(gs) & np.isfinite(ge) & (np.sign(gs) * np.sign(ge) < 0)
+            index = np.flatnonzero(crossing)[:_MAX_ROOTS]
+            if not index.size:
+                continue
+            a, b = start[index], end[index]
+            ga = gs[index]
+            lo_t, hi_t = np.zeros(index.size), np.ones(index.size)
+            for _ in range(48):
+                mid = (lo_t + hi_t) / 2
+                gm = at(a + (b - a) * mid[:, None])
+                same = np.sign(gm) == np.sign(ga)
+                lo_t = np.where(same, mid, lo_t)
+                hi_t = np.where(same, hi_t, mid)
+            t = (lo_t + hi_t) / 2
+            roots.append(a + (b - a) * t[:, None])
+            step = b - a
+            norm = np.linalg.norm(step / width, axis=1)
+            directions.append(step / np.where(norm == 0, 1.0, norm)[:, None])
+    if not roots:
+        return None
+    R, D = np.concatenate(roots), np.concatenate(directions)
+    added = [R + sign * offset * D for offset in _OFFSETS for sign in (-1.0, 1.0)]
+    points = np.clip(np.concatenate(added), lows, highs)
+    return tuple(points.T)
 
 
 def _judge_point(fe_m, fa_m, cols, i: int) -> str:

@@ -283,3 +283,10 @@ def test_it_compares_choices_as_sets():
     assert check({**case, "answer": "c, a"}, in_process=True).status == "correct"
     assert check({**case, "answer": "a"}, in_process=True).status == "incorrect"
     assert check({**case, "answer": "z"}, in_process=True).status == "invalid"
+
+
+def test_it_finds_an_answer_wrong_only_on_a_thin_slab():
+    bump = "(0.0005 - abs(x-3.0015)) + abs(0.0005 - abs(x-3.0015))"
+    verdict = judge(expected="x", answer=f"x + {bump}")
+    assert verdict.status == "incorrect"
+    assert "3.0015" in verdict.message
