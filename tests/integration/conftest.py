@@ -35,7 +35,7 @@ WORKER_START_SECONDS = 90.0
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: be killed if pytest itself is killed (Linux only)."""
+    """In the child, before exec: get SIGTERM if pytest itself dies (Linux only)."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:

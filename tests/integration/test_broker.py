@@ -33,7 +33,7 @@ def submit_without_hanging(student, exercise, answers):
     return outcome["submission"]
 
 
-def test_it_keeps_a_submission_made_while_the_broker_is_down(
+def test_it_grades_a_submission_made_while_the_broker_was_down(
     private_redis, start_worker, alice, exercise, client
 ):
     start_worker("through-outage", REDIS_URL=private_redis.url)
