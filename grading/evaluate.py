@@ -379,10 +379,20 @@ def _check_sign_known(x, ex):
         raise Imprecise
 
 
+def _exact(x, ex, v) -> bool:
+    """The few exact values of the functions here at exact 0 and 1 (sin 0, exp 0, log 1, ...).
+
+    Keeping them exact lets `(-2)^(1^x)` see an exact integer exponent.
+    """
+    return _is_zero(ex) and x in (_ZERO, _ONE) and v in (_ZERO, _ONE)
+
+
 def _lipschitz(fn, a, slope=None):
     """fn applied to a value whose derivative is bounded by `slope` (1 by default)."""
     x, ex = a
     v = fn(x, _prec[0], "n")
+    if _exact(x, ex, v):
+        return v, _ZERO
     e = ex if slope is None else _emul(ex, slope)
     return v, _eadd(e, _ulp(v, 2))
 
@@ -407,6 +417,8 @@ def r_exp(a):
     if _mag(x) > 50:
         raise Unresolved
     v = L.mpf_exp(x, _prec[0], "n")
+    if _exact(x, ex, v):
+        return v, _ZERO
     if _is_zero(ex):
         return v, _ulp(v, 2)
     f = _to_float(ex)
@@ -422,6 +434,8 @@ def r_sinh_cosh(a, which: str):
         raise Unresolved
     fn = L.mpf_sinh if which == "sinh" else L.mpf_cosh
     v = fn(x, _prec[0], "n")
+    if _exact(x, ex, v):
+        return v, _ZERO
     if _is_zero(ex):
         return v, _ulp(v, 2)
     f = _to_float(ex)
@@ -440,6 +454,8 @@ def r_log(a):
     if L.mpf_sign(x) < 0:
         raise Undefined
     v = L.mpf_log(x, _prec[0], "n")
+    if _exact(x, ex, v):
+        return v, _ZERO
     if _is_zero(ex):
         return v, _ulp(v, 2)
     room = L.mpf_sub(x, ex, _EP, "d")
@@ -473,6 +489,8 @@ def r_asin_acos(a, which: str):
         raise Imprecise
     fn = L.mpf_asin if which == "asin" else L.mpf_acos
     v = fn(x, _prec[0], "n")
+    if _exact(x, ex, v):
+        return v, _ZERO
     if _is_zero(ex):
         return v, _ulp(v, 2)
     top = L.mpf_add(ax, ex, _EP, "u")
