@@ -609,17 +609,34 @@ class NumericResult:
 
 def number_value(tree, setting: Setting, who: str) -> tuple[Fraction | None, MpResult | None]:
     """The exact value (Fraction) of a constant tree, or its mpmath value with error bound."""
+    if who == "expected" and not _is_number(tree, setting):
+        raise AuthorError("The expected answer must be a number here, not an expression.")
     exact = exact_value(tree)
     if exact is not None:
         return exact, None
     result = mp_number(tree, setting.functions)
     if not result.defined:
+        if not result.resolved:
+            if who == "expected":
+                raise AuthorError("The expected number cannot be evaluated.")
+            raise Invalid(
+                "Your answer could not be evaluated precisely enough to check it."
+                " Write it in a simpler form and submit again."
+            )
         if who == "expected":
             raise AuthorError("The expected answer is not a real number.")
-        if not result.resolved:
-            raise Invalid("Your answer is too large to work with: write it in a simpler form.")
         raise Invalid("Your answer is not a real number.")
     return None, result
+
+
+def _is_number(tree, setting: Setting) -> bool:
+    """No variables and no abstract functions: a tree with one value."""
+    if n.free_symbols(tree):
+        return False
+    return not any(
+        setting.functions.get(name) is not None and setting.functions[name].body is None
+        for name in n.applied_functions(tree)
+    )
 
 
 def _interval(exact: Fraction | None, approx: MpResult | None) -> tuple[Fraction, Fraction]:
@@ -707,7 +724,7 @@ def _numeric_entry(expected, answer, setting: Setting) -> tuple[str, str]:
 
 
 def _entry(expected, answer, setting: Setting) -> tuple[str, str]:
-    if _numeric_rule(setting) and n.is_constant(expected):
+    if _numeric_rule(setting) and _is_number(expected, setting):
         return _numeric_entry(expected, answer, setting)
     return _expression_entry(expected, answer, setting)
 
@@ -731,7 +748,7 @@ def _reject_expected_group(tree, what: str) -> None:
 def check_numeric(case: Mapping, setting: Setting) -> Verdict:
     expected = setting.parse_expected(case["expected"])
     _reject_expected_group(expected, "a number")
-    if not n.is_constant(expected) and n.free_symbols(expected):
+    if not _is_number(expected, setting):
         raise AuthorError("The expected answer of a numeric part must be a number.")
     answer = setting.parse_answer(case["answer"])
     _reject_group(answer, "a number")
