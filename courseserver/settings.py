@@ -121,7 +121,9 @@ TEMPLATES = [
 # "database is locked".
 DATABASE_URL = envstr("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {
@@ -190,7 +192,9 @@ EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = envstr("REDIS_URL", f"redis+socket://{EMBEDDED_REDIS_SOCKET}")
 _redis = urlsplit(REDIS_URL)
 if _redis.scheme not in {"redis", "rediss", "redis+socket"}:
-    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r}: use redis://, rediss:// or redis+socket://")
+    raise ImproperlyConfigured(
+        f"REDIS_URL={REDIS_URL!r}: use redis://, rediss:// or redis+socket://"
+    )
 CACHE_REDIS_URL = f"unix://{_redis.path}" if _redis.scheme == "redis+socket" else REDIS_URL
 
 CACHES = {

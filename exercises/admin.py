@@ -1,4 +1,8 @@
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils import timezone
 
 from exercises import queue
 from exercises.models import Exercise, Module, Part, ProblemSet, Submission
@@ -63,17 +67,53 @@ class ExerciseAdmin(admin.ModelAdmin):
             Exercise.objects.filter(pk=form.instance.pk).update(version=form.instance.version + 1)
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Failed submissions, and those waiting for longer than grading ever takes."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("stuck", "Stuck or failed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stuck":
+            waiting = timezone.now() - timedelta(minutes=5)
+            return queryset.filter(
+                Q(status=Submission.Status.FAILED)
+                | Q(
+                    status__in=[Submission.Status.QUEUED, Submission.Status.GRADING],
+                    created__lt=waiting,
+                )
+            )
+        return queryset
+
+
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ["id", "student", "exercise", "attempt", "status", "score", "tries", "created"]
-    list_filter = ["status", "exercise__problem_set__module"]
+    list_filter = [NeedsAttentionFilter, "status", "exercise__problem_set__module"]
     search_fields = ["student__username", "exercise__slug"]
     date_hierarchy = "created"
     actions = ["requeue"]
     readonly_fields = [
-        "student", "exercise", "attempt", "answers", "status", "score", "results", "message",
-        "created", "started", "graded", "lease_token", "lease_expires", "last_sent", "tries",
-        "exercise_version", "engine_version",
+        "student",
+        "exercise",
+        "attempt",
+        "answers",
+        "status",
+        "score",
+        "results",
+        "message",
+        "created",
+        "started",
+        "graded",
+        "lease_token",
+        "lease_expires",
+        "last_sent",
+        "tries",
+        "exercise_version",
+        "engine_version",
     ]
 
     def has_add_permission(self, request):

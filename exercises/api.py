@@ -83,7 +83,9 @@ def modules(request: Request) -> Response:
                     {
                         "slug": ps.slug,
                         "title": ps.title,
-                        "exercises": [{"slug": e.slug, "title": e.title} for e in ps.exercises.all()],
+                        "exercises": [
+                            {"slug": e.slug, "title": e.title} for e in ps.exercises.all()
+                        ],
                     }
                     for ps in m.problem_sets.all()
                 ],
@@ -126,7 +128,11 @@ def submit(request: Request, slug: str) -> Response:
             body["errors"] = refused.errors
         return Response(body, status=refused.http_status)
     return Response(
-        {"id": sub.pk, "status": sub.status, "url": request.build_absolute_uri(f"/api/submissions/{sub.pk}/")},
+        {
+            "id": sub.pk,
+            "status": sub.status,
+            "url": request.build_absolute_uri(f"/api/submissions/{sub.pk}/"),
+        },
         status=status.HTTP_202_ACCEPTED,
     )
 

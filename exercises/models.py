@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 from html import escape
 
@@ -87,7 +86,9 @@ class Part(models.Model):
 
     exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="parts")
     key = models.SlugField(max_length=20, help_text="Short name, unique within the exercise.")
-    label = models.CharField(max_length=300, blank=True, help_text="Markdown, shown beside the input.")
+    label = models.CharField(
+        max_length=300, blank=True, help_text="Markdown, shown beside the input."
+    )
     order = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EXPRESSION)
     expected = models.TextField(help_text="The correct answer, in the syntax students use.")
@@ -150,7 +151,9 @@ class Submission(models.Model):
         GRADED = "graded"
         FAILED = "failed"
 
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="submissions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="submissions"
+    )
     exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="submissions")
     attempt = models.PositiveIntegerField()
     answers = models.JSONField(help_text="What the student typed, per part key.")
@@ -232,7 +235,9 @@ def render_markdown(text: str, inline: bool = False) -> str:
         maths.append(match.group(0))
         return f"MATHSPAN{len(maths) - 1}END"
 
-    html = markdown.markdown(_MATH.sub(stash, text), extensions=["fenced_code", "tables", "sane_lists"])
+    html = markdown.markdown(
+        _MATH.sub(stash, text), extensions=["fenced_code", "tables", "sane_lists"]
+    )
     if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     html = nh3.clean(html)

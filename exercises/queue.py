@@ -235,7 +235,11 @@ def requeue(submission_ids) -> int:
     ids = list(
         Submission.objects.filter(
             pk__in=submission_ids,
-            status__in=[Submission.Status.FAILED, Submission.Status.QUEUED, Submission.Status.GRADING],
+            status__in=[
+                Submission.Status.FAILED,
+                Submission.Status.QUEUED,
+                Submission.Status.GRADING,
+            ],
         ).values_list("pk", flat=True)
     )
     Submission.objects.filter(pk__in=ids).update(

@@ -31,7 +31,7 @@ def site_context(request: HttpRequest) -> dict:
 
 
 def exercise_states(user, exercises) -> dict[int, str]:
-    """"solved", "tried" or "new" for each exercise id, for this student."""
+    """ "solved", "tried" or "new" for each exercise id, for this student."""
     ids = [e.pk for e in exercises]
     best = dict(
         Submission.objects.filter(student=user, exercise_id__in=ids)
@@ -63,7 +63,9 @@ def best_score(user, exercise: Exercise) -> float | None:
 def client_address(request: HttpRequest) -> str:
     """The client's address, seen through the trusted proxies in front of the app."""
     if settings.TRUSTED_PROXIES:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        hops = [
+            h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()
+        ]
         if len(hops) >= settings.TRUSTED_PROXIES:
             return hops[-settings.TRUSTED_PROXIES]
     return request.META.get("REMOTE_ADDR", "")
@@ -149,9 +151,7 @@ def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     exercises = list(problem_set.exercises.all())
     states = exercise_states(request.user, exercises)
     rows = [{"exercise": e, "state": states[e.pk]} for e in exercises]
-    return render(
-        request, "exercises/problem_set.html", {"problem_set": problem_set, "rows": rows}
-    )
+    return render(request, "exercises/problem_set.html", {"problem_set": problem_set, "rows": rows})
 
 
 def _exercise_page(request, exercise, answers=None, errors=None, refusal="", status=200):
@@ -180,9 +180,7 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
 @login_required
 @require_http_methods(["GET", "POST"])
 def exercise(request: HttpRequest, slug: str) -> HttpResponse:
-    exercise = get_object_or_404(
-        Exercise.objects.select_related("problem_set__module"), slug=slug
-    )
+    exercise = get_object_or_404(Exercise.objects.select_related("problem_set__module"), slug=slug)
     if request.method == "GET":
         return _exercise_page(request, exercise)
 
@@ -235,7 +233,9 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception as e:
         checks["broker"] = f"error: {type(e).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )
 
 
 @require_GET

@@ -100,7 +100,9 @@ def bob(db):
 def charlie(db):
     from exercises.management.commands.demo_accounts import instructors_group
 
-    user = get_user_model().objects.create_user("charlie", password="charlie-password", is_staff=True)
+    user = get_user_model().objects.create_user(
+        "charlie", password="charlie-password", is_staff=True
+    )
     user.groups.add(instructors_group())
     return user
 

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,98 +15,254 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Module',
+            name="Module",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['order', 'id'],
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ProblemSet',
+            name="ProblemSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('module', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='problem_sets', to='exercises.module')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "module",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="problem_sets",
+                        to="exercises.module",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['module__order', 'order', 'id'],
+                "ordering": ["module__order", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Exercise',
+            name="Exercise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('prompt', models.TextField(help_text='Markdown, with LaTeX maths between \\( \\) or $$ $$.')),
-                ('solution', models.TextField(blank=True, help_text='Markdown; shown after a correct answer.')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('problem_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exercises', to='exercises.problemset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "prompt",
+                    models.TextField(
+                        help_text="Markdown, with LaTeX maths between \\( \\) or $$ $$."
+                    ),
+                ),
+                (
+                    "solution",
+                    models.TextField(
+                        blank=True, help_text="Markdown; shown after a correct answer."
+                    ),
+                ),
+                ("order", models.PositiveIntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "problem_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exercises",
+                        to="exercises.problemset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['problem_set__module__order', 'problem_set__order', 'order', 'id'],
+                "ordering": ["problem_set__module__order", "problem_set__order", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Part',
+            name="Part",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Short name, unique within the exercise.', max_length=20)),
-                ('label', models.CharField(blank=True, help_text='Markdown, shown beside the input.', max_length=300)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('kind', models.CharField(choices=[('expression', 'Expression'), ('numeric', 'Numeric'), ('vector', 'Vector'), ('matrix', 'Matrix'), ('points', 'Points'), ('choice', 'Choice')], default='expression', max_length=20)),
-                ('expected', models.TextField(help_text='The correct answer, in the syntax students use.')),
-                ('variables', models.JSONField(blank=True, default=list, help_text='e.g. ["x", "y"]')),
-                ('domain', models.JSONField(blank=True, default=dict, help_text='e.g. {"x": [0, 10]}')),
-                ('functions', models.JSONField(blank=True, default=list, help_text='e.g. ["sigma(z) = 1/(1+e^(-z))", "f"]')),
-                ('options', models.JSONField(blank=True, default=list, help_text='Choice parts: [{"key": "a", "text": "..."}, ...]')),
-                ('mistakes', models.JSONField(blank=True, default=list, help_text='Known mistakes: [{"answer": "...", "message": "..."}]')),
-                ('rtol', models.FloatField(blank=True, null=True)),
-                ('atol', models.FloatField(blank=True, null=True)),
-                ('weight', models.FloatField(default=1.0)),
-                ('exercise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='exercises.exercise')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="Short name, unique within the exercise.", max_length=20
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True, help_text="Markdown, shown beside the input.", max_length=300
+                    ),
+                ),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("expression", "Expression"),
+                            ("numeric", "Numeric"),
+                            ("vector", "Vector"),
+                            ("matrix", "Matrix"),
+                            ("points", "Points"),
+                            ("choice", "Choice"),
+                        ],
+                        default="expression",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "expected",
+                    models.TextField(help_text="The correct answer, in the syntax students use."),
+                ),
+                (
+                    "variables",
+                    models.JSONField(blank=True, default=list, help_text='e.g. ["x", "y"]'),
+                ),
+                (
+                    "domain",
+                    models.JSONField(blank=True, default=dict, help_text='e.g. {"x": [0, 10]}'),
+                ),
+                (
+                    "functions",
+                    models.JSONField(
+                        blank=True, default=list, help_text='e.g. ["sigma(z) = 1/(1+e^(-z))", "f"]'
+                    ),
+                ),
+                (
+                    "options",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Choice parts: [{"key": "a", "text": "..."}, ...]',
+                    ),
+                ),
+                (
+                    "mistakes",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Known mistakes: [{"answer": "...", "message": "..."}]',
+                    ),
+                ),
+                ("rtol", models.FloatField(blank=True, null=True)),
+                ("atol", models.FloatField(blank=True, null=True)),
+                ("weight", models.FloatField(default=1.0)),
+                (
+                    "exercise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parts",
+                        to="exercises.exercise",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('exercise', 'key'), name='part_key_unique')],
+                "ordering": ["order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("exercise", "key"), name="part_key_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveIntegerField()),
-                ('answers', models.JSONField(help_text='What the student typed, per part key.')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('grading', 'Grading'), ('graded', 'Graded'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('score', models.FloatField(blank=True, help_text='0 to 1, when graded.', null=True)),
-                ('results', models.JSONField(blank=True, default=dict, help_text='Per part key: status and message.')),
-                ('message', models.TextField(blank=True, help_text='Shown to the student when grading failed.')),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('graded', models.DateTimeField(blank=True, null=True)),
-                ('lease_token', models.UUIDField(blank=True, null=True)),
-                ('lease_expires', models.DateTimeField(blank=True, null=True)),
-                ('last_sent', models.DateTimeField(blank=True, null=True)),
-                ('tries', models.PositiveIntegerField(default=0)),
-                ('exercise_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('engine_version', models.CharField(blank=True, max_length=20)),
-                ('exercise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='exercises.exercise')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempt", models.PositiveIntegerField()),
+                ("answers", models.JSONField(help_text="What the student typed, per part key.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("grading", "Grading"),
+                            ("graded", "Graded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "score",
+                    models.FloatField(blank=True, help_text="0 to 1, when graded.", null=True),
+                ),
+                (
+                    "results",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Per part key: status and message."
+                    ),
+                ),
+                (
+                    "message",
+                    models.TextField(
+                        blank=True, help_text="Shown to the student when grading failed."
+                    ),
+                ),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("graded", models.DateTimeField(blank=True, null=True)),
+                ("lease_token", models.UUIDField(blank=True, null=True)),
+                ("lease_expires", models.DateTimeField(blank=True, null=True)),
+                ("last_sent", models.DateTimeField(blank=True, null=True)),
+                ("tries", models.PositiveIntegerField(default=0)),
+                ("exercise_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("engine_version", models.CharField(blank=True, max_length=20)),
+                (
+                    "exercise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to="exercises.exercise",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
-                'indexes': [models.Index(fields=['status', 'lease_expires'], name='submission_queue_idx'), models.Index(fields=['student', 'exercise'], name='submission_student_idx')],
-                'constraints': [models.UniqueConstraint(fields=('student', 'exercise', 'attempt'), name='submission_attempt_unique')],
+                "ordering": ["-created", "-id"],
+                "indexes": [
+                    models.Index(fields=["status", "lease_expires"], name="submission_queue_idx"),
+                    models.Index(fields=["student", "exercise"], name="submission_student_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("student", "exercise", "attempt"), name="submission_attempt_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -23,7 +23,9 @@ def post_json(client, url, body):
 
 
 def test_it_issues_a_token(client, alice):
-    response = post_json(client, "/api/auth/token/", {"username": "alice", "password": "alice-password"})
+    response = post_json(
+        client, "/api/auth/token/", {"username": "alice", "password": "alice-password"}
+    )
     assert response.status_code == 200
     assert response.json()["token"] == Token.objects.get(user=alice).key
 
@@ -42,7 +44,9 @@ def test_it_throttles_token_requests(client, alice, settings):
     SimpleRateThrottle.THROTTLE_RATES = {**original, "token": "3/min"}
     try:
         codes = [
-            post_json(client, "/api/auth/token/", {"username": "alice", "password": "x"}).status_code
+            post_json(
+                client, "/api/auth/token/", {"username": "alice", "password": "x"}
+            ).status_code
             for _ in range(4)
         ]
     finally:
@@ -51,21 +55,27 @@ def test_it_throttles_token_requests(client, alice, settings):
 
 
 def test_it_says_what_is_wrong_with_a_malformed_body(client, api, exercise):
-    response = api.post(f"/api/exercises/{exercise.slug}/submissions/", "{not json", content_type="application/json")
+    response = api.post(
+        f"/api/exercises/{exercise.slug}/submissions/", "{not json", content_type="application/json"
+    )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["detail"]
     response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", ["a"])
     assert response.status_code == 400
     response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": 2}})
     assert response.status_code == 400
-    response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"zz": "1"}})
+    response = post_json(
+        api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"zz": "1"}}
+    )
     assert response.status_code == 400
     assert not Submission.objects.exists()
 
 
 def test_it_requires_authentication(client, exercise):
     assert client.get("/api/modules/").status_code in {401, 403}
-    response = post_json(client, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2x"}})
+    response = post_json(
+        client, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2x"}}
+    )
     assert response.status_code in {401, 403}
     assert not Submission.objects.exists()
 
@@ -76,23 +86,45 @@ def test_it_lists_modules_in_order(api):
     first.problem_set.module.order = 0
     first.problem_set.module.save()
     data = api.get("/api/modules/").json()
-    assert [m["slug"] for m in data] == [first.problem_set.module.slug, second.problem_set.module.slug]
+    assert [m["slug"] for m in data] == [
+        first.problem_set.module.slug,
+        second.problem_set.module.slug,
+    ]
     assert data[0]["problem_sets"][0]["exercises"] == [{"slug": first.slug, "title": first.title}]
 
 
 def test_it_shows_an_exercise_without_its_answers(api):
-    exercise = make_exercise(parts=[
-        {"key": "a", "kind": "choice", "expected": "b", "options": [{"key": "a", "text": "one"}, {"key": "b", "text": "two"}]},
-    ])
+    exercise = make_exercise(
+        parts=[
+            {
+                "key": "a",
+                "kind": "choice",
+                "expected": "b",
+                "options": [{"key": "a", "text": "one"}, {"key": "b", "text": "two"}],
+            },
+        ]
+    )
     data = api.get(f"/api/exercises/{exercise.slug}/").json()
-    assert data["parts"] == [{"key": "a", "kind": "choice", "label": "", "variables": [], "options": [{"key": "a", "text": "one"}, {"key": "b", "text": "two"}]}]
+    assert data["parts"] == [
+        {
+            "key": "a",
+            "kind": "choice",
+            "label": "",
+            "variables": [],
+            "options": [{"key": "a", "text": "one"}, {"key": "b", "text": "two"}],
+        }
+    ]
     assert "expected" not in json.dumps(data)
     assert "solution" not in data
 
 
-def test_it_accepts_and_grades_a_submission(api, alice, exercise, eager_celery, django_capture_on_commit_callbacks):
+def test_it_accepts_and_grades_a_submission(
+    api, alice, exercise, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2 x"}})
+        response = post_json(
+            api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2 x"}}
+        )
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "queued"
@@ -105,7 +137,9 @@ def test_it_accepts_and_grades_a_submission(api, alice, exercise, eager_celery, 
 
 
 def test_it_refuses_an_unreadable_answer_with_422(api, exercise):
-    response = post_json(api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2x)"}})
+    response = post_json(
+        api, f"/api/exercises/{exercise.slug}/submissions/", {"answers": {"a": "2x)"}}
+    )
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"a"}
     assert not Submission.objects.exists()

@@ -19,4 +19,8 @@ def test_it_reports_the_database_and_the_broker(client, monkeypatch):
     monkeypatch.setattr(app, "connection_for_write", lambda: DeadConnection())
     response = client.get("/health/")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "broker": "error: ConnectionRefusedError"}
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "broker": "error: ConnectionRefusedError",
+    }

@@ -19,9 +19,9 @@ def test_it_shows_progress_on_the_course_page(alice_client, alice):
     assert response.status_code == 200
     assert b"1 of 3 exercises solved" in response.content
     page = alice_client.get(f"/sets/{ps.slug}/").content.decode()
-    assert "Solved one</a>\n    <span class=\"badge\">solved" in page
-    assert "Tried one</a>\n    <span class=\"badge\">tried" in page
-    assert "New one</a>\n    <span class=\"badge\">not tried" in page
+    assert 'Solved one</a>\n    <span class="badge">solved' in page
+    assert 'Tried one</a>\n    <span class="badge">tried' in page
+    assert 'New one</a>\n    <span class="badge">not tried' in page
 
 
 def test_it_counts_only_the_students_own_work(client, alice, bob):
@@ -86,8 +86,14 @@ def test_it_throttles_by_the_forwarded_address_behind_a_proxy(client, alice, set
     settings.LOGIN_ATTEMPTS_PER_15_MINUTES = 2
     settings.TRUSTED_PROXIES = 1
     for _ in range(2):
-        client.post("/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.1")
-    blocked = client.post("/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.1")
-    other = client.post("/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.2")
+        client.post(
+            "/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.1"
+        )
+    blocked = client.post(
+        "/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.1"
+    )
+    other = client.post(
+        "/login/", {"username": "alice", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.0.2"
+    )
     assert blocked.status_code == 429
     assert other.status_code == 200

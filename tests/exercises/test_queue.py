@@ -77,11 +77,19 @@ def test_it_sweeps_queued_and_abandoned_submissions(alice, exercise, settings, m
     settings.GRADING_REQUEUE_AFTER = 60
     now = timezone.now()
     never_sent = make_submission(alice, exercise, status="queued")
-    sent_long_ago = make_submission(alice, exercise, status="queued", last_sent=now - timedelta(minutes=5))
+    sent_long_ago = make_submission(
+        alice, exercise, status="queued", last_sent=now - timedelta(minutes=5)
+    )
     sent_just_now = make_submission(alice, exercise, status="queued", last_sent=now)
-    abandoned = make_submission(alice, exercise, status="grading", tries=1, lease_expires=now - timedelta(seconds=1))
-    leased = make_submission(alice, exercise, status="grading", tries=1, lease_expires=now + timedelta(minutes=1))
-    exhausted = make_submission(alice, exercise, status="grading", tries=3, lease_expires=now - timedelta(seconds=1))
+    abandoned = make_submission(
+        alice, exercise, status="grading", tries=1, lease_expires=now - timedelta(seconds=1)
+    )
+    leased = make_submission(
+        alice, exercise, status="grading", tries=1, lease_expires=now + timedelta(minutes=1)
+    )
+    exhausted = make_submission(
+        alice, exercise, status="grading", tries=3, lease_expires=now - timedelta(seconds=1)
+    )
     make_submission(alice, exercise, status="graded")
 
     counts = queue.sweep()
@@ -95,7 +103,9 @@ def test_it_sweeps_queued_and_abandoned_submissions(alice, exercise, settings, m
         assert s.status in {"queued", "grading"}
 
 
-def test_it_requeues_failed_submissions_with_fresh_tries(alice, exercise, monkeypatch, django_capture_on_commit_callbacks):
+def test_it_requeues_failed_submissions_with_fresh_tries(
+    alice, exercise, monkeypatch, django_capture_on_commit_callbacks
+):
     sent = []
     monkeypatch.setattr(queue, "send", lambda pk: sent.append(pk) or True)
     s = make_submission(alice, exercise, status="failed", tries=3, message="x")
@@ -118,7 +128,9 @@ def test_it_never_raises_when_the_broker_is_down(alice, exercise, monkeypatch):
 def test_it_reports_an_author_error_without_blaming_the_student(alice):
     from tests.conftest import make_exercise
 
-    exercise = make_exercise(parts=[{"key": "a", "kind": "expression", "expected": "sqrt(-1 - x^2)", "variables": ["x"]}])
+    exercise = make_exercise(
+        parts=[{"key": "a", "kind": "expression", "expected": "sqrt(-1 - x^2)", "variables": ["x"]}]
+    )
     s = make_submission(alice, exercise, answers={"a": "x"})
     queue.grade(s.pk)
     s.refresh_from_db()

@@ -18,7 +18,10 @@ def test_it_shows_grading_while_queued(alice_client, alice, exercise):
 
 def test_it_shows_the_verdict_when_graded(alice_client, alice, exercise):
     s = make_submission(
-        alice, exercise, status="graded", score=0.0,
+        alice,
+        exercise,
+        status="graded",
+        score=0.0,
         results={"a": {"status": "incorrect", "message": "Check the sign."}},
     )
     response = alice_client.get(f"/submissions/{s.pk}/?fragment=1")
@@ -47,6 +50,8 @@ def test_it_404s_a_bad_id(alice_client):
 
 
 def test_it_shows_the_failure_message(alice_client, alice, exercise):
-    s = make_submission(alice, exercise, status="failed", message="We could not grade this submission.")
+    s = make_submission(
+        alice, exercise, status="failed", message="We could not grade this submission."
+    )
     response = alice_client.get(f"/submissions/{s.pk}/")
     assert b"We could not grade this submission." in response.content

@@ -39,7 +39,9 @@ def test_it_shows_the_exercise(alice_client, exercise):
     assert b"power rule gives" not in response.content
 
 
-def test_it_queues_and_grades_a_right_answer(alice_client, alice, exercise, eager_celery, django_capture_on_commit_callbacks):
+def test_it_queues_and_grades_a_right_answer(
+    alice_client, alice, exercise, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(url(exercise), {"answer-a": "x + x"})
     submission = Submission.objects.get()
@@ -56,7 +58,9 @@ def test_it_queues_and_grades_a_right_answer(alice_client, alice, exercise, eage
     assert submission.engine_version
 
 
-def test_it_grades_a_wrong_answer_with_a_message(alice_client, exercise, eager_celery, django_capture_on_commit_callbacks):
+def test_it_grades_a_wrong_answer_with_a_message(
+    alice_client, exercise, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(url(exercise), {"answer-a": "-2x"})
     submission = Submission.objects.get()
@@ -88,7 +92,9 @@ def test_it_refuses_an_empty_answer(alice_client, exercise):
     assert not Submission.objects.exists()
 
 
-def test_it_numbers_attempts(alice_client, alice, exercise, eager_celery, django_capture_on_commit_callbacks):
+def test_it_numbers_attempts(
+    alice_client, alice, exercise, eager_celery, django_capture_on_commit_callbacks
+):
     for answer in ["x", "2x"]:
         with django_capture_on_commit_callbacks(execute=True):
             alice_client.post(url(exercise), {"answer-a": answer})
@@ -115,7 +121,9 @@ def test_it_limits_submissions_per_minute(alice_client, alice, exercise, setting
     assert Submission.objects.count() == 2
 
 
-def test_it_keeps_the_receipt_when_the_broker_is_down(alice_client, exercise, monkeypatch, django_capture_on_commit_callbacks):
+def test_it_keeps_the_receipt_when_the_broker_is_down(
+    alice_client, exercise, monkeypatch, django_capture_on_commit_callbacks
+):
     broker_down(monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(url(exercise), {"answer-a": "2x"})
@@ -125,10 +133,18 @@ def test_it_keeps_the_receipt_when_the_broker_is_down(alice_client, exercise, mo
     assert submission.last_sent is None  # the sweep will send it
 
 
-def test_it_grades_several_parts_with_weights(alice_client, eager_celery, django_capture_on_commit_callbacks):
+def test_it_grades_several_parts_with_weights(
+    alice_client, eager_celery, django_capture_on_commit_callbacks
+):
     exercise = make_exercise(
         parts=[
-            {"key": "a", "kind": "expression", "expected": "cos(x)", "variables": ["x"], "weight": 3},
+            {
+                "key": "a",
+                "kind": "expression",
+                "expected": "cos(x)",
+                "variables": ["x"],
+                "weight": 3,
+            },
             {"key": "b", "kind": "numeric", "expected": "pi/4", "rtol": 1e-3},
         ]
     )

