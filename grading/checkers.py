@@ -3,9 +3,10 @@
 A checker takes a case (the command-line format of the answer specification) and
 returns a `Verdict`. The expression rule is decided numerically, in two stages:
 
-1. both sides are evaluated in floating point at a few hundred seeded, well-spread
-   points of the box; this finds almost every wrong answer at once, and says where
-   the two sides seem to differ;
+1. both sides are evaluated in floating point at a thousand or more seeded,
+   well-spread points of the box (and beside the zeros of `abs`, `sqrt` and `log`
+   arguments and denominators); this finds almost every wrong answer at once, and
+   says where the two sides seem to differ;
 2. every verdict is then confirmed in exact-enough arithmetic (`grading.evaluate`'s
    mpmath evaluator with error bounds): a difference is real only if it survives at
    high precision, and equality is claimed only after high-precision agreement at
@@ -55,7 +56,10 @@ _MAX_SUSPECTS = 24
 
 @dataclass(frozen=True)
 class Verdict:
-    """`status` is correct, incorrect, invalid or error; `details` is JSON-safe."""
+    """`status` is correct, incorrect, invalid or error; `details` is JSON-safe.
+
+    The public name is `grading.Verdict` (re-exported by `grading.engine`).
+    """
 
     status: str
     message: str
@@ -232,7 +236,7 @@ class Comparison:
     where: str | None = None
 
 
-def _abstract_names(trees: Sequence, functions: Mapping) -> bool:
+def _uses_abstract_function(trees: Sequence, functions: Mapping) -> bool:
     used: set[str] = set()
     for tree in trees:
         used |= n.applied_functions(tree)
@@ -246,7 +250,9 @@ def _abstract_names(trees: Sequence, functions: Mapping) -> bool:
 def compare_expressions(expected, answer, setting: Setting) -> Comparison:
     """The expression rule of the specification, for one pair of scalar trees."""
     variants = (
-        len(ABSTRACT_STANDINS) if _abstract_names((expected, answer), setting.functions) else 1
+        len(ABSTRACT_STANDINS)
+        if _uses_abstract_function((expected, answer), setting.functions)
+        else 1
     )
     result = Comparison("equal")
     for variant in range(variants):
@@ -440,7 +446,7 @@ def symbolic_zero(expected, answer, setting: Setting) -> bool:
         return False
 
 
-def _critical_subtrees(trees, functions: Mapping) -> list:
+def _critical_subtrees(trees) -> list:
     """Subtrees whose zeros are where an expression may change its formula or its domain.
 
     Arguments of `abs`, `sqrt` and `log`, `asin`/`acos` arguments at +-1, denominators,
@@ -477,7 +483,7 @@ def _points_near_boundaries(trees, setting: Setting, variant: int, cols) -> tupl
     The zeros are found by bisection on segments between pairs of sample points whose
     values differ in sign, so this works in any number of variables.
     """
-    critical = _critical_subtrees(trees, setting.functions)
+    critical = _critical_subtrees(trees)
     if not critical:
         return None
     P = np.stack(cols, axis=1)
@@ -544,7 +550,7 @@ def _constant_feedback(a: MpResult, e: MpResult) -> Comparison:
 def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
     point = _describe_point(setting, cols, i)
     if outcome == "undefined":
-        bad = eok & ~np.isfinite(A) & np.isnan(A)
+        bad = eok & np.isnan(A)
         good = eok & aok
         region = _describe_region(setting, cols, bad, good)
         if region:

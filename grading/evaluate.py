@@ -4,9 +4,9 @@ Two evaluators are compiled from one tree:
 
 - a NumPy one that evaluates at many points at once in floating point, used to screen
   an answer quickly (`compile_float`), where NaN means "undefined here";
-- an mpmath one at a chosen precision (`compile_mp`), which decides: it raises
-  `Undefined` where the expression has no real value and reports how many bits the
-  evaluation lost to cancellation, so that `mp_value` can raise the precision until
+- an mpmath one (`compile_mp`), which decides: every value carries a bound on its
+  error, so that a comparison knows when it is certain; it raises `Undefined` where
+  the expression has no real value, and `mp_value` raises the working precision until
   the value is known well enough to compare to a relative 1e-20.
 
 Both evaluate the expression as written. Nothing here simplifies: `sqrt(x)^2` is
@@ -57,7 +57,8 @@ ABSTRACT_STANDINS = ("sin", "exp", "poly", "rational")
 _MAX_FOLD_EXPONENT = 10_000
 _MAX_FOLD_BITS = 60_000
 # Arguments beyond these make mpmath work too hard for no use: the point is unresolved.
-_MAX_EXP_ARG = 1e15
+# They are log2 of the argument's size: exp(2^50) and sin(2^4000).
+_MAX_EXP_MAG = 50
 _MAX_TRIG_MAG = 4000
 
 
@@ -414,7 +415,7 @@ def r_cos(a):
 
 def r_exp(a):
     x, ex = a
-    if _mag(x) > 50:
+    if _mag(x) > _MAX_EXP_MAG:
         raise Unresolved
     v = L.mpf_exp(x, _prec[0], "n")
     if _exact(x, ex, v):
@@ -430,7 +431,7 @@ def r_exp(a):
 
 def r_sinh_cosh(a, which: str):
     x, ex = a
-    if _mag(x) > 50:
+    if _mag(x) > _MAX_EXP_MAG:
         raise Unresolved
     fn = L.mpf_sinh if which == "sinh" else L.mpf_cosh
     v = fn(x, _prec[0], "n")
