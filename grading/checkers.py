@@ -113,15 +113,22 @@ class Setting:
 
     def parse_answer(self, text) -> n.Node:
         try:
-            return parse(text, self.variables, tuple(self.functions))
+            return parse(_as_text(text), self.variables, tuple(self.functions))
         except ParseError as e:
             raise Invalid(_sentence(e.message), e.column) from None
 
     def parse_expected(self, text) -> n.Node:
         try:
-            return parse(text, self.variables, tuple(self.functions))
+            return parse(_as_text(text), self.variables, tuple(self.functions))
         except ParseError as e:
             raise AuthorError(f"The expected answer cannot be read: {e.message}.") from None
+
+
+def _as_text(value):
+    """A JSON number stands for the number it writes (0.7854 is "0.7854"); text is text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    return value
 
 
 def _sentence(message: str) -> str:

@@ -162,3 +162,9 @@ def test_the_corpus_is_large_and_covers_every_kind_and_status():
         "choice",
     }
     assert {c["expect"] for c in CORPUS} == {"correct", "incorrect", "invalid", "error"}
+
+
+def test_it_reads_a_json_number_as_the_number_it_writes():
+    case = {"kind": "numeric", "expected": 0.7854, "answer": 0.78539}
+    assert check(case, in_process=True).status == "correct"
+    assert check({**case, "answer": True}, in_process=True).status == "invalid"
