@@ -277,8 +277,11 @@ class Imprecise(Exception):
 
 _EP = 32  # precision of the error bounds themselves, always rounded up
 _prec = [128]
+# True while evaluating at the last working precision (see `_sign`).
+_final = [False]
 _ZERO = L.fzero
 _ONE = L.fone
+_NEGLIGIBLE = L.mpf_shift(_ONE, -4096)
 
 
 def _ulp(v, extra: int = 1):
@@ -359,25 +362,28 @@ def r_mul(a, b):
 
 def r_div(a, b):
     (x, ex), (y, ey) = a, b
-    if _is_zero(y):
-        if _is_zero(ey):
-            raise Undefined
-        raise Imprecise
+    if _sign(y, ey) == 0:
+        raise Undefined
     ay = L.mpf_abs(y)
-    if not L.mpf_lt(ey, ay):
-        raise Imprecise
     v = L.mpf_div(x, y, _prec[0], "n")
     room = L.mpf_sub(ay, ey, _EP, "d")
     e = _ediv(_eadd(ex, _emul(L.mpf_abs(v), ey)), room)
     return v, _eadd(e, _ulp(v))
 
 
-def _check_sign_known(x, ex):
-    """Raise Imprecise unless the sign of the exact value is known."""
-    if _is_zero(ex):
-        return
-    if not L.mpf_lt(ex, L.mpf_abs(x)):
-        raise Imprecise
+def _sign(x, ex) -> int:
+    """The sign (-1, 0 or 1) of the exact value that `x` approximates to within `ex`.
+
+    Raises Imprecise when the error bound straddles zero. At the last working
+    precision, a value within a negligible bound of zero is taken to be zero: an
+    expression that is exactly zero but computed inexactly (the argument of
+    `sqrt(1/(1+x^2) - 1/(1+x^2) + 0*x)`) looks like that at every precision.
+    """
+    if _is_zero(ex) or L.mpf_lt(ex, L.mpf_abs(x)):
+        return L.mpf_sign(x)
+    if _final[0] and L.mpf_le(ex, _NEGLIGIBLE):
+        return 0
+    raise Imprecise
 
 
 def _exact(x, ex, v) -> bool:
@@ -449,10 +455,7 @@ def r_sinh_cosh(a, which: str):
 
 def r_log(a):
     x, ex = a
-    if _is_zero(x) and _is_zero(ex):
-        raise Undefined
-    _check_sign_known(x, ex)
-    if L.mpf_sign(x) < 0:
+    if _sign(x, ex) <= 0:
         raise Undefined
     v = L.mpf_log(x, _prec[0], "n")
     if _exact(x, ex, v):
@@ -469,11 +472,12 @@ def r_log10(a):
 
 def r_sqrt(a):
     x, ex = a
-    if _is_zero(x) and _is_zero(ex):
-        return _ZERO, _ZERO
-    _check_sign_known(x, ex)
-    if L.mpf_sign(x) < 0:
+    sign = _sign(x, ex)
+    if sign < 0:
         raise Undefined
+    if sign == 0:
+        # |sqrt(x) - sqrt(y)| <= sqrt(|x - y|)
+        return _ZERO, L.mpf_sqrt(ex, _EP, "u")
     v = L.mpf_sqrt(x, _prec[0], "n")
     if _is_zero(ex):
         return v, _ulp(v)
@@ -510,11 +514,8 @@ def r_abs(a):
 def r_pow_int(a, k: int):
     x, ex = a
     if k == 0:
-        if _is_zero(x):
-            if _is_zero(ex):
-                raise Undefined
-            raise Imprecise
-        _check_sign_known(x, ex)
+        if _sign(x, ex) == 0:
+            raise Undefined
         return _ONE, _ZERO
     if k < 0:
         return r_div((_ONE, _ZERO), r_pow_int(a, -k))
@@ -537,13 +538,16 @@ def r_pow_int(a, k: int):
 def r_pow(a, b):
     x, ex = a
     y, ey = b
-    if _is_zero(x) and _is_zero(ex):
-        _check_sign_known(y, ey)
-        if L.mpf_sign(y) > 0:
+    sign = _sign(x, ex)
+    if sign == 0:
+        if not _is_zero(ex):
+            # Nearly zero to a positive power is nearly zero, but by how much depends
+            # on the exponent; not worth a bound.
+            raise Unresolved
+        if _sign(y, ey) > 0:
             return _ZERO, _ZERO
         raise Undefined
-    _check_sign_known(x, ex)
-    if L.mpf_sign(x) > 0:
+    if sign > 0:
         return r_exp(r_mul(b, r_log(a)))
     # A negative base has a real power only for an integer exponent.
     nearest = L.mpf_nint(y, 0, "n") if y[2] < 0 else y
@@ -656,6 +660,14 @@ def compile_mp(
             if op == "+":
                 return lambda env: r_add(f(env), g(env))
             if op == "-":
+                if node.left == node.right:
+                    # The same subtree twice: the difference is exactly zero wherever it is
+                    # defined, though the two roundings' error bounds do not know it.
+                    def same(env):
+                        f(env)
+                        return _ZERO, _ZERO
+
+                    return same
                 return lambda env: r_sub(f(env), g(env))
             if op == "*":
                 return lambda env: r_mul(f(env), g(env))
@@ -717,6 +729,7 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
     try:
         for prec in PRECISIONS:
             _prec[0] = prec
+            _final[0] = prec == PRECISIONS[-1]
             try:
                 v, e = fn(env)
             except Imprecise:
@@ -735,6 +748,7 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
         return UNRESOLVED
     finally:
         _prec[0] = PRECISIONS[0]
+        _final[0] = False
 
 
 _REL = L.from_float(1e-20)

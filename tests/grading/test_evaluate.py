@@ -155,3 +155,15 @@ def test_to_sympy_substitutes_defined_functions_and_keeps_abstract_ones():
     converted = to_sympy(tree, table)
     assert converted.has(sympy.Function("f"))
     assert converted.has(sympy.exp)
+
+
+def test_it_knows_a_subtree_minus_itself_is_zero_where_defined():
+    assert mp_at("sqrt(1/(1+x^2) - 1/(1+x^2))", 0.3).to_float() == 0.0
+    assert mp_at("log(x) - log(x)", -1.0).value is None
+
+
+def test_it_takes_a_value_indistinguishable_from_zero_as_zero_in_a_domain_question():
+    # 0.5 - 1/(1+1^2) folds to an exact 0, the rest cancels only within rounding.
+    result = mp_at("sqrt((0.5 - 1.25/(1+x^2)) - (1/(1+1^2) - 1.25/(1+x^2)))", 0.3)
+    assert result.defined and result.to_float() == 0.0
+    assert mp_at("log((0.5 - 1.25/(1+x^2)) - (1/(1+1^2) - 1.25/(1+x^2)))", 0.3).value is None
