@@ -73,12 +73,19 @@ def check_main(argv: list[str]) -> int:
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
     if args.file is None or args.file == "-":
-        run(sys.stdin, sys.stdout, args.timeout)
+        run(_decoded(sys.stdin.buffer), sys.stdout, args.timeout)
         return 0
     try:
-        with open(args.file, encoding="utf-8") as handle:
-            run(handle, sys.stdout, args.timeout)
+        with open(args.file, "rb") as handle:
+            run(_decoded(handle), sys.stdout, args.timeout)
     except OSError as e:
         print(f"cannot read {args.file}: {e.strerror}", file=sys.stderr)
         return 2
     return 0
+
+
+def _decoded(lines: Iterable[bytes]) -> Iterable[str]:
+    # Line by line, so that one badly encoded line is that line's problem only: its
+    # replacement characters make it unreadable JSON or an invalid answer.
+    for line in lines:
+        yield line.decode("utf-8", errors="replace")

@@ -134,3 +134,15 @@ def test_it_runs_as_a_module_under_the_time_bound():
         ("c4", "correct"),
         ("h", "invalid"),
     ]
+
+
+def test_it_survives_a_badly_encoded_line(tmp_path, capsys, monkeypatch):
+    from grading import cli
+
+    monkeypatch.setattr(cli, "check", lambda case, timeout, in_process: cli_check(case))
+    path = tmp_path / "cases.jsonl"
+    good = json.dumps({"id": "b", "kind": "numeric", "expected": "1", "answer": "1"})
+    path.write_bytes(b"\xfe\xff not json\n" + good.encode() + b"\n")
+    assert check_main([str(path)]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["status"] for r in results] == ["error", "correct"]
