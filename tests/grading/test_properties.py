@@ -158,3 +158,28 @@ def test_it_refuses_a_form_undefined_where_the_expected_one_is_defined(a):
     assume(takes_negative_values(a))
     answer = n.BinOp("^", n.Call("sqrt", a), num(2))
     assert status(a, answer) == "answer_undefined"
+
+
+def decimal_text(value: Fraction) -> str:
+    """The exact decimal expansion of a Fraction whose denominator is a power of ten."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    digits = 0
+    while (value * 10**digits).denominator != 1:
+        digits += 1
+    scaled = str(int(value * 10**digits)).rjust(digits + 1, "0")
+    return sign + (scaled[:-digits] + "." + scaled[-digits:] if digits else scaled)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(-(10**6), 10**6).filter(bool), st.integers(1, 6), st.sampled_from([-1, 1]))
+def test_it_puts_the_numeric_boundary_exactly_where_the_tolerance_says(milli, k, side):
+    from grading.engine import check
+
+    expected = Fraction(milli, 1000)
+    rtol = Fraction(1, 10**k)
+    boundary = expected + side * rtol * abs(expected)
+    beyond = boundary + side * Fraction(1, 10**30)
+    case = {"kind": "numeric", "expected": decimal_text(expected), "rtol": f"1e-{k}", "atol": 0}
+    assert check({**case, "answer": decimal_text(boundary)}, in_process=True).status == "correct"
+    assert check({**case, "answer": decimal_text(beyond)}, in_process=True).status == "incorrect"
