@@ -956,7 +956,7 @@ def _as_points(tree, dimension: int | None) -> list[list] | None:
     return None
 
 
-def check_points(case: Mapping, setting: Setting) -> Verdict:
+def _expected_points(case: Mapping, setting: Setting) -> tuple[list[list], int | None]:
     expected = _as_points(setting.parse_expected(case["expected"]), None)
     if expected is None:
         raise AuthorError(
@@ -965,17 +965,22 @@ def check_points(case: Mapping, setting: Setting) -> Verdict:
     dims = {len(p) for p in expected}
     if len(dims) > 1:
         raise AuthorError("The expected points have different dimensions.")
-    dimension = dims.pop() if dims else None
-    answer_tree = setting.parse_answer(case["answer"])
+    return expected, (dims.pop() if dims else None)
+
+
+def _read_points(case: Mapping, setting: Setting, answer_tree, dimension=None) -> list[list]:
+    """The answer's points; Invalid if it is not a list of points of the right dimension."""
+    if dimension is None:
+        try:
+            dimension = _expected_points(case, setting)[1]
+        except AuthorError:
+            dimension = None
     answer = _as_points(answer_tree, dimension)
     if answer is None:
         raise Invalid(
             "Your answer should be a list of points, e.g. [(1, 2), (3, 4)], or [] for none.",
             answer_tree.col,
         )
-    rtol, atol = _tolerances(setting)
-    values_e = [[_point_value(c, setting, "expected") for c in p] for p in expected]
-    values_a = []
     for k, p in enumerate(answer, start=1):
         if dimension is not None and len(p) != dimension:
             raise Invalid(
@@ -983,10 +988,23 @@ def check_points(case: Mapping, setting: Setting) -> Verdict:
                 f" points here have {dimension}.",
                 answer_tree.col,
             )
-        values_a.append([_point_value(c, setting, "answer") for c in p])
+        for coordinate in p:
+            if isinstance(coordinate, n.Group):
+                raise Invalid("A coordinate of a point must be a number.", coordinate.col)
+            _require_number(coordinate, setting)
+    return answer
+
+
+def check_points(case: Mapping, setting: Setting) -> Verdict:
+    expected, dimension = _expected_points(case, setting)
+    answer_tree = setting.parse_answer(case["answer"])
+    answer = _read_points(case, setting, answer_tree, dimension)
+    rtol, atol = _tolerances(setting)
+    values_e = [[_point_value(c, setting, "expected") for c in p] for p in expected]
+    values_a = [[_point_value(c, setting, "answer") for c in p] for p in answer]
 
     def same(p, q) -> bool:
-        return all(_numbers_match(x, y, rtol, atol) for x, y in zip(p, q, strict=False))
+        return all(_numbers_match(x, y, rtol, atol) for x, y in zip(p, q, strict=True))
 
     missing = sum(1 for p in values_e if not any(same(q, p) for q in values_a))
     extra = sum(1 for q in values_a if not any(same(q, p) for p in values_e))
@@ -1000,7 +1018,8 @@ def check_points(case: Mapping, setting: Setting) -> Verdict:
         )
     if extra:
         parts.append(
-            f"{extra} point{'s' if extra != 1 else ''} in your answer {'are' if extra != 1 else 'is'} not right"
+            f"{extra} point{'s' if extra != 1 else ''} in your answer"
+            f" {'are' if extra != 1 else 'is'} not right"
         )
     return incorrect(_sentence("; ".join(parts)), **details)
 
@@ -1093,14 +1112,7 @@ def read_answer(case: Mapping, setting: Setting) -> None:
         if len({len(r) for r in rows}) != 1:
             raise Invalid("The rows of your matrix have different lengths.", answer.col)
     elif kind == "points":
-        if not isinstance(answer, n.Group):
-            raise Invalid(
-                "Your answer should be a list of points, e.g. [(1, 2), (3, 4)], or [] for none.",
-                answer.col,
-            )
-        for item in answer.items:
-            for coordinate in item.items if isinstance(item, n.Group) else (item,):
-                _require_number(coordinate, setting)
+        _read_points(case, setting, answer)
 
 
 def check_choice_readable(case: Mapping) -> None:

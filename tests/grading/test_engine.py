@@ -168,3 +168,18 @@ def test_it_reads_a_json_number_as_the_number_it_writes():
     case = {"kind": "numeric", "expected": 0.7854, "answer": 0.78539}
     assert check(case, in_process=True).status == "correct"
     assert check({**case, "answer": True}, in_process=True).status == "invalid"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"kind": "points", "expected": "[(1, 1)]", "answer": "[(1, 1, 1)]"},
+        {"kind": "points", "expected": "[(1, 1)]", "answer": "[1, 2]"},
+        {"kind": "vector", "expected": "[1, 2]", "answer": "{1, 2}"},
+        {"kind": "numeric", "expected": "1", "answer": "[1]"},
+    ],
+)
+def test_validate_and_check_agree_on_what_is_unreadable(case):
+    verdict = validate(case)
+    assert verdict is not None
+    assert check(case, in_process=True) == verdict
