@@ -777,7 +777,7 @@ def check_numeric(case: Mapping, setting: Setting) -> Verdict:
     return incorrect(result.message, close=result.status == "close")
 
 
-def _as_vector(tree, who: str) -> list | None:
+def _as_vector(tree) -> list | None:
     """The items of a vector (row, column or flat list), or None if it is not a vector."""
     if not isinstance(tree, n.Group) or tree.bracket == "{":
         return None
@@ -793,6 +793,26 @@ def _as_vector(tree, who: str) -> list | None:
     return items
 
 
+def _read_vector(answer_tree) -> list:
+    """The answer's components; Invalid, saying why, if it is not a vector."""
+    answer = _as_vector(answer_tree)
+    if answer is not None:
+        return answer
+    if isinstance(answer_tree, n.Group) and answer_tree.bracket == "{":
+        raise Invalid(
+            "Write a vector in square brackets, e.g. [a, b, c]: braces are for sets.",
+            answer_tree.col,
+        )
+    if isinstance(answer_tree, n.Group):
+        raise Invalid(
+            "Your answer should be a vector, e.g. [a, b, c], not a matrix.", answer_tree.col
+        )
+    raise Invalid(
+        "Your answer should be a vector, e.g. [a, b, c], not a single expression.",
+        answer_tree.col,
+    )
+
+
 def _ordinal_list(numbers: Sequence[int]) -> str:
     parts = [str(k) for k in numbers]
     if len(parts) == 1:
@@ -802,25 +822,11 @@ def _ordinal_list(numbers: Sequence[int]) -> str:
 
 def check_vector(case: Mapping, setting: Setting) -> Verdict:
     expected_tree = setting.parse_expected(case["expected"])
-    expected = _as_vector(expected_tree, "expected")
+    expected = _as_vector(expected_tree)
     if expected is None:
         raise AuthorError("The expected answer of a vector part must be a vector, e.g. [1, 2].")
     answer_tree = setting.parse_answer(case["answer"])
-    answer = _as_vector(answer_tree, "answer")
-    if answer is None:
-        if isinstance(answer_tree, n.Group) and answer_tree.bracket == "{":
-            raise Invalid(
-                "Write a vector in square brackets, e.g. [a, b, c]: braces are for sets.",
-                answer_tree.col,
-            )
-        if isinstance(answer_tree, n.Group):
-            raise Invalid(
-                "Your answer should be a vector, e.g. [a, b, c], not a matrix.", answer_tree.col
-            )
-        raise Invalid(
-            "Your answer should be a vector, e.g. [a, b, c], not a single expression.",
-            answer_tree.col,
-        )
+    answer = _read_vector(answer_tree)
     if len(answer) != len(expected):
         return incorrect(
             f"Your vector has {len(answer)} component{'s' if len(answer) != 1 else ''};"
@@ -1103,8 +1109,7 @@ def read_answer(case: Mapping, setting: Setting) -> None:
         _reject_group(answer, "a number")
         _require_number(answer, setting)
     elif kind == "vector":
-        if _as_vector(answer, "answer") is None:
-            raise Invalid("Your answer should be a vector, e.g. [a, b, c].", answer.col)
+        _read_vector(answer)
     elif kind == "matrix":
         rows = _as_matrix(answer)
         if rows is None:
