@@ -41,8 +41,9 @@ CRASHED = (
     " Write it in a simpler form and submit again."
 )
 
-# Long chains of terms are deep trees; the evaluators recurse through them.
-_RECURSION_LIMIT = 20_000
+# Long chains of terms are deep trees (a 1,000-character answer can be 500 deep); the
+# evaluators recurse through them.
+_RECURSION_LIMIT = 5_000
 
 
 def _case_problem(case) -> Verdict | None:
@@ -51,7 +52,7 @@ def _case_problem(case) -> Verdict | None:
     missing = [key for key in REQUIRED if key not in case]
     if missing:
         return error(f"The case lacks {', '.join(missing)}.")
-    if case["kind"] not in CHECKERS:
+    if not isinstance(case["kind"], str) or case["kind"] not in CHECKERS:
         known = ", ".join(CHECKERS)
         return error(f"Unknown kind {case['kind']!r}: the kinds are {known}.")
     return None
