@@ -77,20 +77,21 @@ def _fold(node, values: dict) -> Fraction | None:
     if a is None or b is None:
         return None
     op = node.op
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        return None if b == 0 else a / b
+    if op in "+-*/":
+        if op == "/" and b == 0:
+            return None
+        result = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[op]
+        return result if _small(result) else None
     if b.denominator != 1 or abs(b) > _MAX_FOLD_EXPONENT or (a == 0 and b <= 0):
         return None
     size = max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(int(b))
     if size > _MAX_FOLD_BITS:
         return None
     return a ** int(b)
+
+
+def _small(value: Fraction) -> bool:
+    return max(value.numerator.bit_length(), value.denominator.bit_length()) <= _MAX_FOLD_BITS
 
 
 def exact_values(tree) -> dict[int, Fraction | None]:
@@ -563,6 +564,15 @@ def r_pow(a, b):
     raise Imprecise
 
 
+def r_tanh(a):
+    x, ex = a
+    if _mag(x) > _MAX_EXP_MAG:
+        # mpmath would work with 2^|x| internally; tanh is +-1 to within 2 e^(-2|x|).
+        v = L.fone if L.mpf_sign(x) > 0 else L.mpf_neg(L.fone)
+        return v, _eadd(ex, L.mpf_shift(_ONE, -(2**_MAX_EXP_MAG)))
+    return _lipschitz(L.mpf_tanh, a)
+
+
 def r_tan(a):
     return r_div(r_sin(a), r_cos(a))
 
@@ -581,7 +591,7 @@ _MP_FUNCS: dict[str, Callable] = {
     "atan": lambda a: _lipschitz(L.mpf_atan, a),
     "sinh": lambda a: r_sinh_cosh(a, "sinh"),
     "cosh": lambda a: r_sinh_cosh(a, "cosh"),
-    "tanh": lambda a: _lipschitz(L.mpf_tanh, a),
+    "tanh": lambda a: r_tanh(a),
     "exp": r_exp,
     "log": r_log,
     "log10": r_log10,

@@ -167,3 +167,11 @@ def test_it_takes_a_value_indistinguishable_from_zero_as_zero_in_a_domain_questi
     result = mp_at("sqrt((0.5 - 1.25/(1+x^2)) - (1/(1+1^2) - 1.25/(1+x^2)))", 0.3)
     assert result.defined and result.to_float() == 0.0
     assert mp_at("log((0.5 - 1.25/(1+x^2)) - (1/(1+1^2) - 1.25/(1+x^2)))", 0.3).value is None
+
+
+def test_it_stays_cheap_on_huge_exact_constants_and_arguments():
+    # Folding stops at a size bound; mpmath is not asked for tanh of 2^100.
+    product = "*".join(["(101/100)^2999"] * 40)
+    assert exact_value(parse(product)) is None
+    assert mp_at(product, 0.0).defined
+    assert mp_at("tanh(2^100 x)", 1.0).to_float() == 1.0
