@@ -111,7 +111,7 @@ def send(submission_id: int) -> bool:
     try:
         grade_submission.apply_async(args=[submission_id], retry=False)
     except Exception:  # the broker is down or unreachable: the database still has it
-        log.warning("could not publish submission %s; the sweep will retry", submission_id)
+        log.warning("could not publish submission %s; the sweep will retry", submission_id, exc_info=True)
         return False
     Submission.objects.filter(pk=submission_id).update(last_sent=timezone.now())
     return True

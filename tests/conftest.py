@@ -69,7 +69,7 @@ def broker_down(monkeypatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _local_cache(settings):
-    # Unit tests keep rate-limit counters in memory; the integration tests use Redis.
+    # Rate-limit counters live in memory in tests, apart from any Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
 

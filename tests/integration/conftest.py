@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings
@@ -152,6 +153,9 @@ def point_celery_at(broker_url: str, queue: str) -> None:
     amqp = celery_app.__dict__.pop("amqp", None)
     if amqp is not None and amqp._producer_pool is not None:
         amqp._producer_pool.force_close_all()
+    # kombu keeps producer pools in a registry keyed by connection: a closed one would
+    # be handed out again for the same broker URL.
+    kombu.pools.reset()
 
 
 def forget_queue(broker_url: str, queue: str) -> None:
