@@ -563,6 +563,12 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
     if outcome == "undefined":
         bad = eok & np.isnan(A)
         good = eok & aok
+        if not good.any():
+            return Comparison(
+                "answer_undefined",
+                "Your answer is not a real number anywhere the expected answer is defined"
+                " (check the arguments of sqrt, log and powers).",
+            )
         region = _describe_region(setting, cols, bad, good)
         if region:
             return Comparison(

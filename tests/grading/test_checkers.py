@@ -290,3 +290,9 @@ def test_it_finds_an_answer_wrong_only_on_a_thin_slab():
     verdict = judge(expected="x", answer=f"x + {bump}")
     assert verdict.status == "incorrect"
     assert "3.0015" in verdict.message
+
+
+def test_it_says_when_an_answer_is_real_nowhere():
+    verdict = judge(expected="x", answer="log(-x^2 - 1)")
+    assert verdict.status == "incorrect"
+    assert "not a real number anywhere" in verdict.message
