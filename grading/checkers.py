@@ -241,6 +241,8 @@ class Comparison:
     status: str
     message: str = ""
     where: str | None = None
+    # For feedback: sign, factor, constant, partial, undefined, nowhere_real, different.
+    reason: str | None = None
 
 
 def _uses_abstract_function(trees: Sequence, functions: Mapping) -> bool:
@@ -331,7 +333,11 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         if not a.resolved:
             return Comparison("answer_unresolved")
         if a.value is None:
-            return Comparison("answer_undefined", "Your answer is undefined (not a real number).")
+            return Comparison(
+                "answer_undefined",
+                "Your answer is undefined (not a real number).",
+                reason="nowhere_real",
+            )
         verdict = mp_compare(a, e)
         if verdict == "different":
             return _constant_feedback(a, e)
@@ -554,8 +560,10 @@ def _judge_point(fe_m, fa_m, cols, i: int) -> str:
 def _constant_feedback(a: MpResult, e: MpResult) -> Comparison:
     av, ev = a.to_float(), e.to_float()
     if ev != 0 and math.isfinite(av) and abs(av + ev) <= 1e-12 * abs(ev):
-        return Comparison("different", "Check the sign of your answer.")
-    return Comparison("different", "Your answer is not equal to the expected one.")
+        return Comparison("different", "Check the sign of your answer.", reason="sign")
+    return Comparison(
+        "different", "Your answer is not equal to the expected one.", reason="different"
+    )
 
 
 def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
@@ -568,6 +576,7 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
                 "answer_undefined",
                 "Your answer is not a real number anywhere the expected answer is defined"
                 " (check the arguments of sqrt, log and powers).",
+                reason="nowhere_real",
             )
         region = _describe_region(setting, cols, bad, good)
         if region:
@@ -575,12 +584,14 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
                 "answer_undefined",
                 f"Your answer is undefined for {region}, where the expected answer is defined.",
                 region,
+                "undefined",
             )
         return Comparison(
             "answer_undefined",
             f"Your answer is undefined at some points where the expected answer is defined"
             f" (for example at {point}).",
             point,
+            "undefined",
         )
     both = eok & aok
     differ = both & ~close
@@ -591,12 +602,14 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
                 "different",
                 f"Your answer is right only on part of the domain: it differs for {region}.",
                 region,
+                "partial",
             )
         return Comparison(
             "different",
             f"Your answer agrees with the expected one at some points but not everywhere"
             f" (it differs at {point}).",
             point,
+            "partial",
         )
     with np.errstate(all="ignore"):
         e, a = E[both], A[both]
@@ -604,21 +617,29 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
         scale = max(float(np.max(np.abs(e))) if e.size else 1.0, 1e-300)
         if e.size and np.all(np.abs(a + e) <= 1e-9 * np.maximum(np.abs(e), np.abs(a))):
             return Comparison(
-                "different", "Check the sign: your answer is the negative of the expected one."
+                "different",
+                "Check the sign: your answer is the negative of the expected one.",
+                reason="sign",
             )
         if nonzero.sum() >= 3:
             ratio = a[nonzero] / e[nonzero]
             r0 = float(np.median(ratio))
             if r0 != 0 and np.all(np.abs(ratio - r0) <= 1e-9 * abs(r0)):
-                return Comparison("different", "Your answer is off by a constant factor.")
+                return Comparison(
+                    "different", "Your answer is off by a constant factor.", reason="factor"
+                )
         if e.size >= 3:
             d = a - e
             d0 = float(np.median(d))
             if d0 != 0 and np.all(np.abs(d - d0) <= 1e-9 * max(scale, abs(d0))):
                 return Comparison(
-                    "different", "Your answer differs from the expected one by a constant."
+                    "different",
+                    "Your answer differs from the expected one by a constant.",
+                    reason="constant",
                 )
-    return Comparison("different", "Your answer is not equal to the expected one.")
+    return Comparison(
+        "different", "Your answer is not equal to the expected one.", reason="different"
+    )
 
 
 # --- the numeric rule ---------------------------------------------------------------
@@ -722,11 +743,11 @@ def _tolerances(setting: Setting) -> tuple[Fraction, Fraction]:
     return rtol, atol
 
 
-def _expression_entry(expected, answer, setting: Setting) -> tuple[str, str]:
-    """(status, message) for one scalar entry under the expression rule."""
+def _expression_entry(expected, answer, setting: Setting) -> tuple[str, str, dict]:
+    """(status, message, feedback details) for one scalar entry under the expression rule."""
     result = compare_expressions(expected, answer, setting)
     if result.status == "equal":
-        return "correct", ""
+        return "correct", "", {}
     if result.status == "expected_nowhere":
         raise AuthorError("The expected answer is not real anywhere in the domain.")
     if result.status == "unknown":
@@ -736,17 +757,22 @@ def _expression_entry(expected, answer, setting: Setting) -> tuple[str, str]:
             "Your answer could not be evaluated precisely enough to check it."
             " Write it in a simpler form and submit again."
         )
-    return "incorrect", result.message
+    info = {"reason": result.reason}
+    if result.where:
+        info["where"] = result.where
+    return "incorrect", result.message, info
 
 
-def _numeric_entry(expected, answer, setting: Setting) -> tuple[str, str]:
+def _numeric_entry(expected, answer, setting: Setting) -> tuple[str, str, dict]:
     _require_number(answer, setting)
     rtol, atol = _tolerances(setting)
     result = compare_numbers(expected, answer, setting, rtol, atol)
-    return ("correct", "") if result.status == "equal" else ("incorrect", result.message)
+    if result.status == "equal":
+        return "correct", "", {}
+    return "incorrect", result.message, {"close": result.status == "close"}
 
 
-def _entry(expected, answer, setting: Setting) -> tuple[str, str]:
+def _entry(expected, answer, setting: Setting) -> tuple[str, str, dict]:
     if _numeric_rule(setting) and _is_number(expected, setting):
         return _numeric_entry(expected, answer, setting)
     return _expression_entry(expected, answer, setting)
@@ -757,10 +783,10 @@ def check_expression(case: Mapping, setting: Setting) -> Verdict:
     _reject_expected_group(expected, "a single expression")
     answer = setting.parse_answer(case["answer"])
     _reject_group(answer, "a single expression")
-    status, message = _expression_entry(expected, answer, setting)
+    status, message, info = _expression_entry(expected, answer, setting)
     if status == "correct":
         return correct()
-    return incorrect(message)
+    return incorrect(message, **info)
 
 
 def _reject_expected_group(tree, what: str) -> None:
@@ -842,7 +868,7 @@ def check_vector(case: Mapping, setting: Setting) -> Verdict:
         )
     statuses, messages = [], []
     for e, a in zip(expected, answer, strict=False):
-        status, message = _entry(e, a, setting)
+        status, message, _ = _entry(e, a, setting)
         statuses.append(status)
         messages.append(message)
     wrong = [k + 1 for k, s in enumerate(statuses) if s != "correct"]

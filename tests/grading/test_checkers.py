@@ -296,3 +296,20 @@ def test_it_says_when_an_answer_is_real_nowhere():
     verdict = judge(expected="x", answer="log(-x^2 - 1)")
     assert verdict.status == "incorrect"
     assert "not a real number anywhere" in verdict.message
+
+
+@pytest.mark.parametrize(
+    "expected, answer, reason",
+    [
+        ("-sin(x)", "sin(x)", "sign"),
+        ("3x^2", "x^2", "factor"),
+        ("x^3/3", "x^3/3 + 2", "constant"),
+        ("abs(x)", "x", "partial"),
+        ("log(x^2)", "2 log(x)", "undefined"),
+        ("x^2", "x^3", "different"),
+    ],
+)
+def test_it_names_the_kind_of_mistake_in_the_details(expected, answer, reason):
+    verdict = judge(expected=expected, answer=answer)
+    assert verdict.status == "incorrect"
+    assert verdict.details["reason"] == reason
