@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench migrations-check install clean
+.PHONY: run test lint format bench install lock clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -38,6 +38,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m grading bench
+
+# Re-resolve requirements.lock after changing the dependencies in pyproject.toml.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --extra=dev --generate-hashes --no-emit-find-links \
+		--no-emit-index-url --strip-extras --output-file=requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -119,9 +119,15 @@ class Setting:
 
     def parse_expected(self, text) -> n.Node:
         try:
-            return parse(_as_text(text), self.variables, tuple(self.functions))
+            return _parse_cached(_as_text(text), self.variables, tuple(self.functions))
         except ParseError as e:
             raise AuthorError(f"The expected answer cannot be read: {e.message}.") from None
+
+
+@lru_cache(maxsize=512)
+def _parse_cached(text, variables: tuple, functions: tuple) -> n.Node:
+    """Expected answers recur (one per part, many students): parse each once."""
+    return parse(text, variables, functions)
 
 
 def _as_text(value):
@@ -319,9 +325,31 @@ def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
     return e2.defined and a2.resolved and a2.value is None
 
 
+@lru_cache(maxsize=512)
+def _compiled_cached(tree, variables: tuple, functions: tuple, variant: int):
+    table = dict(functions)
+    return compile_mp(tree, variables, table, variant), compile_float(tree, variables, table, variant)
+
+
+def _compiled(tree, setting: Setting, variant: int):
+    """The mpmath and float evaluators of a tree.
+
+    Every student's answer to a part is compared with the same expected answer, so
+    its evaluators are kept (trees and function definitions are immutable).
+    """
+    functions = tuple(sorted(setting.functions.items()))
+    try:
+        return _compiled_cached(tree, setting.variables, functions, variant)
+    except TypeError:  # something unhashable: compile afresh
+        return (
+            compile_mp(tree, setting.variables, setting.functions, variant),
+            compile_float(tree, setting.variables, setting.functions, variant),
+        )
+
+
 def _compare_once(expected, answer, setting: Setting, variant: int) -> Comparison:
     variables = setting.variables
-    fe_m = compile_mp(expected, variables, setting.functions, variant)
+    fe_m, fe_f = _compiled(expected, setting, variant)
     fa_m = compile_mp(answer, variables, setting.functions, variant)
     if not variables:
         e = mp_value(fe_m, ())
@@ -343,7 +371,6 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
             return _constant_feedback(a, e)
         return _conclude(expected, answer, setting, [verdict])
 
-    fe_f = compile_float(expected, variables, setting.functions, variant)
     fa_f = compile_float(answer, variables, setting.functions, variant)
     cols = sample_points(setting.box, _point_count(len(variables)))
     E = fe_f(cols)
