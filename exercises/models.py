@@ -212,6 +212,7 @@ class Submission(models.Model):
             rows.append(
                 {
                     "part": part,
+                    "label_html": part.label_html() if part.label else "",
                     "answer": self.answers.get(part.key, ""),
                     "status": result.get("status", ""),
                     "message": result.get("message", ""),

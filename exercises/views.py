@@ -163,15 +163,24 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         answers = dict(last.answers) if last else {}
     errors = errors or {}
     fields = [
-        {"part": p, "value": answers.get(p.key, ""), "error": errors.get(p.key, "")} for p in parts
+        {
+            "part": p,
+            "label_html": p.label_html(),
+            "value": answers.get(p.key, ""),
+            "error": errors.get(p.key, ""),
+        }
+        for p in parts
     ]
+    solved = any(s.is_correct for s in history)
     context = {
         "exercise": exercise,
         "problem_set": exercise.problem_set,
+        "prompt_html": exercise.prompt_html(),
+        # The worked solution only once the student has solved the exercise.
+        "solution_html": exercise.solution_html() if solved and exercise.solution else "",
         "fields": fields,
         "history": history[:20],
         "best": best_score(request.user, exercise),
-        "solved": any(s.is_correct for s in history),
         "refusal": refusal,
     }
     return render(request, "exercises/exercise.html", context, status=status)
