@@ -651,14 +651,15 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
         if nonzero.sum() >= 3:
             ratio = a[nonzero] / e[nonzero]
             r0 = float(np.median(ratio))
-            if r0 != 0 and np.all(np.abs(ratio - r0) <= 1e-9 * abs(r0)):
+            # A ratio of 1 to float precision is no factor: the difference is too small to see.
+            if r0 != 0 and abs(r0 - 1) > 1e-6 and np.all(np.abs(ratio - r0) <= 1e-9 * abs(r0)):
                 return Comparison(
                     "different", "Your answer is off by a constant factor.", reason="factor"
                 )
         if e.size >= 3:
             d = a - e
             d0 = float(np.median(d))
-            if d0 != 0 and np.all(np.abs(d - d0) <= 1e-9 * max(scale, abs(d0))):
+            if abs(d0) > 1e-9 * scale and np.all(np.abs(d - d0) <= 1e-9 * max(scale, abs(d0))):
                 return Comparison(
                     "different",
                     "Your answer differs from the expected one by a constant.",

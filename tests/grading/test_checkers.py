@@ -313,3 +313,15 @@ def test_it_names_the_kind_of_mistake_in_the_details(expected, answer, reason):
     verdict = judge(expected=expected, answer=answer)
     assert verdict.status == "incorrect"
     assert verdict.details["reason"] == reason
+
+
+def test_it_does_not_call_a_tiny_difference_a_constant_factor():
+    from grading import check
+
+    verdict = check(
+        {"kind": "expression", "expected": "x^2", "answer": "x^2 + 1e-25 x", "variables": ["x"]},
+        in_process=True,
+    )
+    assert verdict.status == "incorrect"
+    assert "factor" not in verdict.message
+    assert "constant" not in verdict.message
