@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from exercises import api, views
+from exercises import api, preview, views
 
 urlpatterns = [
     path("", views.course, name="ex-course"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("modules/<slug:slug>/", views.module, name="ex-module"),
     path("sets/<slug:slug>/", views.problem_set, name="ex-problem-set"),
     path("exercises/<slug:slug>/", views.exercise, name="ex-exercise"),
+    path("exercises/<slug:slug>/preview/", preview.preview, name="ex-preview"),
     path("submissions/<int:pk>/", views.submission, name="ex-submission"),
     path("api/auth/token/", api.token, name="ex-api-token"),
     path("api/modules/", api.modules, name="ex-api-modules"),

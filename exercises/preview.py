@@ -1,0 +1,104 @@
+"""The live preview: how the grader reads an answer, shown while the student types.
+
+The browser sends each answer as the student types (debounced) and shows the reply
+under the input: the answer rendered by KaTeX, or the reason it cannot be read with a
+marker at the column. The verdict comes from `grading.validate`, the same reading a
+submission gets, so the preview never says "fine" about an answer the grader refuses.
+Nothing of the expected answer is ever sent back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+import grading
+from exercises.models import Exercise, Part
+from grading.latex import to_latex
+from grading.parser import Limits, ParseError, parse, parse_choice
+
+log = logging.getLogger(__name__)
+
+# What a preview request may carry: the parser's own limit, so that the message about a
+# long answer is the one a submission would get.
+MAX_ANSWER_LENGTH = Limits().max_length
+DEFAULT_PREVIEWS_PER_MINUTE = 120
+
+
+def _function_names(part: Part) -> list[str]:
+    """`sigma` from `sigma(z) = ...`, `f` from `f`: the names an answer may call."""
+    return [text.partition("=")[0].partition("(")[0].strip() for text in part.functions]
+
+
+def answer_latex(part: Part, answer: str) -> str:
+    """The answer as the grader reads it, in LaTeX; `ParseError` if it cannot be read."""
+    if part.kind == Part.Kind.CHOICE:
+        keys = [option["key"] for option in part.options]
+        chosen = parse_choice(answer, keys)
+        # Option keys are the author's short names; only plain ones are put into LaTeX.
+        shown = [key if key.isalnum() else "?" for key in sorted(chosen)]
+        return r"\text{" + ", ".join(shown) + "}"
+    tree = parse(answer, variables=part.variables or (), functions=_function_names(part))
+    return to_latex(tree)
+
+
+def preview_answer(part: Part, answer: str) -> dict:
+    """{"ok": True, "latex": ...} or {"ok": False, "message": ..., "column": n or None}."""
+    if len(answer) > MAX_ANSWER_LENGTH:
+        return {
+            "ok": False,
+            "message": f"The answer is too long ({len(answer)} characters;"
+            f" at most {MAX_ANSWER_LENGTH}).",
+            "column": None,
+        }
+    verdict = grading.validate(part.case(answer))
+    if verdict is not None:
+        return {"ok": False, "message": verdict.message, "column": verdict.details.get("column")}
+    try:
+        return {"ok": True, "latex": answer_latex(part, answer)}
+    except ParseError as e:
+        return {"ok": False, "message": e.message, "column": e.column}
+
+
+def _over_limit(user_id: int) -> bool:
+    """Counts this user's previews in the current minute; True beyond the allowance."""
+    allowance = getattr(settings, "PREVIEWS_PER_MINUTE", DEFAULT_PREVIEWS_PER_MINUTE)
+    key = f"preview:{user_id}:{int(time.time() // 60)}"
+    try:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception:  # the cache (Redis) is down: previews go on, submissions are checked anyway
+        return False
+    return count > allowance
+
+
+@login_required
+@require_GET
+def preview(request: HttpRequest, slug: str) -> JsonResponse:
+    exercise = get_object_or_404(Exercise, slug=slug)
+    part = get_object_or_404(Part, exercise=exercise, key=request.GET.get("part", ""))
+    if _over_limit(request.user.pk):
+        return JsonResponse(
+            {"ok": False, "message": "Too many previews: the preview pauses for a minute."},
+            status=429,
+        )
+    answer = request.GET.get("answer", "")
+    if not answer.strip():
+        return JsonResponse({"ok": False, "message": "", "column": None, "empty": True})
+    try:
+        result = preview_answer(part, answer)
+    except RecursionError:
+        result = {"ok": False, "message": "The answer is nested too deeply.", "column": None}
+    except Exception:
+        # A preview is a convenience: a fault here must not show as a broken page, and the
+        # submission goes through the grader's own checks anyway.
+        log.exception("preview failed for %s/%s", exercise.slug, part.key)
+        result = {"ok": False, "message": "No preview for this answer.", "column": None}
+    return JsonResponse(result)
