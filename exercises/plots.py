@@ -186,7 +186,7 @@ class Figure:
             for x, y in zip(sx, sy, strict=True)
         )
         body += "".join(
-            f'<text x="{x + 7:.2f}" y="{y - 7:.2f}" class="plot-label" font-size="14"'
+            f'<text x="{x + 7:.2f}" y="{y - 7:.2f}" class="plot-label" font-size="16"'
             f' fill="#1d2330">{escape(name)}</text>'
             for x, y, name in zip(sx, sy, names, strict=False)
         )
@@ -230,7 +230,7 @@ class Figure:
                 f'<line x1="{x:.2f}" y1="{y1}" x2="{x:.2f}" y2="{y1 + 6}" stroke="#1d2330"/>'
             )
             out.append(
-                f'<text x="{x:.2f}" y="{y1 + 22}" text-anchor="middle" font-size="13"'
+                f'<text x="{x:.2f}" y="{y1 + 22}" text-anchor="middle" font-size="15"'
                 f' fill="#1d2330">{_number(t)}</text>'
             )
         for t in nice_ticks(*self.ylim, target=5):
@@ -240,7 +240,7 @@ class Figure:
                 f'<line x1="{x0 - 6}" y1="{y:.2f}" x2="{x0}" y2="{y:.2f}" stroke="#1d2330"/>'
             )
             out.append(
-                f'<text x="{x0 - 9}" y="{y + 4.5:.2f}" text-anchor="end" font-size="13"'
+                f'<text x="{x0 - 9}" y="{y + 4.5:.2f}" text-anchor="end" font-size="15"'
                 f' fill="#1d2330">{_number(t)}</text>'
             )
         # The lines x = 0 and y = 0, where they are in view, darker than the grid.
@@ -255,10 +255,10 @@ class Figure:
         )
         out.append(
             f'<text x="{(x0 + x1) / 2:.1f}" y="{self.height - 6}" text-anchor="middle"'
-            f' font-size="14" font-style="italic" fill="#1d2330">{escape(self.xlabel)}</text>'
+            f' font-size="16" font-style="italic" fill="#1d2330">{escape(self.xlabel)}</text>'
         )
         out.append(
-            f'<text x="14" y="{(y0 + y1) / 2:.1f}" text-anchor="middle" font-size="14"'
+            f'<text x="14" y="{(y0 + y1) / 2:.1f}" text-anchor="middle" font-size="16"'
             f' font-style="italic" fill="#1d2330"'
             f' transform="rotate(-90 14 {(y0 + y1) / 2:.1f})">{escape(self.ylabel)}</text>'
         )
@@ -268,7 +268,7 @@ class Figure:
         """One row above the plot, right-aligned, so that it never hides a curve."""
         if not self.legend:
             return ""
-        widths = [40 + 7.6 * len(label) for label, _, _ in self.legend]
+        widths = [44 + 8.6 * len(label) for label, _, _ in self.legend]
         left = self.width - self.right - sum(widths)
         y = self.top / 2
         out = []
@@ -281,7 +281,7 @@ class Figure:
                     f" {_attrs(STYLES[style])}/>"
                 )
             out.append(
-                f'<text x="{left + 28:.1f}" y="{y + 4.5}" font-size="13" fill="#1d2330">'
+                f'<text x="{left + 28:.1f}" y="{y + 4.5}" font-size="15" fill="#1d2330">'
                 f"{escape(label)}</text>"
             )
             left += width

@@ -52,7 +52,7 @@ def exercise_plot(context, exercise: Exercise) -> str:
         student=user, exercise=exercise, status=Submission.Status.GRADED, score__gte=1
     ).exists()
     svg = plots.plot_svg(exercise.slug, solved)
-    note = "With the worked solution: what the exercise asks for." if solved else ""
+    note = "Now that you have solved it, the picture shows the answer too." if solved else ""
     return format_html(
         '<figure class="plot-figure">{}{}</figure>',
         mark_safe(svg),  # built from fixed text and numbers in exercises/plots.py
