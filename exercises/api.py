@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from exercises import queue
+from exercises import queue, variants
 from exercises.models import Exercise, Module, ProblemSet, Submission
 
 
@@ -72,7 +72,12 @@ def token(request: Request) -> Response:
 @api_view(["GET"])
 def modules(request: Request) -> Response:
     outline = Module.objects.prefetch_related(
-        Prefetch("problem_sets", queryset=ProblemSet.objects.prefetch_related("exercises"))
+        Prefetch(
+            "problem_sets",
+            queryset=ProblemSet.objects.prefetch_related(
+                Prefetch("exercises", queryset=Exercise.published.all())
+            ),
+        )
     )
     return Response(
         [
@@ -97,20 +102,37 @@ def modules(request: Request) -> Response:
 
 @api_view(["GET"])
 def exercise(request: Request, slug: str) -> Response:
-    ex = get_object_or_404(Exercise, slug=slug)
+    """The prompt and the parts of the caller's variant (never the expected answers)."""
+    ex = get_object_or_404(Exercise.published, slug=slug)
+    variant = ex.variant_for(request.user)
+    values = variant.values if variant else {}
     parts = []
     for p in ex.parts.all():
-        item = {"key": p.key, "kind": p.kind, "label": p.label, "variables": p.variables}
+        item = {
+            "key": p.key,
+            "kind": p.kind,
+            "label": variants.render_text(p.label, values),
+            "variables": p.variables,
+        }
         if p.kind == p.Kind.CHOICE:
-            item["options"] = p.options
+            item["options"] = [
+                {**o, "text": variants.render_text(o.get("text", ""), values)} for o in p.options
+            ]
         parts.append(item)
-    return Response({"slug": ex.slug, "title": ex.title, "prompt": ex.prompt, "parts": parts})
+    return Response(
+        {
+            "slug": ex.slug,
+            "title": ex.title,
+            "prompt": variants.render_text(ex.prompt, values),
+            "parts": parts,
+        }
+    )
 
 
 @api_view(["POST"])
 @throttle_classes([SubmitThrottle])
 def submit(request: Request, slug: str) -> Response:
-    ex = get_object_or_404(Exercise, slug=slug)
+    ex = get_object_or_404(Exercise.published, slug=slug)
     data = _json_object(request)
     answers = data.get("answers")
     if not isinstance(answers, dict) or not all(

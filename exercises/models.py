@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import grading
+from exercises import variants
 
 
 class Module(models.Model):
@@ -49,7 +50,16 @@ class ProblemSet(models.Model):
         return reverse("ex-problem-set", args=[self.slug])
 
 
+class PublishedManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(status=Exercise.Status.PUBLISHED)
+
+
 class Exercise(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+
     problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="exercises")
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
@@ -58,6 +68,26 @@ class Exercise(models.Model):
     order = models.PositiveIntegerField(default=0)
     # Bumped whenever the exercise or its parts change, and recorded with each verdict.
     version = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PUBLISHED,
+        help_text="Students see only published exercises.",
+    )
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per name: {"int": [2, 9], "step": 1, "exclude": [0]}, '
+        '{"decimal": [0.1, 0.5], "step": 0.1} or {"choice": [1, 2, 5]}.',
+    )
+    constraints = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Comparisons the values must meet: ["a != b", "1 <= a/b <= 3"].',
+    )
+
+    objects = models.Manager()
+    published = PublishedManager()
 
     class Meta:
         ordering = ["problem_set__module__order", "problem_set__order", "order", "id"]
@@ -67,6 +97,46 @@ class Exercise(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("ex-exercise", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def needs_variants(self, parts=None) -> bool:
+        """Whether students get their own variant: there are parameters or computed answers."""
+        parts = self.parts.all() if parts is None else parts
+        return bool(self.parameters) or any(p.expected_routine for p in parts)
+
+    def values_for_seed(self, seed: int) -> dict:
+        return variants.draw(self.parameters, self.constraints, seed)
+
+    def expected_answers(self, values: dict, parts=None) -> dict[str, str]:
+        """Each part's expected answer for these parameter values."""
+        parts = self.parts.all() if parts is None else parts
+        return {
+            p.key: variants.expected_answer(p.expected, p.expected_routine, values) for p in parts
+        }
+
+    def variant_for(self, student) -> Variant | None:
+        """The student's variant, drawn and stored the first time they are shown it."""
+        if not self.needs_variants():
+            return None
+        variant = Variant.objects.filter(student=student, exercise=self).first()
+        if variant is not None:
+            return variant
+        seed = variants.seed_for(settings.SECRET_KEY, student.pk, self.slug)
+        values = self.values_for_seed(seed)
+        variant, _ = Variant.objects.get_or_create(
+            student=student,
+            exercise=self,
+            defaults={
+                "seed": seed,
+                "values": values,
+                "expected": self.expected_answers(values),
+                "expected_version": self.version,
+            },
+        )
+        return variant
 
     def prompt_html(self) -> str:
         return render_markdown(self.prompt)
@@ -91,7 +161,16 @@ class Part(models.Model):
     )
     order = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EXPRESSION)
-    expected = models.TextField(help_text="The correct answer, in the syntax students use.")
+    expected = models.TextField(
+        blank=True,
+        help_text="The correct answer, in the syntax students use; {{a}} for a parameter.",
+    )
+    expected_routine = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Instead of expected: {"routine": "newton_raphson_steps", '
+        '"args": {"f": "x^3 - {{a}}x - 5", "x0": 2, "steps": 2}}.',
+    )
     variables = models.JSONField(default=list, blank=True, help_text='e.g. ["x", "y"]')
     domain = models.JSONField(default=dict, blank=True, help_text='e.g. {"x": [0, 10]}')
     functions = models.JSONField(
@@ -106,6 +185,11 @@ class Part(models.Model):
     rtol = models.FloatField(null=True, blank=True)
     atol = models.FloatField(null=True, blank=True)
     weight = models.FloatField(default=1.0)
+    tests = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Sample answers and their verdicts: [{"answer": "2x", "expect": "correct"}, ...]',
+    )
 
     class Meta:
         ordering = ["order", "id"]
@@ -116,12 +200,22 @@ class Part(models.Model):
     def __str__(self) -> str:
         return f"{self.exercise.slug}/{self.key}"
 
-    def label_html(self) -> str:
-        return render_markdown(self.label, inline=True)
+    def label_html(self, values: dict | None = None) -> str:
+        return render_markdown(variants.render_text(self.label, values or {}), inline=True)
 
-    def case(self, answer: str) -> dict:
-        """The engine's view of this part with a student's answer."""
-        case: dict = {"kind": self.kind, "expected": self.expected, "answer": answer}
+    def case(self, answer: str, variant: Variant | None = None) -> dict:
+        """The engine's view of this part with a student's answer (for their variant)."""
+        values = variant.values if variant is not None else {}
+        if variant is not None:
+            expected = variant.expected_answers().get(self.key, "")
+        elif self.expected_routine:
+            expected = variants.expected_answer(self.expected, self.expected_routine, {})
+        else:
+            expected = self.expected
+        return self.case_for(answer, expected, values)
+
+    def case_for(self, answer: str, expected: str, values: dict) -> dict:
+        case: dict = {"kind": self.kind, "expected": expected, "answer": answer}
         if self.variables:
             case["variables"] = list(self.variables)
         if self.domain:
@@ -131,17 +225,89 @@ class Part(models.Model):
         if self.kind == self.Kind.CHOICE:
             case["options"] = [option["key"] for option in self.options]
         if self.mistakes:
-            case["mistakes"] = list(self.mistakes)
+            case["mistakes"] = variants.mistakes_for(self.mistakes, values)
         if self.rtol is not None:
             case["rtol"] = self.rtol
         if self.atol is not None:
             case["atol"] = self.atol
         return case
 
-    def validate_answer(self, answer: str) -> str | None:
+    def validate_answer(self, answer: str, variant: Variant | None = None) -> str | None:
         """None if the answer can be read as an answer of this part's kind, else why not."""
-        verdict = grading.validate(self.case(answer))
+        verdict = grading.validate(self.case(answer, variant))
         return None if verdict is None else verdict.message
+
+
+class Variant(models.Model):
+    """The parameter values one student got for one exercise, kept once they are shown,
+    so that editing the exercise never changes a question a student has seen."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="variants")
+    exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="variants")
+    seed = models.BigIntegerField()
+    values = models.JSONField(default=dict, blank=True)
+    # The expected answers for these values, as of `expected_version` of the exercise:
+    # recomputed (same values) when the author has changed the exercise since.
+    expected = models.JSONField(default=dict, blank=True)
+    expected_version = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "exercise"], name="variant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} for {self.student} ({variants.describe(self.values)})"
+
+    def expected_answers(self) -> dict[str, str]:
+        exercise = self.exercise
+        if self.expected_version != exercise.version:
+            self.expected = exercise.expected_answers(self.values)
+            self.expected_version = exercise.version
+            Variant.objects.filter(pk=self.pk).update(
+                expected=self.expected, expected_version=self.expected_version
+            )
+        return self.expected
+
+    def prompt_html(self) -> str:
+        return render_markdown(variants.render_text(self.exercise.prompt, self.values))
+
+    def solution_html(self) -> str:
+        return render_markdown(variants.render_text(self.exercise.solution, self.values))
+
+
+class QuestionTestRun(models.Model):
+    """The question tests of one version of an exercise, run for many seeds."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PASSED = "passed"
+        FAILED = "failed"
+
+    exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="test_runs")
+    exercise_version = models.PositiveIntegerField()
+    seeds = models.PositiveIntegerField(default=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    checked = models.PositiveIntegerField(default=0, help_text="Sample answers checked.")
+    failures = models.JSONField(
+        default=list, blank=True, help_text="Each failure: seed, part, answer, expected and got."
+    )
+    created = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} v{self.exercise_version}: {self.status}"
+
+    def summary(self) -> str:
+        if self.status == self.Status.PENDING:
+            return "running"
+        if self.status == self.Status.PASSED:
+            return f"passed: {self.checked} answers over {self.seeds} seed(s)"
+        return f"failed: {len(self.failures)} of {self.checked} answers"
 
 
 class Submission(models.Model):
@@ -155,6 +321,9 @@ class Submission(models.Model):
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="submissions"
     )
     exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="submissions")
+    variant = models.ForeignKey(
+        Variant, models.CASCADE, null=True, blank=True, related_name="submissions"
+    )
     attempt = models.PositiveIntegerField()
     answers = models.JSONField(help_text="What the student typed, per part key.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -207,12 +376,13 @@ class Submission(models.Model):
     def part_results(self) -> list[dict]:
         """Each part with what the student typed and, once graded, its verdict."""
         rows = []
+        values = self.variant.values if self.variant_id else {}
         for part in self.exercise.parts.all():
             result = self.results.get(part.key, {})
             rows.append(
                 {
                     "part": part,
-                    "label_html": part.label_html() if part.label else "",
+                    "label_html": part.label_html(values) if part.label else "",
                     "answer": self.answers.get(part.key, ""),
                     "status": result.get("status", ""),
                     "message": result.get("message", ""),

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import grading
+from exercises import variants
 from exercises.models import Exercise, Submission
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     missing or unreadable, or the student is over their limits.
     """
     parts = list(exercise.parts.all())
+    variant = exercise.variant_for(student)
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for part in parts:
@@ -58,7 +60,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         if not isinstance(text, str) or not text.strip():
             errors[part.key] = "This part has no answer yet."
             continue
-        message = part.validate_answer(text)
+        message = part.validate_answer(text, variant)
         if message:
             errors[part.key] = message
         clean[part.key] = text
@@ -95,6 +97,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         submission = Submission.objects.create(
             student=student,
             exercise=exercise,
+            variant=variant,
             attempt=(last or 0) + 1,
             answers=clean,
             exercise_version=exercise.version,
@@ -111,7 +114,9 @@ def send(submission_id: int) -> bool:
     try:
         grade_submission.apply_async(args=[submission_id], retry=False)
     except Exception:  # the broker is down or unreachable: the database still has it
-        log.warning("could not publish submission %s; the sweep will retry", submission_id, exc_info=True)
+        log.warning(
+            "could not publish submission %s; the sweep will retry", submission_id, exc_info=True
+        )
         return False
     Submission.objects.filter(pk=submission_id).update(last_sent=timezone.now())
     return True
@@ -175,7 +180,7 @@ def grade(submission_id: int) -> str:
     token = claim(submission_id)
     if token is None:
         return "skipped"
-    submission = Submission.objects.select_related("exercise").get(pk=submission_id)
+    submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
     results, score = judge(submission)
     recorded = Submission.objects.filter(
         pk=submission_id, status=Submission.Status.GRADING, lease_token=token
@@ -194,12 +199,22 @@ def grade(submission_id: int) -> str:
 
 
 def judge(submission: Submission) -> tuple[dict, float]:
-    """The verdict for each part, and the weighted score from 0 to 1."""
+    """The verdict for each part, and the weighted score from 0 to 1.
+
+    A randomised exercise is judged against the expected answers of the variant the
+    student was shown.
+    """
     results: dict[str, dict] = {}
     total = earned = 0.0
+    variant = submission.variant
     for part in submission.exercise.parts.all():
         answer = submission.answers.get(part.key, "")
-        verdict = grading.check(part.case(answer), timeout=settings.GRADING_TIMEOUT)
+        try:
+            case = part.case(answer, variant)
+        except variants.VariantError as e:
+            verdict = grading.Verdict("error", str(e))
+        else:
+            verdict = grading.check(case, timeout=settings.GRADING_TIMEOUT)
         status = verdict.status
         message = verdict.message
         if status == "error":

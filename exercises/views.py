@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from exercises import queue
 from exercises.models import Exercise, Module, ProblemSet, Submission
+from exercises.variants import render_text
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,20 @@ def signup(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- course pages
 
 
+def variant_options(part, values: dict) -> list:
+    return [{**o, "text": render_text(o.get("text", ""), values)} for o in part.options]
+
+
+def _published() -> Prefetch:
+    """Students see only published exercises; drafts are for the admin's preview."""
+    return Prefetch("exercises", queryset=Exercise.published.all())
+
+
 @login_required
 @require_GET
 def course(request: HttpRequest) -> HttpResponse:
     modules = Module.objects.prefetch_related(
-        Prefetch("problem_sets", queryset=ProblemSet.objects.prefetch_related("exercises"))
+        Prefetch("problem_sets", queryset=ProblemSet.objects.prefetch_related(_published()))
     )
     exercises = [e for m in modules for ps in m.problem_sets.all() for e in ps.exercises.all()]
     states = exercise_states(request.user, exercises)
@@ -130,7 +140,7 @@ def course(request: HttpRequest) -> HttpResponse:
 @require_GET
 def module(request: HttpRequest, slug: str) -> HttpResponse:
     module = get_object_or_404(Module, slug=slug)
-    problem_sets = list(module.problem_sets.prefetch_related("exercises"))
+    problem_sets = list(module.problem_sets.prefetch_related(_published()))
     exercises = [e for ps in problem_sets for e in ps.exercises.all()]
     states = exercise_states(request.user, exercises)
     rows = [
@@ -148,7 +158,7 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=slug)
-    exercises = list(problem_set.exercises.all())
+    exercises = list(problem_set.exercises.filter(status=Exercise.Status.PUBLISHED))
     states = exercise_states(request.user, exercises)
     rows = [{"exercise": e, "state": states[e.pk]} for e in exercises]
     return render(request, "exercises/problem_set.html", {"problem_set": problem_set, "rows": rows})
@@ -157,6 +167,12 @@ def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
 def _exercise_page(request, exercise, answers=None, errors=None, refusal="", status=200):
     history = Submission.objects.filter(student=request.user, exercise=exercise)
     parts = list(exercise.parts.all())
+    # Shown once, kept for good: the student's own values of the parameters.
+    variant = exercise.variant_for(request.user)
+    values = variant.values if variant else {}
+    for p in parts:
+        # In memory only: the page shows the options of the student's variant.
+        p.options = variant_options(p, values)
     if answers is None:
         # Start from the last attempt, so a student fixes their answer rather than retyping it.
         last = history.first()
@@ -165,7 +181,7 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
     fields = [
         {
             "part": p,
-            "label_html": p.label_html(),
+            "label_html": p.label_html(values),
             "value": answers.get(p.key, ""),
             "error": errors.get(p.key, ""),
         }
@@ -175,9 +191,13 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
     context = {
         "exercise": exercise,
         "problem_set": exercise.problem_set,
-        "prompt_html": exercise.prompt_html(),
+        "prompt_html": variant.prompt_html() if variant else exercise.prompt_html(),
         # The worked solution only once the student has solved the exercise.
-        "solution_html": exercise.solution_html() if solved and exercise.solution else "",
+        "solution_html": (
+            (variant.solution_html() if variant else exercise.solution_html())
+            if solved and exercise.solution
+            else ""
+        ),
         "fields": fields,
         "history": history[:20],
         "best": best_score(request.user, exercise),
@@ -189,7 +209,9 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
 @login_required
 @require_http_methods(["GET", "POST"])
 def exercise(request: HttpRequest, slug: str) -> HttpResponse:
-    exercise = get_object_or_404(Exercise.objects.select_related("problem_set__module"), slug=slug)
+    exercise = get_object_or_404(
+        Exercise.published.select_related("problem_set__module"), slug=slug
+    )
     if request.method == "GET":
         return _exercise_page(request, exercise)
 
@@ -207,7 +229,7 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
 def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
     """A student sees only their own submissions; anyone else's is a 404."""
     return get_object_or_404(
-        Submission.objects.select_related("exercise__problem_set__module"),
+        Submission.objects.select_related("exercise__problem_set__module", "variant"),
         pk=pk,
         student=request.user,
     )

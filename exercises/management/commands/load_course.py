@@ -27,6 +27,7 @@ PART_FIELDS = [
     "rtol",
     "atol",
     "weight",
+    "tests",
 ]
 
 
@@ -105,8 +106,13 @@ def load_exercise(ps: ProblemSet, order: int, data: dict, path: Path) -> bool:
             "prompt": data["prompt"],
             "solution": data.get("solution", ""),
             "order": order,
+            "parameters": data.get("parameters") or {},
+            "constraints": data.get("constraints") or [],
+            "status": data.get("status", Exercise.Status.PUBLISHED),
         },
     )
+    if exercise.status not in Exercise.Status.values:
+        raise CommandError(f"{where}: status must be one of {', '.join(Exercise.Status.values)}")
     keys = []
     for part_order, part_data in enumerate(data["parts"], start=1):
         key = str(part_data.get("key", part_order))
@@ -118,7 +124,26 @@ def load_exercise(ps: ProblemSet, order: int, data: dict, path: Path) -> bool:
             raise CommandError(
                 f"{where}, part {key}: kind must be one of {', '.join(Part.Kind.values)}"
             )
-        values["expected"] = str(values.get("expected", ""))
+        expected = values.get("expected", "")
+        # A reference routine's call instead of a text: {routine: ..., args: {...}}.
+        if isinstance(expected, dict):
+            values["expected_routine"] = expected
+            values["expected"] = ""
+        else:
+            values["expected_routine"] = {}
+            values["expected"] = str(expected)
+        for name, default in (
+            ("variables", []),
+            ("domain", {}),
+            ("functions", []),
+            ("options", []),
+            ("mistakes", []),
+            ("tests", []),
+            ("rtol", None),
+            ("atol", None),
+            ("weight", 1.0),
+        ):
+            values.setdefault(name, default)
         part = Part.objects.filter(exercise=exercise, key=key).first()
         if part is None:
             Part.objects.create(exercise=exercise, key=key, **values)

@@ -1,0 +1,345 @@
+"""Randomised exercises: parameters, the variant each student gets, and templates.
+
+An exercise declares parameters and constraints:
+
+    parameters:
+      a: {int: [2, 9]}                          # an integer from 2 to 9
+      b: {int: [-6, 6], step: 2, exclude: [0]} # -6, -4, -2, 2, 4, 6
+      c: {choice: [1, 2, 5]}                    # one of a list (numbers or text)
+      h: {decimal: [0.1, 0.5], step: 0.1}       # 0.1, 0.2, ..., 0.5
+    constraints:
+      - "a != b"
+      - "1 <= c/a <= 3"
+
+Constraints are comparisons between expressions in the answer syntax, read by the
+engine's parser and evaluated exactly with SymPy (never Python's eval). Values are
+drawn from a seeded generator and redrawn until every constraint holds, at most
+MAX_TRIES times.
+
+Texts are templates: `{{ expression }}` is replaced by the value of an expression in
+the parameters. In prompts, solutions, labels and messages the value is written as
+text (`3`, `1.5`, `2/3`); in expected answers, listed mistakes, sample answers and the
+arguments of a reference routine it is written in parentheses, `(-3)`, so that
+`x^3 - {{a}}x` stays `x^3 - (-3)x` whatever the sign. `{{` directly followed by another
+`{` is not a template, so LaTeX's `\\frac{{{a}}}{2}` reads as `\\frac{` `{{a}}` `}{2}`.
+An exercise without parameters is not templated at all.
+
+This module does not touch the database: the models call it, and so do the course's
+tests on the YAML files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+import sympy
+
+from grading.evaluate import to_sympy
+from grading.parser import ParseError, parse
+from grading.reference.text import RESERVED_NAMES, AnswerTextError, to_answer_text
+
+MAX_TRIES = 1000
+MAX_CHOICES = 10**9
+
+TEMPLATE = re.compile(r"\{\{(?!\{)\s*([^{}]+?)\s*\}\}")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_COMPARISON = re.compile(r"(<=|>=|!=|==|<|>|=)")
+
+
+class VariantError(ValueError):
+    """The parameters, a constraint or a template cannot give a variant; says why."""
+
+
+# ---------------------------------------------------------------- seeds and draws
+
+
+def seed_for(secret: str, student_id: int, slug: str) -> int:
+    """A student's seed for an exercise: stable, and unguessable without the secret."""
+    digest = hmac.new(secret.encode(), f"{student_id}:{slug}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def _number(value, where: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise VariantError(f"{where}: {value!r} is not a number")
+    try:
+        return Fraction(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        raise VariantError(f"{where}: {value!r} is not a number") from None
+
+
+def _json_number(value: Fraction):
+    if value.denominator == 1:
+        return int(value)
+    return float(Decimal(value.numerator) / Decimal(value.denominator))
+
+
+@dataclass(frozen=True)
+class Values:
+    """The values a parameter can take: a list, or `count` steps up from `low`."""
+
+    items: tuple = ()
+    low: Fraction = Fraction(0)
+    step: Fraction = Fraction(1)
+    count: int = 0
+    exclude: tuple = ()
+
+    def pick(self, rng: random.Random):
+        """One value, or None for an excluded one (the caller draws again)."""
+        if self.items:
+            return rng.choice(self.items)
+        value = _json_number(self.low + rng.randrange(self.count) * self.step)
+        return None if value in self.exclude else value
+
+
+def choices(name: str, spec) -> Values:
+    """What a parameter's declaration allows; VariantError if it is malformed."""
+    where = f"parameter {name}"
+    if not _NAME.match(name) or name in RESERVED_NAMES or name in {"e", "pi"}:
+        raise VariantError(f"{where}: not a usable name (a letter, then letters, digits or _)")
+    if not isinstance(spec, dict):
+        raise VariantError(
+            f"{where}: give {{int: [low, high]}}, {{decimal: ...}} or {{choice: [...]}}"
+        )
+    kinds = [k for k in ("int", "decimal", "choice") if k in spec]
+    if len(kinds) != 1:
+        raise VariantError(f"{where}: give exactly one of int, decimal or choice")
+    kind = kinds[0]
+    unknown = set(spec) - {kind, "step", "exclude"}
+    if unknown:
+        raise VariantError(f"{where}: unknown key {', '.join(sorted(unknown))}")
+    exclude = spec.get("exclude", [])
+    if not isinstance(exclude, list):
+        raise VariantError(f"{where}: exclude needs a list")
+    if kind == "choice":
+        items = spec["choice"]
+        if not isinstance(items, list) or not items:
+            raise VariantError(f"{where}: choice needs a non-empty list")
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, int | float | str):
+                raise VariantError(f"{where}: {item!r} is neither a number nor text")
+        if "step" in spec:
+            raise VariantError(f"{where}: a choice has no step")
+        items = [v for v in items if v not in exclude]
+        if not items:
+            raise VariantError(f"{where}: every value is excluded")
+        return Values(items=tuple(items))
+    bounds = spec[kind]
+    if not isinstance(bounds, list) or len(bounds) != 2:
+        raise VariantError(f"{where}: {kind} needs [low, high]")
+    low, high = (_number(b, where) for b in bounds)
+    step = _number(spec.get("step", 1 if kind == "int" else "0.1"), where)
+    if kind == "int" and (low.denominator != 1 or high.denominator != 1 or step.denominator != 1):
+        raise VariantError(f"{where}: an int range needs whole numbers")
+    if step <= 0 or low > high:
+        raise VariantError(f"{where}: needs low <= high and a positive step")
+    count = int((high - low) / step) + 1
+    if count > MAX_CHOICES:
+        raise VariantError(f"{where}: more than {MAX_CHOICES} values; use a larger step")
+    values = Values(low=low, step=step, count=count, exclude=tuple(exclude))
+    if count <= len(exclude) and all(_json_number(low + k * step) in exclude for k in range(count)):
+        raise VariantError(f"{where}: every value is excluded")
+    return values
+
+
+def check_parameters(parameters, constraints) -> dict[str, Values]:
+    """The values of each parameter; VariantError if the declaration is malformed."""
+    if not isinstance(parameters, dict):
+        raise VariantError("parameters must be a mapping from names to declarations")
+    if not isinstance(constraints, list) or not all(isinstance(c, str) for c in constraints):
+        raise VariantError("constraints must be a list of comparisons, as text")
+    table = {name: choices(name, spec) for name, spec in parameters.items()}
+    for constraint in constraints:
+        _comparison(constraint, table)
+    return table
+
+
+def _comparison(text: str, table) -> tuple[list, list]:
+    pieces = _COMPARISON.split(text)
+    sides, ops = pieces[0::2], pieces[1::2]
+    if not ops:
+        raise VariantError(f"constraint {text!r}: no comparison (<, <=, >, >=, =, !=)")
+    names = [name for name in table]
+    trees = []
+    for side in sides:
+        try:
+            trees.append(parse(side.strip(), variables=names))
+        except ParseError as e:
+            raise VariantError(f"constraint {text!r}: {e}") from None
+    return trees, ops
+
+
+def _holds(text: str, table, values: dict) -> bool:
+    trees, ops = _comparison(text, table)
+    sides = [_exact(tree, values, f"constraint {text!r}") for tree in trees]
+    for left, op, right in zip(sides, ops, sides[1:], strict=False):
+        if op in {"<", "<=", ">", ">="} and not (left.is_real and right.is_real):
+            return False
+        ok = _compare(left, op, right)
+        if not ok:
+            return False
+    return True
+
+
+def _compare(left, op: str, right) -> bool:
+    if op == "<":
+        return bool(left < right)
+    if op == "<=":
+        return bool(left <= right)
+    if op == ">":
+        return bool(left > right)
+    if op == ">=":
+        return bool(left >= right)
+    if op == "!=":
+        return not _is_zero(left - right)
+    return _is_zero(left - right)
+
+
+def _is_zero(value) -> bool:
+    return value == 0 if value.is_Number else sympy.simplify(value) == 0
+
+
+def draw(parameters, constraints, seed: int) -> dict:
+    """The parameter values for a seed: the same seed always gives the same values."""
+    if not parameters:
+        return {}
+    table = check_parameters(parameters, constraints)
+    rng = random.Random(seed)
+    for _ in range(MAX_TRIES):
+        values = {name: options.pick(rng) for name, options in table.items()}
+        if any(v is None for v in values.values()):
+            continue
+        try:
+            if all(_holds(c, table, values) for c in constraints):
+                return values
+        except VariantError:
+            continue  # undefined for these values (a division by zero): draw again
+    raise VariantError(f"no values satisfy the constraints after {MAX_TRIES} draws")
+
+
+# ---------------------------------------------------------------- templates
+
+
+def _sympy_value(value):
+    if isinstance(value, str):
+        return None
+    return sympy.Rational(str(value)) if isinstance(value, float) else sympy.Integer(value)
+
+
+def _exact(tree, values: dict, where: str):
+    symbols = {
+        name: v for name, v in ((n, _sympy_value(v)) for n, v in values.items()) if v is not None
+    }
+    try:
+        result = to_sympy(tree, symbols=symbols).doit()
+    except (TypeError, ZeroDivisionError, ValueError) as e:
+        raise VariantError(f"{where}: {e}") from None
+    if isinstance(result, list):
+        raise VariantError(f"{where}: a list is not a value")
+    if result.free_symbols:
+        names = ", ".join(sorted(str(s) for s in result.free_symbols))
+        raise VariantError(f"{where}: {names} is not a parameter")
+    if result.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not result.is_finite:
+        raise VariantError(f"{where}: undefined for {describe(values)}")
+    return result
+
+
+def describe(values: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in values.items())
+
+
+def _value(text: str, values: dict):
+    if text in values:
+        return values[text]
+    numeric = [name for name, v in values.items() if not isinstance(v, str)]
+    try:
+        tree = parse(text, variables=numeric)
+    except ParseError as e:
+        raise VariantError(f"{{{{{text}}}}}: {e}") from None
+    return _exact(tree, values, f"{{{{{text}}}}}")
+
+
+def _number_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(Decimal(str(value)).normalize()) if value != int(value) else str(int(value))
+    if isinstance(value, sympy.Rational):
+        p, q = int(value.p), int(value.q)
+        if q == 1:
+            return str(p)
+        rest = q
+        for factor in (2, 5):
+            while rest % factor == 0:
+                rest //= factor
+        if rest == 1:
+            return format(Decimal(p) / Decimal(q), "f")
+        return f"{p}/{q}"
+    try:
+        return to_answer_text(value)
+    except AnswerTextError as e:
+        raise VariantError(f"{value}: {e}") from None
+
+
+def render_text(template: str, values: dict) -> str:
+    """A prompt, label or message with the values written in."""
+    if not values or not template:
+        return template
+    return TEMPLATE.sub(lambda m: _number_text(_value(m.group(1), values)), template)
+
+
+def render_expression(template: str, values: dict) -> str:
+    """An answer (expected, mistake, sample) with each value in parentheses."""
+    if not values or not template:
+        return template
+
+    def one(match: re.Match) -> str:
+        text = _number_text(_value(match.group(1), values))
+        return text if _NAME.match(text) else f"({text})"
+
+    return TEMPLATE.sub(one, template)
+
+
+def render_data(data, values: dict, expression: bool = True):
+    """Templates inside the JSON of a routine call or a list of tests."""
+    if isinstance(data, str):
+        return render_expression(data, values) if expression else render_text(data, values)
+    if isinstance(data, list):
+        return [render_data(item, values, expression) for item in data]
+    if isinstance(data, dict):
+        return {key: render_data(item, values, expression) for key, item in data.items()}
+    return data
+
+
+def placeholders(template: str) -> list[str]:
+    return TEMPLATE.findall(template or "")
+
+
+def expected_answer(expected: str, routine: dict | None, values: dict) -> str:
+    """The expected answer for these values: a template, or a reference routine's result."""
+    if routine:
+        from exercises.routines import call
+
+        return call(routine, values)
+    return render_expression(expected, values)
+
+
+def mistakes_for(mistakes: list, values: dict) -> list:
+    if not values:
+        return list(mistakes)
+    return [
+        {
+            **m,
+            "answer": render_expression(m.get("answer", ""), values),
+            "message": render_text(m.get("message", ""), values),
+        }
+        for m in mistakes
+    ]
