@@ -67,10 +67,14 @@ def preview_answer(part: Part, answer: str) -> dict:
         return {"ok": False, "message": e.message, "column": e.column}
 
 
+def _minute() -> int:
+    return int(time.time() // 60)
+
+
 def _over_limit(user_id: int) -> bool:
     """Counts this user's previews in the current minute; True beyond the allowance."""
     allowance = getattr(settings, "PREVIEWS_PER_MINUTE", DEFAULT_PREVIEWS_PER_MINUTE)
-    key = f"preview:{user_id}:{int(time.time() // 60)}"
+    key = f"preview:{user_id}:{_minute()}"
     try:
         cache.add(key, 0, timeout=120)
         count = cache.incr(key)

@@ -1,0 +1,169 @@
+"""The SVG plots of the course's exercises: well-formed, accessible, and true to the function."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from exercises import plots
+from grading.evaluate import compile_float
+from grading.parser import parse
+from tests.conftest import make_exercise, make_submission
+
+SVG = "{http://www.w3.org/2000/svg}"
+# Exercise pieces drawn only once the exercise is solved.
+ANSWER_SERIES = {"taylor", "tangent", "tangents", "descent", "fit"}
+
+
+def _svg(figure: plots.Figure) -> ET.Element:
+    return ET.fromstring(figure.to_svg("test-plot"))
+
+
+def _series(root: ET.Element) -> dict[str, ET.Element]:
+    return {g.get("data-series"): g for g in root.iter(f"{SVG}g") if g.get("data-series")}
+
+
+def _curve_points(figure: plots.Figure, group: ET.Element) -> np.ndarray:
+    """The (x, y) data coordinates of the points of a series' polylines."""
+    points = []
+    for line in group.iter(f"{SVG}polyline"):
+        for pair in line.get("points").split():
+            px, py = (float(v) for v in pair.split(","))
+            points.append((figure.data_x(px), figure.data_y(py)))
+    return np.array(points)
+
+
+def _engine(text: str, variables=("x",)):
+    evaluator = compile_float(parse(text, variables=variables), list(variables))
+    return lambda *cols: np.broadcast_to(
+        evaluator([np.asarray(c, float) for c in cols]), np.shape(cols[0])
+    )
+
+
+def _tolerance(figure: plots.Figure) -> float:
+    # Coordinates are written to 0.01 px.
+    return 0.006 * (figure.ylim[1] - figure.ylim[0]) / (figure.height - figure.top - figure.bottom)
+
+
+@pytest.mark.parametrize("solved", [False, True])
+@pytest.mark.parametrize("slug", sorted(plots.PLOTS))
+def test_it_draws_each_plot_as_accessible_svg(slug, solved):
+    root = ET.fromstring(plots.plot_svg(slug, solved))
+    assert root.tag == f"{SVG}svg"
+    assert root.get("role") == "img"
+    title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
+    assert title is not None and title.text.strip()
+    assert desc is not None and len(desc.text) > 40
+    assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+    labels = [t.text for t in root.iter(f"{SVG}text")]
+    assert len(labels) >= 8  # tick labels on both axes and the axis names
+    drawn = set(_series(root))
+    assert drawn
+    if solved:
+        assert drawn & ANSWER_SERIES
+    else:
+        assert not drawn & ANSWER_SERIES
+
+
+def test_it_draws_the_curve_of_the_function():
+    figure = plots.maclaurin_cos_2x(solved=True)
+    series = _series(_svg(figure))
+    curve = _curve_points(figure, series["f"])
+    assert len(curve) > 100
+    assert curve[:, 0].min() == pytest.approx(-2.5, abs=0.01)
+    assert curve[:, 0].max() == pytest.approx(2.5, abs=0.01)
+    f = _engine("cos(2x)")
+    assert np.allclose(curve[:, 1], f(curve[:, 0]), atol=_tolerance(figure) * 3)
+
+
+def test_it_draws_the_taylor_polynomial_of_the_exercise():
+    figure = plots.maclaurin_cos_2x(solved=True)
+    taylor = _curve_points(figure, _series(_svg(figure))["taylor"])
+    expected = _engine("1 - 2x^2 + 2/3 x^4")
+    assert len(taylor) > 50
+    assert np.allclose(taylor[:, 1], expected(taylor[:, 0]), atol=_tolerance(figure) * 3)
+
+
+def test_it_draws_the_tangent_line_through_the_point():
+    figure = plots.linearise_square_root(solved=True)
+    series = _series(_svg(figure))
+    tangent = _curve_points(figure, series["tangent"])
+    assert np.allclose(tangent[:, 1], 2 + (tangent[:, 0] - 4) / 4, atol=_tolerance(figure) * 3)
+    (circle,) = series["point"].iter(f"{SVG}circle")
+    assert figure.data_x(float(circle.get("cx"))) == pytest.approx(4, abs=1e-3)
+    assert figure.data_y(float(circle.get("cy"))) == pytest.approx(2, abs=1e-3)
+
+
+def test_it_breaks_a_curve_where_the_function_is_undefined():
+    figure = plots.Figure(title="t", desc="d", xlim=(-4, 4), ylim=(-1, 3))
+    figure.curve(plots.function_of("sqrt(x)"), series="f", label="f")
+    curve = _curve_points(figure, _series(_svg(figure))["f"])
+    assert curve[:, 0].min() >= -1e-6
+    assert np.allclose(curve[:, 1], np.sqrt(curve[:, 0].clip(0)), atol=_tolerance(figure) * 3)
+
+
+def test_it_marks_the_gradient_descent_iterates():
+    figure = plots.gradient_descent_steps(solved=True)
+    circles = list(_series(_svg(figure))["descent"].iter(f"{SVG}circle"))
+    iterates = [
+        (figure.data_x(float(c.get("cx"))), figure.data_y(float(c.get("cy")))) for c in circles
+    ]
+    assert iterates[:3] == [
+        pytest.approx((2, 1), abs=1e-3),
+        pytest.approx((1.6, 0.4), abs=1e-3),
+        pytest.approx((1.28, 0.16), abs=1e-3),
+    ]
+
+
+def test_its_level_curves_lie_on_their_levels():
+    figure = plots.Figure(title="t", desc="d", xlim=(-2, 2), ylim=(-2, 2))
+    figure.contours(plots.function_of("x^2 + 3y^2", ("x", "y")), [1.0], series="c", label="c")
+    (path,) = _series(_svg(figure))["c"].iter(f"{SVG}path")
+    coords = [
+        float(v)
+        for v in path.get("d").replace("M", " ").replace("L", " ").replace(",", " ").split()
+    ]
+    xs = np.array([figure.data_x(v) for v in coords[0::2]])
+    ys = np.array([figure.data_y(v) for v in coords[1::2]])
+    assert len(xs) > 40
+    # Linear interpolation on a 0.05 grid: the level is met to within a few per cent.
+    assert np.allclose(xs**2 + 3 * ys**2, 1.0, atol=0.03)
+
+
+def test_it_follows_the_newton_raphson_tangents_to_the_axis():
+    figure = plots.newton_raphson_cubic(solved=True)
+    lines = list(_series(_svg(figure))["tangents"].iter(f"{SVG}line"))
+    x0, y0 = figure.data_x(float(lines[0].get("x1"))), figure.data_y(float(lines[0].get("y1")))
+    x1, y1 = figure.data_x(float(lines[0].get("x2"))), figure.data_y(float(lines[0].get("y2")))
+    assert (x0, y0) == (pytest.approx(2, abs=1e-3), pytest.approx(-1, abs=1e-3))
+    assert (x1, y1) == (pytest.approx(2.1, abs=1e-3), pytest.approx(0, abs=1e-3))
+
+
+def test_it_chooses_round_ticks():
+    assert plots.nice_ticks(0, 9) == [0, 2, 4, 6, 8]
+    assert plots.nice_ticks(-2.5, 2.5) == [-2, -1, 0, 1, 2]
+    assert plots.nice_ticks(1.8, 2.4) == [1.8, 1.9, 2.0, 2.1, 2.2, 2.3, 2.4]
+
+
+def test_it_escapes_text_in_titles():
+    root = _svg(plots.Figure(title="a < b & c", desc="<script>", xlim=(0, 1), ylim=(0, 1)))
+    assert root.find(f"{SVG}title").text == "a < b & c"
+    assert root.find(f"{SVG}desc").text == "<script>"
+
+
+@pytest.mark.django_db
+def test_the_exercise_page_shows_the_plot_and_the_answer_only_once_solved(alice_client, alice):
+    exercise = make_exercise(slug="straight-line-fit")
+    page = alice_client.get(f"/exercises/{exercise.slug}/").content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="plot"' in page
+    assert 'data-series="data"' in page
+    assert 'data-series="fit"' not in page
+    make_submission(alice, exercise, status="graded", score=1.0)
+    page = alice_client.get(f"/exercises/{exercise.slug}/").content.decode()
+    assert 'data-series="fit"' in page
+
+
+@pytest.mark.django_db
+def test_an_exercise_without_a_plot_has_none(alice_client):
+    exercise = make_exercise()
+    assert "<svg" not in alice_client.get(f"/exercises/{exercise.slug}/").content.decode()
