@@ -1,0 +1,306 @@
+"""Headless Chromium against the real stack: gunicorn, a Celery worker and Redis.
+
+The web server and the worker are subprocesses on the test database that pytest-django
+created, and the worker takes tasks from a queue of this session's own (the Redis,
+queue and worker helpers are the integration tests'). Both are started once for the
+package; each test loads the course into the (transactional) test database again.
+
+Chromium is Debian's (`/usr/bin/chromium`, or $CHROMIUM), driven by Playwright, which never
+downloads a browser of its own here. Without it the tests are skipped, or, with
+CI=true, fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.integration import conftest as integration
+from tests.integration.conftest import Worker, _die_with_parent, _stop_group, wait_for
+
+# The integration tests' session fixtures, shared here: the Redis, a queue of the
+# session's own, and the environment of a worker on the test database.
+redis_url = integration.redis_url
+grading_queue = integration.grading_queue
+worker_database_url = integration.worker_database_url
+worker_env = integration.worker_env
+worker_logs = integration.worker_logs
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+SCREENS = ARTIFACTS / "screens"
+# Generous: polling is what the tests wait on, never a measured duration.
+TIMEOUT_MS = 30_000
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {"width": 375, "height": 740}
+
+
+def find_chromium() -> str | None:
+    """$CHROMIUM if set, else Debian's Chromium."""
+    if os.environ.get("CHROMIUM"):
+        path = os.environ["CHROMIUM"]
+        return path if os.access(path, os.X_OK) else None
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+def _missing(reason: str):
+    """Skip, or fail under CI=true, where the browser tests must run."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"Chromium is required under CI=true: {reason}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="package")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        _missing("Chromium is missing (install Debian's `chromium` package)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing("the Python package `playwright` is not installed")
+    return path
+
+
+# ---------------------------------------------------------------- the database
+
+
+@pytest.fixture
+def course(chromium_path, transactional_db) -> dict:
+    """The real course and a quick exercise, committed, for the server to see.
+
+    The tests are transactional: the server's processes must see what they commit,
+    and the database is emptied after each test.
+    """
+    from exercises.management.commands.load_course import load_course
+    from exercises.models import Module
+    from tests.conftest import make_exercise, make_problem_set
+
+    load_course(Path(settings.BASE_DIR) / "course")
+    # A one-part exercise beside the real ones, for what is simplest with one input.
+    quick_set = make_problem_set(
+        module=Module.objects.order_by("order").last(),
+        slug="quick-checks",
+        title="Quick checks",
+        order=99,
+    )
+    quick = make_exercise(
+        problem_set=quick_set,
+        slug="quick-power-rule",
+        title="Power rule",
+        prompt="Differentiate \\( f(x) = x^2 \\) with respect to \\( x \\).",
+    )
+    return {"quick": quick}
+
+
+# ---------------------------------------------------------------- the servers
+
+
+class PausableWorker(Worker):
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the worker's processes, so a submission waits in the queue; resume after.
+
+        The tests see a verdict go from waiting to graded, whatever the machine's speed.
+        """
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(self.proc.pid, signal.SIGCONT)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="package")
+def browser_worker(
+    chromium_path, worker_env, worker_logs, grading_queue
+) -> Iterator[PausableWorker]:
+    worker = PausableWorker(worker_logs / "browser.log", worker_env, grading_queue).start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="package")
+def server_url(browser_worker, worker_env, worker_logs) -> Iterator[str]:
+    """gunicorn on the test database, publishing to the session's queue."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = worker_logs / "gunicorn.log"
+    # DEBUG on: static files come from the apps' folders, with no collectstatic.
+    env = {**worker_env, "DEBUG": "true"}
+    command = [
+        sys.executable, "-m", "gunicorn", "courseserver.wsgi",
+        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-",
+    ]  # fmt: skip
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"gunicorn exited:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/health/", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(healthy, "gunicorn to answer /health/")
+        yield url
+    finally:
+        _stop_group(proc, signal.SIGTERM)
+
+
+# ---------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="package")
+def browser(chromium_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    # Playwright's synchronous API keeps an event loop running in this thread, where
+    # Django would refuse the ORM (SynchronousOnlyOperation) that the tests' database
+    # fixtures use between the browser's steps; no coroutine touches the ORM here.
+    unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        with sync_playwright() as playwright:
+            # A persistent context would tie every test to one profile; a plain launch
+            # gets a fresh profile, and this one keeps Chromium's own files out of $HOME.
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path,
+                args=[*CHROMIUM_ARGS, f"--crash-dumps-dir={profile}"],
+                env={**os.environ, "HOME": profile, "XDG_CONFIG_HOME": profile},
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+                if unsafe is None:
+                    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+                else:
+                    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = unsafe
+
+
+@pytest.fixture
+def context(browser, server_url, course):
+    context = browser.new_context(base_url=server_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors
+    return page
+
+
+@pytest.fixture
+def phone_page(browser, server_url, course):
+    context = browser.new_context(base_url=server_url, viewport=PHONE, is_mobile=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page screenshot under test-artifacts/screens/, for people to look at."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    path = SCREENS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test leaves a screenshot of each of its pages in test-artifacts/."""
+    report = yield
+    if report.failed and report.when in {"setup", "call"}:
+        pages = [
+            value
+            for name, value in getattr(item, "funcargs", {}).items()
+            if name in {"page", "phone_page"}
+        ]
+        for n, page in enumerate(pages):
+            name = re.sub(r"[^\w.-]+", "_", item.nodeid) + (f"-{n}" if n else "")
+            path = ARTIFACTS / f"{name}.png"
+            try:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(path), full_page=True)
+            except Exception as e:  # the page or browser may be what broke
+                report.sections.append(("screenshot", f"none: {e}"))
+            else:
+                report.sections.append(("screenshot", f"{path} (at {page.url})"))
+    return report
+
+
+# ---------------------------------------------------------------- a student
+
+
+def new_username() -> str:
+    return f"student-{uuid.uuid4().hex[:10]}"
+
+
+def sign_up(page, username: str | None = None) -> str:
+    """Make an account through the sign-up form; the student lands on the course page."""
+    from playwright.sync_api import expect
+
+    username = username or new_username()
+    password = f"pw-{uuid.uuid4().hex}"
+    page.goto("/signup/")
+    page.get_by_label("Username").fill(username)
+    # Django's form labels end in a colon.
+    page.get_by_label(re.compile(r"^Password:?$")).fill(password)
+    page.get_by_label("Password confirmation").fill(password)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_text(f"Welcome, {username}!")).to_be_visible()
+    return username
+
+
+@pytest.fixture
+def student(page) -> str:
+    """A student signed up in this test's browser context."""
+    return sign_up(page)

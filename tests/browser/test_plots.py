@@ -1,0 +1,53 @@
+"""Exercises with a picture show it as an SVG plot, which shows the answer once solved."""
+
+import importlib.util
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PLOTTED = "linearise-square-root"
+
+
+@pytest.fixture(autouse=True)
+def _plots_built():
+    if importlib.util.find_spec("exercises.plots") is None:
+        pytest.skip("SVG plots are not built yet (no exercises/plots.py)")
+    from exercises import plots
+
+    if PLOTTED not in plots.PLOTS:
+        pytest.skip(f"SVG plots are not built yet for {PLOTTED}")
+
+
+def test_it_shows_the_plot_and_the_answer_on_it_once_solved(page, student, browser_worker):
+    page.goto(f"/exercises/{PLOTTED}/")
+    plot = page.locator("figure.plot-figure svg.plot")
+    expect(plot).to_be_visible()
+    expect(plot).to_have_attribute("role", "img")
+    expect(plot.locator("title")).not_to_be_empty()
+    box = plot.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 50
+    before = plot.evaluate("svg => svg.querySelectorAll('path, polyline, circle').length")
+    expect(page.locator("figure.plot-figure figcaption")).to_have_count(0)
+
+    page.locator("#answer-a").fill("2 + (x - 4)/4")
+    page.locator("#answer-b").fill("2.1025")
+    page.locator("#answer-c").fill("0.0025")
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    expect(page.locator("#verdict [data-status]")).to_have_attribute("data-status", "graded")
+    expect(page.locator("#verdict .score")).to_contain_text("all correct")
+
+    page.goto(f"/exercises/{PLOTTED}/")
+    expect(page.locator("figure.plot-figure figcaption")).to_contain_text("solved")
+    after = plot.evaluate("svg => svg.querySelectorAll('path, polyline, circle').length")
+    assert after > before
+    assert page.js_errors == []
+
+
+def test_it_draws_no_plot_for_an_exercise_without_one(page, student):
+    page.goto("/exercises/rise-over-run/")
+    expect(page.locator("h1")).to_have_text("Rise over run")
+    expect(page.locator("figure.plot-figure")).to_have_count(0)
