@@ -325,3 +325,26 @@ def test_it_does_not_call_a_tiny_difference_a_constant_factor():
     assert verdict.status == "incorrect"
     assert "factor" not in verdict.message
     assert "constant" not in verdict.message
+
+
+def test_it_sees_a_difference_on_a_narrow_interval():
+    from grading import check
+
+    # Differs from x only where |x - 1.2346| < 0.07: between points of a coarse sample.
+    case = {
+        "kind": "expression",
+        "expected": "x",
+        "answer": "x + exp(-1e4*(x-1.234567)^2)",
+        "variables": ["x"],
+    }
+    assert check(case, in_process=True).status == "incorrect"
+
+
+def test_it_spreads_the_uniform_points_without_wide_gaps():
+    import numpy as np
+
+    from grading.checkers import sample_points
+
+    points = np.sort(sample_points(((-10.0, 10.0),), 1000)[0])
+    # One point in each of 1,000 slices of width 0.02: no gap wider than two slices.
+    assert np.max(np.diff(points)) <= 0.04
