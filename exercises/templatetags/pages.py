@@ -47,10 +47,15 @@ def exercise_plot(context, exercise: Exercise) -> str:
     """The exercise's picture as inline SVG; what it asks for is drawn once it is solved."""
     if exercise.slug not in plots.PLOTS:
         return ""
-    user = context["request"].user
-    solved = Submission.objects.filter(
-        student=user, exercise=exercise, status=Submission.Status.GRADED, score__gte=1
-    ).exists()
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    solved = bool(
+        user
+        and user.is_authenticated
+        and Submission.objects.filter(
+            student=user, exercise=exercise, status=Submission.Status.GRADED, score__gte=1
+        ).exists()
+    )
     svg = plots.plot_svg(exercise.slug, solved)
     note = "Now that you have solved it, the picture shows the answer too." if solved else ""
     return format_html(
