@@ -348,3 +348,17 @@ def test_it_spreads_the_uniform_points_without_wide_gaps():
     points = np.sort(sample_points(((-10.0, 10.0),), 1000)[0])
     # One point in each of 1,000 slices of width 0.02: no gap wider than two slices.
     assert np.max(np.diff(points)) <= 0.04
+
+
+def test_it_looks_closer_where_floats_barely_differ():
+    from grading import check
+
+    # The bump is above 1e-20 relative on a disc where floats see at most a few points,
+    # all within float tolerance: only a high-precision look at them tells.
+    case = {
+        "kind": "expression",
+        "expected": "x*y",
+        "answer": "x*y + exp(-100*((x-1)^2+(y-2)^2))",
+        "variables": ["x", "y"],
+    }
+    assert check(case, in_process=True).status == "incorrect"
