@@ -66,9 +66,12 @@ def find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
+MISSING = "Chromium is missing"
+
+
 def _missing(reason: str):
     """Skip, or fail under CI=true, where the browser tests must run."""
-    if os.environ.get("CI", "").lower() == "true":
+    if os.environ.get("CI") == "true":
         pytest.fail(f"Chromium is required under CI=true: {reason}", pytrace=False)
     pytest.skip(f"browser tests skipped: {reason}")
 
@@ -77,7 +80,7 @@ def _missing(reason: str):
 def chromium_path() -> str:
     path = find_chromium()
     if path is None:
-        _missing("Chromium is missing (install Debian's `chromium` package)")
+        _missing(f"{MISSING} (install Debian's `chromium` package, or set CHROMIUM)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -277,6 +280,22 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def pytest_terminal_summary(terminalreporter):
+    """One plain line at the end of the run when no browser test ran for want of Chromium."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if MISSING in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} browser tests were SKIPPED: {MISSING} "
+            "(install Debian's `chromium` package; under CI=true they fail instead).",
+            yellow=True,
+            bold=True,
+        )
+
+
 # ---------------------------------------------------------------- a student
 
 
@@ -298,6 +317,20 @@ def sign_up(page, username: str | None = None) -> str:
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_text(f"Welcome, {username}!")).to_be_visible()
     return username
+
+
+def expected_answers(username: str, slug: str) -> dict[str, str]:
+    """The right answers to an exercise for this student (their variant, if it has them)."""
+    from django.contrib.auth import get_user_model
+
+    from exercises.models import Exercise
+
+    exercise = Exercise.objects.get(slug=slug)
+    variant_for = getattr(exercise, "variant_for", None)
+    variant = variant_for(get_user_model().objects.get(username=username)) if variant_for else None
+    if variant is not None:
+        return variant.expected_answers()
+    return {part.key: part.expected for part in exercise.parts.all()}
 
 
 @pytest.fixture
