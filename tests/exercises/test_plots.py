@@ -1,6 +1,8 @@
 """The SVG plots of the course's exercises: well-formed, accessible, and true to the function."""
 
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,3 +169,11 @@ def test_the_exercise_page_shows_the_plot_and_the_answer_only_once_solved(alice_
 def test_an_exercise_without_a_plot_has_none(alice_client):
     exercise = make_exercise()
     assert "<svg" not in alice_client.get(f"/exercises/{exercise.slug}/").content.decode()
+
+
+def test_every_plot_belongs_to_an_exercise_of_the_course():
+    course = Path(__file__).resolve().parents[2] / "course"
+    slugs = set()
+    for path in course.glob("*/*.yaml"):
+        slugs |= set(re.findall(r"^\s*- slug: (\S+)$", path.read_text(), re.MULTILINE))
+    assert set(plots.PLOTS) <= slugs
