@@ -286,3 +286,14 @@ def test_a_pending_verdict_is_busy_and_says_it_is_saved_when_slow(alice_client, 
     assert 'aria-busy="true"' in page
     assert "Your answer is saved and will be graded" in page
     assert "data-summary" not in page
+
+
+def test_a_refused_answer_takes_the_focus_and_keeps_the_typing(alice_client, exercise):
+    response = alice_client.post(f"/exercises/{exercise.slug}/", {"answer-a": "2x +"})
+    assert response.status_code != 302
+    page = response.content.decode()
+    field = re.search(r'<input type="text" id="answer-a"[^>]*>', page, re.DOTALL).group(0)
+    assert 'value="2x +"' in field
+    assert 'aria-invalid="true"' in field
+    assert "autofocus" in field
+    assert 'id="error-a"' in page
