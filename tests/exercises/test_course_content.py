@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import grading
+from exercises import variants
 from exercises.management.commands.load_course import PART_FIELDS, load_course
 from exercises.models import Exercise, Module, Part, ProblemSet
 
@@ -50,22 +51,49 @@ def exercises() -> list[dict]:
 
 
 def parts() -> list[tuple[str, dict]]:
-    return [(f"{ex['slug']}/{part['key']}", part) for ex in exercises() for part in ex["parts"]]
+    return [
+        (f"{ex['slug']}/{part['key']}", {**part, "exercise": ex})
+        for ex in exercises()
+        for part in ex["parts"]
+    ]
 
 
-def case_for(part: dict, answer: str) -> dict:
+# A randomised exercise is checked for these seeds; the admin's question tests try more.
+SEEDS = range(3)
+
+
+def variants_of(part: dict) -> list[tuple[dict, str]]:
+    """(parameter values, expected answer) for each seed tried; one when nothing is random."""
+    ex = part["exercise"]
+    seeds = SEEDS if ex.get("parameters") else [0]
+    out = []
+    for seed in seeds:
+        values = variants.draw(ex.get("parameters") or {}, ex.get("constraints") or [], seed)
+        expected = part["expected"]
+        routine = expected if isinstance(expected, dict) else None
+        out.append((values, variants.expected_answer(str(expected), routine, values)))
+    return out
+
+
+def case_for(part: dict, answer: str, values: dict, expected: str) -> dict:
     """The engine's case for a part, as `Part.case` builds it from the database row."""
-    case = {"kind": part["kind"], "expected": str(part["expected"]), "answer": answer}
-    for name in ("variables", "domain", "functions", "mistakes", "rtol", "atol"):
+    case = {
+        "kind": part["kind"],
+        "expected": expected,
+        "answer": variants.render_expression(answer, values),
+    }
+    for name in ("variables", "domain", "functions", "rtol", "atol"):
         if name in part:
             case[name] = part[name]
+    if "mistakes" in part:
+        case["mistakes"] = variants.mistakes_for(part["mistakes"], values)
     if part["kind"] == "choice":
         case["options"] = [option["key"] for option in part["options"]]
     return case
 
 
-def grade(part: dict, answer: str) -> grading.Verdict:
-    return grading.check(case_for(part, answer), in_process=True)
+def grade(part: dict, answer: str, values: dict, expected: str) -> grading.Verdict:
+    return grading.check(case_for(part, answer, values, expected), in_process=True)
 
 
 PART_IDS = [name for name, _ in parts()]
@@ -114,11 +142,14 @@ def test_it_uses_unique_slugs_and_part_keys():
 
 
 def test_it_writes_every_part_in_the_loaders_format():
-    allowed = set(PART_FIELDS) | {"key", "tests"}
+    allowed = set(PART_FIELDS) | {"key", "exercise"}
     for name, part in parts():
         assert set(part) <= allowed, f"{name}: {set(part) - allowed}"
         assert part["kind"] in KINDS, name
-        assert isinstance(part["expected"], str), f"{name}: quote the expected answer"
+        if isinstance(part["expected"], dict):
+            assert set(part["expected"]) == {"routine", "args"}, name
+        else:
+            assert isinstance(part["expected"], str), f"{name}: quote the expected answer"
         key = str(part["key"])
         assert SLUG.match(key) and len(key) <= 20, name
         assert len(part.get("label", "")) <= 300, name
@@ -152,30 +183,53 @@ def test_it_gives_every_part_sample_answers_of_each_verdict():
         assert part.get("mistakes"), f"{name}: no typical mistake listed"
 
 
+def test_it_randomises_at_least_twelve_exercises():
+    randomised = [ex["slug"] for ex in exercises() if ex.get("parameters")]
+    assert len(randomised) >= 12, randomised
+    for ex in exercises():
+        if ex.get("parameters"):
+            variants.check_parameters(ex["parameters"], ex.get("constraints") or [])
+            values = [
+                variants.draw(ex["parameters"], ex.get("constraints") or [], s) for s in SEEDS
+            ]
+            assert len({tuple(v.items()) for v in values}) > 1, ex["slug"]
+            # Every template in the texts renders, for every seed.
+            for v in values:
+                for text in (
+                    ex["prompt"],
+                    ex["solution"],
+                    *(p.get("label", "") for p in ex["parts"]),
+                ):
+                    variants.render_text(text, v)
+
+
 @pytest.mark.parametrize("part", PARTS, ids=PART_IDS)
 def test_it_grades_the_expected_answer_correct(part):
-    verdict = grade(part, str(part["expected"]))
-    assert verdict.status == "correct", verdict.message
+    for values, expected in variants_of(part):
+        verdict = grade(part, expected, values, expected)
+        assert verdict.status == "correct", (values, expected, verdict.message)
 
 
 @pytest.mark.parametrize("part", PARTS, ids=PART_IDS)
 def test_it_grades_every_sample_answer_as_its_author_expects(part):
     wrong = []
-    for t in part["tests"]:
-        verdict = grade(part, t["answer"])
-        # An invalid verdict from a checker crash would pass an "invalid" test by luck.
-        assert "internal_error" not in verdict.details, (t["answer"], verdict.details)
-        if verdict.status != t["expect"]:
-            wrong.append((t["answer"], t["expect"], verdict.status, verdict.message))
+    for values, expected in variants_of(part):
+        for t in part["tests"]:
+            verdict = grade(part, t["answer"], values, expected)
+            # An invalid verdict from a checker crash would pass an "invalid" test by luck.
+            assert "internal_error" not in verdict.details, (t["answer"], verdict.details)
+            if verdict.status != t["expect"]:
+                wrong.append((values, t["answer"], t["expect"], verdict.status, verdict.message))
     assert not wrong
 
 
 @pytest.mark.parametrize("part", PARTS, ids=PART_IDS)
 def test_it_answers_every_listed_mistake_with_its_message(part):
-    for mistake in part.get("mistakes", []):
-        verdict = grade(part, mistake["answer"])
-        assert verdict.status == "incorrect", (mistake["answer"], verdict.message)
-        assert verdict.message == mistake["message"], mistake["answer"]
+    for values, expected in variants_of(part):
+        for mistake in variants.mistakes_for(part.get("mistakes", []), values):
+            verdict = grade(part, mistake["answer"], values, expected)
+            assert verdict.status == "incorrect", (values, mistake["answer"], verdict.message)
+            assert verdict.message == mistake["message"], (values, mistake["answer"])
 
 
 @pytest.mark.django_db
@@ -206,3 +260,10 @@ def test_it_loads_the_course_into_the_database_idempotently():
     assert list(Module.objects.values_list("slug", flat=True)) == SYLLABUS
     part = Part.objects.get(exercise__slug="newton-raphson-cubic", key="b")
     assert (part.kind, part.expected, part.rtol) == ("numeric", "2.1", 0.0001)
+    assert {"answer": "2 + 1/10", "expect": "correct"} in part.tests
+    chain = Exercise.objects.get(slug="chain-rule")
+    assert chain.parameters == {"k": {"int": [2, 9]}, "m": {"int": [1, 5]}}
+    assert chain.status == Exercise.Status.PUBLISHED
+    computed = Part.objects.get(exercise__slug="newton-square-root", key="b")
+    assert computed.expected == ""
+    assert computed.expected_routine["routine"] == "newton_raphson_steps"
