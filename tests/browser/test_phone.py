@@ -33,6 +33,13 @@ def test_it_fits_a_phone_screen(phone_page):
         visited[path] = overflow(page)
 
     page.goto("/exercises/chain-rule/")
+    # A long answer in the preview must wrap or scroll inside its box, not the page.
+    page.locator("#answer-c").press_sequentially(
+        "x/sqrt(1 + x^2) + 0*(x^2 + x^3 + x^4 + x^5 + x^6)"
+    )
+    expect(page.locator("#preview-c")).to_have_attribute("data-state", "ok")
+    visited["an exercise with a long answer previewed"] = overflow(page)
+    page.locator("#answer-c").fill("x")
     page.locator("#answer-a").fill("2x cos(x^2)")
     page.locator("#answer-b").fill("6x e^(3x^2 + 1)")
     page.locator("#answer-c").fill("x")
