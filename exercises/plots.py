@@ -9,11 +9,13 @@ A plot shows the set-up of its exercise (the function, the data, the starting po
 what the student is asked to find (a tangent line, a fit, the iterates) is drawn only
 once the student has solved the exercise, beside the worked solution.
 
-The registry `PLOTS` is keyed by exercise slug, for the course in `course/`.
+The registry `PLOTS` is keyed by exercise slug, for the course in `course/`; a plot
+is drawn with the student's own values of the exercise's parameters (their variant).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -334,31 +336,33 @@ def _level_segments(xs, ys, z, level: float) -> list[tuple[tuple[float, float], 
 
 # ---------------------------------------------------------------- the course's plots
 
-
 _x = sp.Symbol("x")
 
 
-def _taylor_text(f: sp.Expr, a: int, n: int) -> str:
-    """The degree-n Taylor polynomial of f(x) about a, by the reference routine, as answer text."""
-    return to_answer_text(symbolic.taylor_polynomial(f, _x, a, n))
+def _n(value: float) -> str:
+    """A parameter as answer text and as a label: `3`, `0.2`, `-1.5`."""
+    return f"{value:g}"
 
 
-def maclaurin_cos_2x(solved: bool) -> Figure:
+def maclaurin_cos_kx(values: dict, solved: bool) -> Figure:
+    k = values["k"]
     fig = Figure(
-        title="The graph of cos(2x)",
-        desc="The curve y = cos(2x) for x from −2.5 to 2.5."
+        title=f"The graph of cos({_n(k)}x)",
+        desc=f"The curve y = cos({_n(k)}x) for x from {_n(-5 / k)} to {_n(5 / k)},"
+        " a wave between −1 and 1 with its peak at x = 0."
         + (
             " Dashed: its Maclaurin polynomial up to x⁴, close to the curve near 0."
             if solved
             else ""
         ),
-        xlim=(-2.5, 2.5),
+        xlim=(-5 / k, 5 / k),
         ylim=(-1.6, 1.8),
     )
-    fig.curve(function_of("cos(2x)"), series="f", label="cos(2x)")
+    fig.curve(function_of(f"cos({_n(k)}x)"), series="f", label=f"cos({_n(k)}x)")
     if solved:
+        series = symbolic.taylor_polynomial(sp.cos(sp.nsimplify(k) * _x), _x, 0, 4)
         fig.curve(
-            function_of(_taylor_text(sp.cos(2 * _x), 0, 4)),
+            function_of(to_answer_text(series)),
             series="taylor",
             label="Taylor polynomial",
             style="answer",
@@ -366,25 +370,33 @@ def maclaurin_cos_2x(solved: bool) -> Figure:
     return fig
 
 
-def linearise_square_root(solved: bool) -> Figure:
+def linearise_square_root(values: dict, solved: bool) -> Figure:
+    m = values["m"]
+    a = m * m
     fig = Figure(
-        title="The graph of √x near x = 4",
-        desc="The curve y = √x for x from 0 to 9, with the point (4, 2) marked."
-        + (" Dashed: the tangent line at 4, which lies above the curve." if solved else ""),
-        xlim=(0, 9),
-        ylim=(0, 3.5),
+        title=f"The graph of √x near x = {_n(a)}",
+        desc=f"The curve y = √x for x from 0 to {_n(2.25 * a)}, with the point ({_n(a)}, {_n(m)})"
+        " marked."
+        + (" Dashed: the tangent line there, which lies above the curve." if solved else ""),
+        xlim=(0, 2.25 * a),
+        ylim=(0, 1.75 * m),
     )
     fig.curve(function_of("sqrt(x)"), series="f", label="√x")
     if solved:
-        tangent = to_answer_text(symbolic.linearisation(sp.sqrt(_x), _x, 4))
-        fig.curve(function_of(tangent), series="tangent", label="tangent at 4", style="answer")
-    fig.points([4], [2], series="point", label="(4, 2)")
+        tangent = to_answer_text(symbolic.linearisation(sp.sqrt(_x), _x, sp.nsimplify(a)))
+        fig.curve(
+            function_of(tangent), series="tangent", label=f"tangent at {_n(a)}", style="answer"
+        )
+    fig.points([a], [m], series="point", label=f"({_n(a)}, {_n(m)})")
     return fig
 
 
-def newton_raphson_cubic(solved: bool) -> Figure:
-    f_text, df_text = "x^3 - 2x - 5", "3x^2 - 2"
-    f, df = function_of(f_text), function_of(df_text)
+def newton_raphson_cubic(values: dict, solved: bool) -> Figure:
+    f, df = function_of("x^3 - 2x - 5"), function_of("3x^2 - 2")
+
+    def at(g, v: float) -> float:
+        return float(g(np.array([v]))[0])
+
     fig = Figure(
         title="The graph of x³ − 2x − 5",
         desc="The curve y = x³ − 2x − 5 for x from 1.8 to 2.4, crossing zero between 2 and 2.2,"
@@ -397,55 +409,55 @@ def newton_raphson_cubic(solved: bool) -> Figure:
     )
     fig.curve(f, series="f", label="f(x)")
     if solved:
-        run = numeric.newton_raphson(
-            lambda v: float(f(np.array([v]))[0]),
-            lambda v: float(df(np.array([v]))[0]),
-            2.0,
-            steps=2,
-        )
+        run = numeric.newton_raphson(lambda v: at(f, v), lambda v: at(df, v), 2.0, steps=2)
         xs = [float(v) for v in run.iterates]
-        tangents = [
-            ((a, float(f(np.array([a]))[0])), (b, 0.0)) for a, b in zip(xs, xs[1:], strict=False)
-        ]
-        guides = [((a, 0.0), (a, float(f(np.array([a]))[0]))) for a in xs[1:-1]]
+        tangents = [((a, at(f, a)), (b, 0.0)) for a, b in zip(xs, xs[1:], strict=False)]
+        guides = [((a, 0.0), (a, at(f, a))) for a in xs[1:-1]]
         fig.segments(tangents, series="tangents", label="tangent steps", style="answer")
         fig.segments(guides, series="guides", label=None, style="guide")
-    fig.points([2], [float(f(np.array([2.0]))[0])], series="start", label="x₀ = 2")
+    fig.points([2], [at(f, 2.0)], series="start", label="x₀ = 2")
     return fig
 
 
-def gradient_descent_steps(solved: bool) -> Figure:
-    f = function_of("x^2 + 3y^2", ("x", "y"))
+def gradient_descent_steps(values: dict, solved: bool) -> Figure:
+    c, p, q = values["c"], values["p"], values["q"]
+    variables = ("x", "y")
+    f = function_of(f"x^2 + {_n(c)}y^2", variables)
+    top = p * p + c * q * q
+    # A square-ish window around the origin and the start, in the plot's 8:5 shape.
+    half_y = max(abs(q), abs(p) * 5 / 8) + 0.5
+    half_x = half_y * 8 / 5
     fig = Figure(
-        title="Contours of f(x, y) = x² + 3y²",
-        desc="Level curves of x² + 3y², ellipses around the minimum at the origin, narrower in y,"
-        " with the starting point (2, 1) marked."
+        title=f"Contours of f(x, y) = x² + {_n(c)}y²",
+        desc=f"Level curves of x² + {_n(c)}y², ellipses around the minimum at the origin,"
+        f" narrower in y, with the starting point ({_n(p)}, {_n(q)}) marked."
         + (
-            " The gradient-descent iterates with step size 0.1 zigzag less than they shrink:"
-            " y falls faster than x."
+            " The gradient-descent iterates with step size 0.1 head for the origin,"
+            " y shrinking faster than x."
             if solved
             else ""
         ),
-        xlim=(-2.5, 2.5),
-        ylim=(-1.5, 1.5),
+        xlim=(-half_x, half_x),
+        ylim=(-half_y, half_y),
         ylabel="y",
     )
-    fig.contours(f, [0.25, 0.5, 1, 2, 3, 4.5, 6, 8], series="contours", label="level curves")
+    levels = [top * s for s in (0.02, 0.06, 0.12, 0.25, 0.45, 0.7, 1.0, 1.4)]
+    fig.contours(f, levels, series="contours", label="level curves")
     if solved:
-        grad = function_of("2x", ("x", "y")), function_of("6y", ("x", "y"))
+        grad = function_of("2x", variables), function_of(f"{_n(2 * c)}y", variables)
 
-        def gradient(p):
-            return np.array([float(g(np.array([p[0]]), np.array([p[1]]))[0]) for g in grad])
+        def gradient(point):
+            return np.array([float(g(np.array([point[0]]), np.array([point[1]]))[0]) for g in grad])
 
-        run = numeric.gradient_descent(gradient, [2.0, 1.0], 0.1, steps=8)
+        run = numeric.gradient_descent(gradient, [float(p), float(q)], 0.1, steps=8)
         it = np.asarray(run.iterates)
         fig.path(it[:, 0], it[:, 1], series="descent", label="descent", names=["x₀", "x₁", "x₂"])
     else:
-        fig.points([2], [1], series="start", label="x₀ = (2, 1)")
+        fig.points([p], [q], series="start", label=f"x₀ = ({_n(p)}, {_n(q)})")
     return fig
 
 
-def straight_line_fit(solved: bool) -> Figure:
+def straight_line_fit(values: dict, solved: bool) -> Figure:
     xs, ys = [1, 2, 3, 4], [2, 3, 5, 6]
     fig = Figure(
         title="The four data points",
@@ -462,7 +474,7 @@ def straight_line_fit(solved: bool) -> Figure:
     return fig
 
 
-def steepest_descent_fit(solved: bool) -> Figure:
+def steepest_descent_fit(values: dict, solved: bool) -> Figure:
     fig = Figure(
         title="The model y = e^(kx) and the two data points",
         desc="Data points (1, 2) and (2, 5), and the model y = e^(kx) at the starting k = 1,"
@@ -483,20 +495,55 @@ def steepest_descent_fit(solved: bool) -> Figure:
     return fig
 
 
-PLOTS: dict[str, Callable[[bool], Figure]] = {
-    "maclaurin-cos-2x": maclaurin_cos_2x,
-    "linearise-square-root": linearise_square_root,
-    "newton-raphson-cubic": newton_raphson_cubic,
-    "gradient-descent-steps": gradient_descent_steps,
-    "straight-line-fit": straight_line_fit,
-    "steepest-descent-fit": steepest_descent_fit,
+@dataclass(frozen=True)
+class Plot:
+    """How to draw an exercise's picture, and the parameters it reads.
+
+    `defaults` are the values of an exercise without parameters; `ignored` names
+    parameters that change nothing in the picture. A picture drawn for other numbers
+    than the student's would mislead, so a variant whose parameters are not exactly
+    these (an exercise rewritten since) gets no picture at all.
+    """
+
+    draw: Callable[[dict, bool], Figure]
+    defaults: dict = field(default_factory=dict)
+    ignored: frozenset = frozenset()
+
+    def values_for(self, values: dict | None) -> dict | None:
+        if not values:
+            return dict(self.defaults)
+        if set(values) - self.ignored != set(self.defaults):
+            return None
+        return {name: values[name] for name in self.defaults}
+
+
+PLOTS: dict[str, Plot] = {
+    "maclaurin-cos-2x": Plot(maclaurin_cos_kx, {"k": 2}),
+    "linearise-square-root": Plot(linearise_square_root, {"m": 2}, frozenset({"h"})),
+    "newton-raphson-cubic": Plot(newton_raphson_cubic),
+    "gradient-descent-steps": Plot(gradient_descent_steps, {"c": 3, "p": 2, "q": 1}),
+    "straight-line-fit": Plot(straight_line_fit),
+    "steepest-descent-fit": Plot(steepest_descent_fit),
 }
 
 
-@lru_cache(maxsize=64)
-def plot_svg(slug: str, solved: bool) -> str | None:
-    """The exercise's picture as inline SVG, or None if it has none."""
-    make = PLOTS.get(slug)
-    if make is None:
+def figure_for(slug: str, values: dict | None, solved: bool) -> Figure | None:
+    """The exercise's picture for a student's parameter values, or None if it has none."""
+    plot = PLOTS.get(slug)
+    if plot is None:
         return None
-    return make(solved).to_svg(id_prefix=f"plot-{slug}")
+    used = plot.values_for(values)
+    return None if used is None else plot.draw(used, solved)
+
+
+@lru_cache(maxsize=256)
+def _cached_svg(slug: str, values_json: str, solved: bool) -> str | None:
+    figure = figure_for(slug, json.loads(values_json), solved)
+    return None if figure is None else figure.to_svg(id_prefix=f"plot-{slug}")
+
+
+def plot_svg(slug: str, values: dict | None = None, solved: bool = False) -> str | None:
+    """The exercise's picture as inline SVG (drawn once per slug, values and state), or None."""
+    if slug not in PLOTS:
+        return None
+    return _cached_svg(slug, json.dumps(values or {}, sort_keys=True), solved)

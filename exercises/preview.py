@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 import grading
-from exercises.models import Exercise, Part
+from exercises.models import Exercise, Part, Variant
 from grading.latex import to_latex
 from grading.parser import Limits, ParseError, parse, parse_choice
 
@@ -49,8 +49,12 @@ def answer_latex(part: Part, answer: str) -> str:
     return to_latex(tree)
 
 
-def preview_answer(part: Part, answer: str) -> dict:
-    """{"ok": True, "latex": ...} or {"ok": False, "message": ..., "column": n or None}."""
+def preview_answer(part: Part, answer: str, variant: Variant | None = None) -> dict:
+    """{"ok": True, "latex": ...} or {"ok": False, "message": ..., "column": n or None}.
+
+    `variant` is the student's, when the exercise has them: the expected answer's shape
+    (a vector's length, a point's dimension) can decide how an answer is read.
+    """
     if len(answer) > MAX_ANSWER_LENGTH:
         return {
             "ok": False,
@@ -58,7 +62,7 @@ def preview_answer(part: Part, answer: str) -> dict:
             f" at most {MAX_ANSWER_LENGTH}).",
             "column": None,
         }
-    verdict = grading.validate(part.case(answer))
+    verdict = grading.validate(part.case(answer, variant))
     if verdict is not None:
         return {"ok": False, "message": verdict.message, "column": verdict.details.get("column")}
     try:
@@ -86,7 +90,7 @@ def _over_limit(user_id: int) -> bool:
 @login_required
 @require_GET
 def preview(request: HttpRequest, slug: str) -> JsonResponse:
-    exercise = get_object_or_404(Exercise, slug=slug)
+    exercise = get_object_or_404(Exercise.published, slug=slug)
     part = get_object_or_404(Part, exercise=exercise, key=request.GET.get("part", ""))
     if _over_limit(request.user.pk):
         return JsonResponse(
@@ -97,7 +101,7 @@ def preview(request: HttpRequest, slug: str) -> JsonResponse:
     if not answer.strip():
         return JsonResponse({"ok": False, "message": "", "column": None, "empty": True})
     try:
-        result = preview_answer(part, answer)
+        result = preview_answer(part, answer, exercise.variant_for(request.user))
     except RecursionError:
         result = {"ok": False, "message": "The answer is nested too deeply.", "column": None}
     except Exception:

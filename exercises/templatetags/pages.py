@@ -44,19 +44,20 @@ def attempt_result(submission: Submission) -> str:
 
 @register.simple_tag(takes_context=True)
 def exercise_plot(context, exercise: Exercise) -> str:
-    """The exercise's picture as inline SVG; what it asks for is drawn once it is solved."""
+    """The exercise's picture as inline SVG, for the student's variant; what it asks for
+    is drawn once it is solved."""
     if exercise.slug not in plots.PLOTS:
         return ""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    solved = bool(
-        user
-        and user.is_authenticated
-        and Submission.objects.filter(
-            student=user, exercise=exercise, status=Submission.Status.GRADED, score__gte=1
-        ).exists()
-    )
-    svg = plots.plot_svg(exercise.slug, solved)
+    user = getattr(context.get("request"), "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    variant = exercise.variant_for(user)
+    solved = Submission.objects.filter(
+        student=user, exercise=exercise, status=Submission.Status.GRADED, score__gte=1
+    ).exists()
+    svg = plots.plot_svg(exercise.slug, variant.values if variant else None, solved)
+    if svg is None:
+        return ""
     note = "Now that you have solved it, the picture shows the answer too." if solved else ""
     return format_html(
         '<figure class="plot-figure">{}{}</figure>',

@@ -50,7 +50,7 @@ def _tolerance(figure: plots.Figure) -> float:
 @pytest.mark.parametrize("solved", [False, True])
 @pytest.mark.parametrize("slug", sorted(plots.PLOTS))
 def test_it_draws_each_plot_as_accessible_svg(slug, solved):
-    root = ET.fromstring(plots.plot_svg(slug, solved))
+    root = ET.fromstring(plots.plot_svg(slug, None, solved))
     assert root.tag == f"{SVG}svg"
     assert root.get("role") == "img"
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
@@ -68,7 +68,7 @@ def test_it_draws_each_plot_as_accessible_svg(slug, solved):
 
 
 def test_it_draws_the_curve_of_the_function():
-    figure = plots.maclaurin_cos_2x(solved=True)
+    figure = plots.figure_for("maclaurin-cos-2x", None, solved=True)
     series = _series(_svg(figure))
     curve = _curve_points(figure, series["f"])
     assert len(curve) > 100
@@ -79,7 +79,7 @@ def test_it_draws_the_curve_of_the_function():
 
 
 def test_it_draws_the_taylor_polynomial_of_the_exercise():
-    figure = plots.maclaurin_cos_2x(solved=True)
+    figure = plots.figure_for("maclaurin-cos-2x", None, solved=True)
     taylor = _curve_points(figure, _series(_svg(figure))["taylor"])
     expected = _engine("1 - 2x^2 + 2/3 x^4")
     assert len(taylor) > 50
@@ -87,7 +87,7 @@ def test_it_draws_the_taylor_polynomial_of_the_exercise():
 
 
 def test_it_draws_the_tangent_line_through_the_point():
-    figure = plots.linearise_square_root(solved=True)
+    figure = plots.figure_for("linearise-square-root", None, solved=True)
     series = _series(_svg(figure))
     tangent = _curve_points(figure, series["tangent"])
     assert np.allclose(tangent[:, 1], 2 + (tangent[:, 0] - 4) / 4, atol=_tolerance(figure) * 3)
@@ -105,7 +105,7 @@ def test_it_breaks_a_curve_where_the_function_is_undefined():
 
 
 def test_it_marks_the_gradient_descent_iterates():
-    figure = plots.gradient_descent_steps(solved=True)
+    figure = plots.figure_for("gradient-descent-steps", None, solved=True)
     circles = list(_series(_svg(figure))["descent"].iter(f"{SVG}circle"))
     iterates = [
         (figure.data_x(float(c.get("cx"))), figure.data_y(float(c.get("cy")))) for c in circles
@@ -133,7 +133,7 @@ def test_its_level_curves_lie_on_their_levels():
 
 
 def test_it_follows_the_newton_raphson_tangents_to_the_axis():
-    figure = plots.newton_raphson_cubic(solved=True)
+    figure = plots.figure_for("newton-raphson-cubic", None, solved=True)
     lines = list(_series(_svg(figure))["tangents"].iter(f"{SVG}line"))
     x0, y0 = figure.data_x(float(lines[0].get("x1"))), figure.data_y(float(lines[0].get("y1")))
     x1, y1 = figure.data_x(float(lines[0].get("x2"))), figure.data_y(float(lines[0].get("y2")))
@@ -177,3 +177,51 @@ def test_every_plot_belongs_to_an_exercise_of_the_course():
     for path in course.glob("*/*.yaml"):
         slugs |= set(re.findall(r"^\s*- slug: (\S+)$", path.read_text(), re.MULTILINE))
     assert set(plots.PLOTS) <= slugs
+
+
+def test_it_draws_the_students_own_variant():
+    figure = plots.figure_for("maclaurin-cos-2x", {"k": 3}, solved=True)
+    root = _svg(figure)
+    assert root.find(f"{SVG}title").text == "The graph of cos(3x)"
+    series = _series(root)
+    curve = _curve_points(figure, series["f"])
+    assert np.allclose(curve[:, 1], _engine("cos(3x)")(curve[:, 0]), atol=_tolerance(figure) * 3)
+    taylor = _curve_points(figure, series["taylor"])
+    expected = _engine("1 - 9/2 x^2 + 81/24 x^4")
+    assert np.allclose(taylor[:, 1], expected(taylor[:, 0]), atol=_tolerance(figure) * 3)
+
+
+def test_it_moves_the_tangent_with_the_variant():
+    figure = plots.figure_for("linearise-square-root", {"m": 5, "h": 0.2}, solved=True)
+    tangent = _curve_points(figure, _series(_svg(figure))["tangent"])
+    assert np.allclose(tangent[:, 1], 5 + (tangent[:, 0] - 25) / 10, atol=_tolerance(figure) * 3)
+
+
+def test_it_starts_gradient_descent_from_the_variants_point():
+    figure = plots.figure_for("gradient-descent-steps", {"c": 2, "p": 3, "q": 2}, solved=True)
+    circles = list(_series(_svg(figure))["descent"].iter(f"{SVG}circle"))
+    first, second = (
+        (figure.data_x(float(c.get("cx"))), figure.data_y(float(c.get("cy")))) for c in circles[:2]
+    )
+    assert first == (pytest.approx(3, abs=1e-3), pytest.approx(2, abs=1e-3))
+    # x1 = (3, 2) - 0.1 (6, 8)
+    assert second == (pytest.approx(2.4, abs=1e-3), pytest.approx(1.2, abs=1e-3))
+
+
+def test_it_draws_nothing_for_a_variant_it_cannot_read():
+    # Numbers other than the student's would mislead: no picture rather than a wrong one.
+    assert plots.figure_for("maclaurin-cos-2x", {"a": 3}, solved=False) is None
+    assert plots.plot_svg("maclaurin-cos-2x", {"a": 3}) is None
+    assert plots.plot_svg("straight-line-fit", {"n": 5}) is None
+    assert plots.plot_svg("no-such-exercise") is None
+
+
+@pytest.mark.django_db
+def test_the_exercise_page_plots_the_students_variant(alice_client):
+    exercise = make_exercise(
+        slug="maclaurin-cos-2x",
+        parameters={"k": {"int": [4, 4]}},
+        prompt="Expand \\( \\cos({{k}}x) \\).",
+    )
+    page = alice_client.get(f"/exercises/{exercise.slug}/").content.decode()
+    assert "The graph of cos(4x)</title>" in page

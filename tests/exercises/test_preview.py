@@ -297,3 +297,19 @@ def test_a_refused_answer_takes_the_focus_and_keeps_the_typing(alice_client, exe
     assert 'aria-invalid="true"' in field
     assert "autofocus" in field
     assert 'id="error-a"' in page
+
+
+def test_it_is_404_for_a_draft_exercise(alice_client):
+    exercise = make_exercise(status="draft")
+    assert _preview(alice_client, exercise, "2x").status_code == 404
+
+
+def test_it_reads_the_answer_against_the_students_variant(alice_client):
+    exercise = make_exercise(
+        parameters={"a": {"int": [2, 2]}},
+        parts=[{"key": "a", "kind": "points", "expected": "[({{a}}, 1, 2)]"}],
+    )
+    alice_client.get(f"/exercises/{exercise.slug}/")
+    flat = _preview(alice_client, exercise, "[(1, 2)]").json()
+    assert flat["ok"] is False
+    assert _preview(alice_client, exercise, "[(2, 1, 2)]").json()["ok"] is True
