@@ -203,7 +203,6 @@
 
     function arrived(status, summary) {
       box.setAttribute("aria-busy", "false");
-      renderMaths(box);
       announce(summary);
       // Keyboard and screen-reader users land on the verdict, unless they have moved on.
       if (!document.activeElement || document.activeElement === document.body) {
@@ -230,6 +229,7 @@
           if (!verdict) throw new Error("not a verdict");
           var status = verdict.dataset.status;
           box.innerHTML = html;
+          renderMaths(box);
           if (status === "queued" || status === "grading") {
             if (!toldSlow && box.querySelector(".slow")) {
               toldSlow = true;
