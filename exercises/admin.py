@@ -1,11 +1,26 @@
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
-from exercises import queue
-from exercises.models import Exercise, Module, Part, ProblemSet, Submission
+from exercises import question_tests, queue, variants
+from exercises.models import (
+    Exercise,
+    Module,
+    Part,
+    ProblemSet,
+    QuestionTestRun,
+    Submission,
+    Variant,
+)
 
 
 class ProblemSetInline(admin.TabularInline):
@@ -38,33 +53,287 @@ class ProblemSetAdmin(admin.ModelAdmin):
     inlines = [ExerciseInline]
 
 
+PUBLISH_REFUSED = (
+    "This exercise cannot be published: its question tests fail. Save it as a draft, "
+    "fix the failures listed below, then publish."
+)
+
+
+class PartFormSet(BaseInlineFormSet):
+    """Validates the exercise as a whole, with the parts as they are about to be saved:
+    parameters, templates and expected answers for many seeds, and, to publish, the
+    question tests for a few seeds."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        exercise = self.instance
+        parts = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        problems = question_tests.validate(exercise, parts)
+        if problems:
+            raise ValidationError([*problems[:10]])
+        if exercise.status == Exercise.Status.PUBLISHED:
+            report = question_tests.run(exercise, parts, seeds=question_tests.PUBLISH_SEEDS)
+            if not report.passed:
+                failures = [question_tests.describe(f) for f in report.failures[:10]]
+                raise ValidationError([PUBLISH_REFUSED, *failures])
+
+
+class PartForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        tests = cleaned.get("tests") or []
+        if not isinstance(tests, list) or not all(
+            isinstance(t, dict)
+            and isinstance(t.get("answer"), str)
+            and t.get("expect") in question_tests.VERDICTS
+            for t in tests
+        ):
+            self.add_error(
+                "tests",
+                'Give a list of {"answer": "...", "expect": "correct"} (or incorrect, or invalid).',
+            )
+        if not cleaned.get("expected") and not cleaned.get("expected_routine"):
+            self.add_error("expected", "Give the expected answer, or a routine that computes it.")
+        return cleaned
+
+
 class PartInline(admin.StackedInline):
     model = Part
+    form = PartForm
+    formset = PartFormSet
     extra = 0
     fields = [
         ("key", "order", "kind", "weight"),
         "label",
         "expected",
+        "expected_routine",
         ("variables", "domain"),
         "functions",
         ("rtol", "atol"),
         "options",
         "mistakes",
+        "tests",
     ]
+
+
+class ExerciseForm(forms.ModelForm):
+    class Meta:
+        model = Exercise
+        fields = [
+            "problem_set",
+            "slug",
+            "order",
+            "status",
+            "title",
+            "prompt",
+            "solution",
+            "parameters",
+            "constraints",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            variants.check_parameters(
+                cleaned.get("parameters") or {}, cleaned.get("constraints") or []
+            )
+        except variants.VariantError as e:
+            self.add_error("parameters", str(e))
+        return cleaned
 
 
 @admin.register(Exercise)
 class ExerciseAdmin(admin.ModelAdmin):
-    list_display = ["title", "problem_set", "order", "slug", "version"]
-    list_filter = ["problem_set__module", "problem_set"]
+    form = ExerciseForm
+    list_display = ["title", "problem_set", "order", "slug", "status", "version", "tests_status"]
+    list_filter = ["status", "problem_set__module", "problem_set"]
     search_fields = ["title", "slug", "prompt"]
     inlines = [PartInline]
-    readonly_fields = ["version"]
+    readonly_fields = ["version", "question_tests"]
+    fields = [
+        "problem_set",
+        ("slug", "order", "status"),
+        "title",
+        "prompt",
+        "solution",
+        ("parameters", "constraints"),
+        "version",
+        "question_tests",
+    ]
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="exercises_exercise_preview",
+        )
+        return [preview, *super().get_urls()]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        exercise = form.instance
         if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
-            Exercise.objects.filter(pk=form.instance.pk).update(version=form.instance.version + 1)
+            exercise.version += 1
+            Exercise.objects.filter(pk=exercise.pk).update(version=exercise.version)
+        if not change or form.has_changed() or any(fs.has_changed() for fs in formsets):
+            question_tests.start(exercise)
+
+    @admin.display(description="question tests")
+    def tests_status(self, exercise: Exercise) -> str:
+        latest = exercise.test_runs.first()
+        if latest is None:
+            return "not run"
+        if latest.exercise_version != exercise.version:
+            return f"{latest.status} (an older version)"
+        return latest.status
+
+    @admin.display(description="question tests")
+    def question_tests(self, exercise: Exercise) -> str:
+        if exercise.pk is None:
+            return "Run when the exercise is saved."
+        latest = exercise.test_runs.first()
+        preview = reverse("admin:exercises_exercise_preview", args=[exercise.pk])
+        link = format_html('<a href="{}">Preview as a student sees it</a>', preview)
+        if latest is None:
+            return format_html("Not run yet. {}", link)
+        finished = latest.finished.strftime("%Y-%m-%d %H:%M") if latest.finished else ""
+        failures = format_html_join(
+            "",
+            '<li><a href="{}?seed={}">seed {}</a>: {}</li>',
+            ((preview, f["seed"], f["seed"], question_tests.describe(f)) for f in latest.failures),
+        )
+        return format_html(
+            "{} (version {}{}{}). {}<ul>{}</ul>",
+            latest.summary(),
+            latest.exercise_version,
+            ", finished " if finished else "",
+            finished,
+            link,
+            failures,
+        )
+
+    def preview_view(self, request, object_id: str):
+        if not object_id.isdigit():
+            raise Http404("No such exercise.")
+        exercise = get_object_or_404(
+            Exercise.objects.select_related("problem_set__module"), pk=object_id
+        )
+        if not self.has_view_permission(request, exercise):
+            raise PermissionDenied
+        return render(
+            request, "admin/exercises/exercise_preview.html", preview_context(request, exercise)
+        )
+
+
+def preview_context(request, exercise: Exercise) -> dict:
+    """What a student with the chosen seed would see, and the expected answers."""
+    from exercises.views import variant_options
+
+    try:
+        seed = int(request.GET.get("seed", "0"))
+    except ValueError:
+        seed = 0
+    seed = max(0, min(seed, 2**63 - 1))
+    parts = list(exercise.parts.all())
+    error = ""
+    values: dict = {}
+    expected: dict = {}
+    try:
+        values = exercise.values_for_seed(seed)
+        expected = exercise.expected_answers(values, parts)
+    except variants.VariantError as e:
+        error = str(e)
+    fields = []
+    for part in parts:
+        try:
+            label_html = part.label_html(values)
+            part.options = variant_options(part, values)
+        except variants.VariantError as e:
+            label_html, error = "", error or str(e)
+        fields.append(
+            {
+                "part": part,
+                "label_html": label_html,
+                "value": "",
+                "error": "",
+                "expected": expected.get(part.key, ""),
+            }
+        )
+    try:
+        prompt_html = render_preview(exercise.prompt, values)
+        solution_html = render_preview(exercise.solution, values)
+    except variants.VariantError as e:
+        prompt_html, solution_html, error = "", "", error or str(e)
+    return {
+        "exercise": exercise,
+        "problem_set": exercise.problem_set,
+        "prompt_html": prompt_html,
+        "solution_html": solution_html,
+        "fields": fields,
+        "history": [],
+        "best": None,
+        "refusal": "",
+        "seed": seed,
+        "values": values,
+        "error": error,
+        "randomised": bool(exercise.parameters),
+    }
+
+
+def render_preview(text: str, values: dict) -> str:
+    from exercises.models import render_markdown
+
+    return render_markdown(variants.render_text(text, values))
+
+
+@admin.register(QuestionTestRun)
+class QuestionTestRunAdmin(admin.ModelAdmin):
+    list_display = ["exercise", "exercise_version", "status", "checked", "created", "finished"]
+    list_filter = ["status"]
+    search_fields = ["exercise__slug"]
+    readonly_fields = [
+        "exercise",
+        "exercise_version",
+        "seeds",
+        "status",
+        "checked",
+        "failures",
+        "created",
+        "finished",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    list_display = ["exercise", "student", "values", "created"]
+    search_fields = ["student__username", "exercise__slug"]
+    readonly_fields = [
+        "student",
+        "exercise",
+        "seed",
+        "values",
+        "expected",
+        "expected_version",
+        "created",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class NeedsAttentionFilter(admin.SimpleListFilter):

@@ -26,3 +26,14 @@ def grade_submission(self, submission_id: int) -> str:
 @shared_task(ignore_result=True)
 def sweep_submissions() -> dict:
     return queue.sweep()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)
+def run_question_tests(self, run_id: int) -> str:
+    """Run question test run `run_id`; running it twice records it once."""
+    from exercises import question_tests
+
+    try:
+        return question_tests.perform(run_id)
+    except OperationalError as e:
+        raise self.retry(exc=e) from e

@@ -17,6 +17,8 @@ INSTRUCTOR_PERMISSIONS = {
     "exercise": ["add", "change", "delete", "view"],
     "part": ["add", "change", "delete", "view"],
     "submission": ["change", "view"],
+    "variant": ["view"],
+    "questiontestrun": ["view"],
 }
 
 

@@ -1,0 +1,219 @@
+"""Question tests: an exercise's sample answers, checked for many seeds of its parameters.
+
+Each part carries `tests`, sample answers with the verdict each must get
+(`{"answer": "{{2*a}}x", "expect": "correct"}`: answers are templates, like expected
+answers). For every seed, the runner draws the variant, computes each part's expected
+answer, and checks that the expected answer is correct against itself, that every
+sample answer gets its verdict and that every listed mistake is answered with its
+message. A failure names the seed, so the admin's preview shows the very variant.
+
+The runner works on model instances that need not be saved (the admin validates a form
+before anything is written), and without the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import grading
+from exercises import variants
+
+log = logging.getLogger(__name__)
+
+VERDICTS = ("correct", "incorrect", "invalid")
+MAX_FAILURES = 50
+BACKGROUND_SEEDS = 20
+PUBLISH_SEEDS = 3
+VALIDATION_SEEDS = 10
+
+
+@dataclass
+class Report:
+    seeds: int = 0
+    checked: int = 0
+    failures: list[dict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def fail(self, seed: int, part: str, message: str, **extra) -> None:
+        self.failures.append({"seed": seed, "part": part, "message": message, **extra})
+
+
+def seeds_for(exercise, count: int) -> list[int]:
+    """The seeds to try: 0, 1, 2, ...; one is enough when nothing is random."""
+    return list(range(count if exercise.parameters else 1))
+
+
+def _variant(exercise, parts, seed: int, report: Report) -> tuple[dict, dict] | None:
+    """Values and expected answers for a seed, or None after recording why not."""
+    try:
+        values = exercise.values_for_seed(seed)
+    except variants.VariantError as e:
+        report.fail(seed, "", f"parameters: {e}")
+        return None
+    expected = {}
+    for part in parts:
+        try:
+            expected[part.key] = variants.expected_answer(
+                part.expected, part.expected_routine, values
+            )
+        except variants.VariantError as e:
+            report.fail(seed, part.key, f"expected answer: {e}", values=values)
+    texts = [("prompt", exercise.prompt), ("solution", exercise.solution)]
+    texts += [(f"label of part {p.key}", p.label) for p in parts]
+    for where, text in texts:
+        try:
+            variants.render_text(text, values)
+        except variants.VariantError as e:
+            report.fail(seed, "", f"{where}: {e}", values=values)
+    return values, expected
+
+
+def validate(exercise, parts, seeds: int = VALIDATION_SEEDS) -> list[str]:
+    """What is wrong with the exercise as written: malformed parameters, templates that
+    do not render, expected answers that cannot be computed, read or graded. Each
+    message names the seed. Sample answers are not checked here (see `run`)."""
+    try:
+        variants.check_parameters(exercise.parameters, exercise.constraints)
+    except variants.VariantError as e:
+        return [str(e)]
+    report = Report()
+    for seed in seeds_for(exercise, seeds):
+        found = _variant(exercise, parts, seed, report)
+        if found is None:
+            continue
+        values, expected = found
+        for part in parts:
+            if part.key not in expected:
+                continue
+            verdict = grading.check(
+                part.case_for(expected[part.key], expected[part.key], values), in_process=True
+            )
+            if verdict.status != "correct":
+                report.fail(
+                    seed,
+                    part.key,
+                    f"the expected answer {expected[part.key]!r} is not graded correct "
+                    f"against itself ({verdict.status}: {verdict.message})",
+                    values=values,
+                )
+    return [describe(f) for f in report.failures]
+
+
+def run(exercise, parts, seeds: int = BACKGROUND_SEEDS, timeout: float | None = None) -> Report:
+    """Check every sample answer and listed mistake of every part for `seeds` seeds.
+
+    `timeout` None checks in this process (tests, the admin's publish check); a number
+    uses the engine's time-bounded helpers, as grading does.
+    """
+    report = Report()
+
+    def check(case: dict) -> grading.Verdict:
+        report.checked += 1
+        if timeout is None:
+            return grading.check(case, in_process=True)
+        return grading.check(case, timeout=timeout)
+
+    for seed in seeds_for(exercise, seeds):
+        report.seeds += 1
+        found = _variant(exercise, parts, seed, report)
+        if found is None:
+            continue
+        values, expected = found
+        for part in parts:
+            if part.key not in expected:
+                continue
+            answers = [(expected[part.key], "correct", "")]
+            for test in part.tests or []:
+                answers.append((test.get("answer", ""), test.get("expect", ""), ""))
+            for mistake in variants.mistakes_for(part.mistakes or [], values):
+                answers.append((mistake["answer"], "incorrect", mistake["message"]))
+            for template, expect, message in answers:
+                try:
+                    answer = variants.render_expression(str(template), values)
+                except variants.VariantError as e:
+                    report.fail(seed, part.key, f"sample answer {template!r}: {e}", values=values)
+                    continue
+                verdict = check(part.case_for(answer, expected[part.key], values))
+                wrong = verdict.status != expect or (message and verdict.message != message)
+                if wrong or expect not in VERDICTS:
+                    report.fail(
+                        seed,
+                        part.key,
+                        verdict.message,
+                        answer=answer,
+                        expect=expect,
+                        got=verdict.status,
+                        values=values,
+                    )
+    return report
+
+
+def describe(failure: dict) -> str:
+    where = f"seed {failure['seed']}"
+    if failure.get("part"):
+        where += f", part {failure['part']}"
+    if failure.get("values"):
+        where += f" ({variants.describe(failure['values'])})"
+    if "answer" in failure:
+        return (
+            f"{where}: {failure['answer']!r} should be {failure['expect']} "
+            f"but is {failure['got']}: {failure['message']}"
+        )
+    return f"{where}: {failure['message']}"
+
+
+# ---------------------------------------------------------------- background runs
+
+
+def start(exercise) -> int:
+    """Record a pending run for the exercise's current version and send it to a worker
+    once the transaction commits. Returns the run's id."""
+    from django.db import transaction
+
+    from exercises.models import QuestionTestRun
+
+    test_run = QuestionTestRun.objects.create(
+        exercise=exercise, exercise_version=exercise.version, seeds=BACKGROUND_SEEDS
+    )
+    transaction.on_commit(lambda: send(test_run.pk))
+    return test_run.pk
+
+
+def send(run_id: int) -> bool:
+    """Publish the run. Never raises: with the broker down the run stays pending, and the
+    next save of the exercise starts another."""
+    from exercises.tasks import run_question_tests
+
+    try:
+        run_question_tests.apply_async(args=[run_id], retry=False)
+    except Exception:  # the broker is down or unreachable
+        log.warning("could not publish question test run %s", run_id, exc_info=True)
+        return False
+    return True
+
+
+def perform(run_id: int) -> str:
+    """Run the tests of a pending run and record the result; a finished run is left alone."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from exercises.models import QuestionTestRun
+
+    test_run = QuestionTestRun.objects.select_related("exercise").filter(pk=run_id).first()
+    if test_run is None or test_run.status != QuestionTestRun.Status.PENDING:
+        return "skipped"
+    exercise = test_run.exercise
+    report = run(exercise, list(exercise.parts.all()), test_run.seeds, settings.GRADING_TIMEOUT)
+    updated = QuestionTestRun.objects.filter(
+        pk=run_id, status=QuestionTestRun.Status.PENDING
+    ).update(
+        status=QuestionTestRun.Status.PASSED if report.passed else QuestionTestRun.Status.FAILED,
+        checked=report.checked,
+        failures=report.failures[:MAX_FAILURES],
+        finished=timezone.now(),
+    )
+    return ("passed" if report.passed else "failed") if updated else "skipped"
