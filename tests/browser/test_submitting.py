@@ -33,16 +33,19 @@ def submit_and_watch_the_verdict(page, worker):
         expect(verdict).to_contain_text("Grading")
         url = page.url
         navigations: list[str] = []
-        page.on(
-            "framenavigated",
-            lambda frame: navigations.append(frame.url) if frame == page.main_frame else None,
-        )
+
+        def navigated(frame):
+            if frame == page.main_frame:
+                navigations.append(frame.url)
+
+        page.on("framenavigated", navigated)
         # A reload would lose this.
         page.evaluate("window.sameDocument = true")
     expect(verdict).to_have_attribute("data-status", "graded")
     assert page.url == url
     assert navigations == []
     assert page.evaluate("window.sameDocument") is True
+    page.remove_listener("framenavigated", navigated)
     return verdict
 
 
