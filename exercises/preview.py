@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 # What a preview request may carry: the parser's own limit, so that the message about a
 # long answer is the one a submission would get.
 MAX_ANSWER_LENGTH = Limits().max_length
-DEFAULT_PREVIEWS_PER_MINUTE = 120
 
 
 def _function_names(part: Part) -> list[str]:
@@ -77,7 +76,7 @@ def _minute() -> int:
 
 def _over_limit(user_id: int) -> bool:
     """Counts this user's previews in the current minute; True beyond the allowance."""
-    allowance = getattr(settings, "PREVIEWS_PER_MINUTE", DEFAULT_PREVIEWS_PER_MINUTE)
+    allowance = settings.PREVIEWS_PER_MINUTE
     key = f"preview:{user_id}:{_minute()}"
     try:
         cache.add(key, 0, timeout=120)
