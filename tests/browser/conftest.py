@@ -5,9 +5,10 @@ created, and the worker takes tasks from a queue of this session's own (the Redi
 queue and worker helpers are the integration tests'). Both are started once for the
 package; each test loads the course into the (transactional) test database again.
 
-Chromium is Debian's (`/usr/bin/chromium`, or $CHROMIUM), driven by Playwright, which never
-downloads a browser of its own here. Without it the tests are skipped, or, with
-CI=true, fail: CI must run them.
+Chromium is Debian's (`/usr/bin/chromium`, or $CHROMIUM), driven by Playwright, which
+never downloads a browser of its own here. Without it the tests are skipped, or, with
+CI=true, fail: CI must run them. A failed test leaves a screenshot in test-artifacts/
+and shows what the server and the worker logged while it ran.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PHONE = {"width": 375, "height": 740}
+# The server's and the worker's logs, shown with a failed test.
+_logs: dict[str, Path] = {}
+_log_marks = pytest.StashKey[dict]()
 
 
 def find_chromium() -> str | None:
@@ -147,6 +151,7 @@ def browser_worker(
     chromium_path, worker_env, worker_logs, grading_queue
 ) -> Iterator[PausableWorker]:
     worker = PausableWorker(worker_logs / "browser.log", worker_env, grading_queue).start()
+    _logs["worker"] = worker.log_path
     yield worker
     worker.stop()
 
@@ -157,6 +162,7 @@ def server_url(browser_worker, worker_env, worker_logs) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = worker_logs / "gunicorn.log"
+    _logs["gunicorn"] = log_path
     # DEBUG on: static files come from the apps' folders, with no collectstatic.
     env = {**worker_env, "DEBUG": "true"}
     command = [
@@ -202,25 +208,23 @@ def browser(chromium_path):
     # Playwright's synchronous API keeps an event loop running in this thread, where
     # Django would refuse the ORM (SynchronousOnlyOperation) that the tests' database
     # fixtures use between the browser's steps; no coroutine touches the ORM here.
-    unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        with sync_playwright() as playwright:
-            # A persistent context would tie every test to one profile; a plain launch
-            # gets a fresh profile, and this one keeps Chromium's own files out of $HOME.
-            browser = playwright.chromium.launch(
-                executable_path=chromium_path,
-                args=[*CHROMIUM_ARGS, f"--crash-dumps-dir={profile}"],
-                env={**os.environ, "HOME": profile, "XDG_CONFIG_HOME": profile},
-            )
-            try:
-                yield browser
-            finally:
-                browser.close()
-                if unsafe is None:
-                    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-                else:
-                    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = unsafe
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        tempfile.TemporaryDirectory(prefix="chromium-") as home,
+        sync_playwright() as playwright,
+    ):
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        # Playwright gives each launch a fresh profile; the home directory keeps what
+        # Chromium writes besides (caches, crash reports) out of the user's.
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=[*CHROMIUM_ARGS, f"--crash-dumps-dir={home}"],
+            env={**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home},
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture
@@ -257,11 +261,31 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def _log_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[_log_marks] = {name: _log_size(path) for name, path in _logs.items()}
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed browser test leaves a screenshot of each of its pages in test-artifacts/."""
+    """A failed browser test leaves a screenshot of each of its pages in test-artifacts/,
+    and its report shows what the server and the worker logged meanwhile."""
     report = yield
     if report.failed and report.when in {"setup", "call"}:
+        marks = item.stash.get(_log_marks, {})
+        for name, path in _logs.items():
+            with open(path, "rb") as log:
+                log.seek(marks.get(name, 0))
+                text = log.read().decode(errors="replace")
+            if text:
+                report.sections.append((f"{name} log", text))
         pages = [
             value
             for name, value in getattr(item, "funcargs", {}).items()
@@ -326,8 +350,7 @@ def expected_answers(username: str, slug: str) -> dict[str, str]:
     from exercises.models import Exercise
 
     exercise = Exercise.objects.get(slug=slug)
-    variant_for = getattr(exercise, "variant_for", None)
-    variant = variant_for(get_user_model().objects.get(username=username)) if variant_for else None
+    variant = exercise.variant_for(get_user_model().objects.get(username=username))
     if variant is not None:
         return variant.expected_answers()
     return {part.key: part.expected for part in exercise.parts.all()}
