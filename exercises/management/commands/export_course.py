@@ -1,0 +1,131 @@
+"""Write the course in the database back to YAML files, in the format load_course reads.
+
+Loading the written folder gives back the same modules, problem sets, exercises and
+parts, so a course edited in the admin can be versioned, reviewed and moved to
+another server like the shipped one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from django.core.management.base import BaseCommand, CommandError
+
+from exercises.models import Exercise, Module, Part
+
+# Written only when they differ from what load_course assumes when they are left out.
+PART_DEFAULTS = {
+    "variables": [],
+    "domain": {},
+    "functions": [],
+    "options": [],
+    "mistakes": [],
+    "rtol": None,
+    "atol": None,
+    "weight": 1.0,
+    "tests": [],
+}
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _text(dumper: yaml.SafeDumper, value: str):
+    # Prompts and solutions read best as literal blocks, as authors write them.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def dump(data) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def part_data(part: Part) -> dict:
+    data: dict = {"key": part.key}
+    if part.label:
+        data["label"] = part.label
+    data["kind"] = part.kind
+    data["expected"] = dict(part.expected_routine) if part.expected_routine else part.expected
+    for name, default in PART_DEFAULTS.items():
+        value = getattr(part, name)
+        if value != default:
+            data[name] = value
+    return data
+
+
+def exercise_data(exercise: Exercise) -> dict:
+    data: dict = {"slug": exercise.slug, "title": exercise.title}
+    if exercise.status != Exercise.Status.PUBLISHED:
+        data["status"] = exercise.status
+    if exercise.parameters:
+        data["parameters"] = exercise.parameters
+    if exercise.constraints:
+        data["constraints"] = exercise.constraints
+    data["prompt"] = exercise.prompt
+    if exercise.solution:
+        data["solution"] = exercise.solution
+    data["parts"] = [part_data(p) for p in exercise.parts.all()]
+    return data
+
+
+def course_files() -> dict[str, str]:
+    """Relative path -> YAML text for the whole course."""
+    modules = list(Module.objects.prefetch_related("problem_sets__exercises__parts"))
+    files = {
+        "course.yaml": dump(
+            {"modules": [{"slug": m.slug, "title": m.title, "summary": m.summary} for m in modules]}
+        )
+    }
+    for number, module in enumerate(modules, start=1):
+        folder = f"{number:02d}-{module.slug}"
+        for ps in module.problem_sets.all():
+            data = {
+                "module": module.slug,
+                "slug": ps.slug,
+                "title": ps.title,
+                "order": ps.order,
+                "summary": ps.summary,
+                "exercises": [exercise_data(e) for e in ps.exercises.all()],
+            }
+            files[f"{folder}/{ps.slug}.yaml"] = dump(data)
+    return files
+
+
+def export_course(folder: Path, overwrite: bool = False) -> int:
+    """Write the course into `folder`; returns the number of files written."""
+    existing = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*/*.yaml"))
+    if existing and not overwrite:
+        raise CommandError(
+            f"{folder} already holds a course; choose an empty folder or pass --overwrite"
+        )
+    files = course_files()
+    for path in existing:
+        # A problem set that is gone from the database must not come back on the next load.
+        if path.relative_to(folder).as_posix() not in files:
+            path.unlink()
+    for name, text in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return len(files)
+
+
+class Command(BaseCommand):
+    help = "Write the course in the database to YAML files that load_course reads."
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", nargs="?", default="course-export")
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace the course files already in the folder",
+        )
+
+    def handle(self, *args, folder: str, overwrite: bool, **options):
+        count = export_course(Path(folder), overwrite=overwrite)
+        self.stdout.write(f"Wrote {count} files to {folder}.")
