@@ -104,7 +104,10 @@ def modules(request: Request) -> Response:
 def exercise(request: Request, slug: str) -> Response:
     """The prompt and the parts of the caller's variant (never the expected answers)."""
     ex = get_object_or_404(Exercise.published, slug=slug)
-    variant = ex.variant_for(request.user)
+    try:
+        variant = ex.variant_for(request.user)
+    except variants.VariantError:
+        return Response({"detail": queue.UNAVAILABLE_MESSAGE}, status=503)
     values = variant.values if variant else {}
     parts = []
     for p in ex.parts.all():

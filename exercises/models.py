@@ -123,6 +123,7 @@ class Exercise(models.Model):
             return None
         variant = Variant.objects.filter(student=student, exercise=self).first()
         if variant is not None:
+            variant.complete()
             return variant
         seed = variants.seed_for(settings.SECRET_KEY, student.pk, self.slug)
         values = self.values_for_seed(seed)
@@ -259,6 +260,17 @@ class Variant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exercise.slug} for {self.student} ({variants.describe(self.values)})"
+
+    def complete(self) -> None:
+        """Give a parameter declared since the variant was drawn its value for this seed,
+        keeping every value the student has already seen."""
+        missing = [name for name in self.exercise.parameters if name not in self.values]
+        if not missing:
+            return
+        fresh = self.exercise.values_for_seed(self.seed)
+        self.values = {**self.values, **{name: fresh[name] for name in missing}}
+        self.expected_version = 0
+        Variant.objects.filter(pk=self.pk).update(values=self.values, expected_version=0)
 
     def expected_answers(self) -> dict[str, str]:
         exercise = self.exercise

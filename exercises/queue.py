@@ -33,6 +33,12 @@ FAILED_MESSAGE = (
 )
 
 
+UNAVAILABLE_MESSAGE = (
+    "This exercise cannot be answered right now because of a problem in it; "
+    "your teachers have been told."
+)
+
+
 class SubmissionRefused(Exception):
     """The submission was not accepted; the message says why, for the student."""
 
@@ -41,7 +47,7 @@ class SubmissionRefused(Exception):
         self.message = message
         self.errors = errors or {}
         # 422: an answer cannot be read; 400: the request names no such part;
-        # 429: the student is over a limit.
+        # 429: the student is over a limit; 503: the exercise itself is broken.
         self.http_status = http_status
 
 
@@ -52,7 +58,11 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     missing or unreadable, or the student is over their limits.
     """
     parts = list(exercise.parts.all())
-    variant = exercise.variant_for(student)
+    try:
+        variant = exercise.variant_for(student)
+    except variants.VariantError as e:
+        log.error("exercise %s: no variant for student %s: %s", exercise.slug, student.pk, e)
+        raise SubmissionRefused(UNAVAILABLE_MESSAGE, http_status=503) from None
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for part in parts:
@@ -207,9 +217,19 @@ def judge(submission: Submission) -> tuple[dict, float]:
     results: dict[str, dict] = {}
     total = earned = 0.0
     variant = submission.variant
-    for part in submission.exercise.parts.all():
+    exercise = submission.exercise
+    broken = ""
+    try:
+        if variant is None and exercise.needs_variants():
+            # Submitted before the exercise was randomised: judge it as the student's variant.
+            variant = exercise.variant_for(submission.student)
+    except variants.VariantError as e:
+        broken = str(e)
+    for part in exercise.parts.all():
         answer = submission.answers.get(part.key, "")
         try:
+            if broken:
+                raise variants.VariantError(broken)
             case = part.case(answer, variant)
         except variants.VariantError as e:
             verdict = grading.Verdict("error", str(e))

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from exercises import queue
 from exercises.models import Exercise, Module, ProblemSet, Submission
-from exercises.variants import render_text
+from exercises.variants import VariantError, render_text
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,25 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
     history = Submission.objects.filter(student=request.user, exercise=exercise)
     parts = list(exercise.parts.all())
     # Shown once, kept for good: the student's own values of the parameters.
-    variant = exercise.variant_for(request.user)
+    try:
+        variant = exercise.variant_for(request.user)
+    except VariantError as e:
+        log.error("exercise %s: no variant for user %s: %s", exercise.slug, request.user.pk, e)
+        return render(
+            request,
+            "exercises/exercise.html",
+            {
+                "exercise": exercise,
+                "problem_set": exercise.problem_set,
+                "prompt_html": "",
+                "solution_html": "",
+                "fields": [],
+                "history": history[:20],
+                "best": best_score(request.user, exercise),
+                "refusal": queue.UNAVAILABLE_MESSAGE,
+            },
+            status=503,
+        )
     values = variant.values if variant else {}
     for p in parts:
         # In memory only: the page shows the options of the student's variant.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from exercises import queue, variants
-from exercises.models import Exercise, Submission, Variant
+from exercises.models import Exercise, Part, Submission, Variant
 from exercises.routines import call
 from tests.conftest import make_exercise
 
@@ -317,3 +317,57 @@ def test_it_hides_drafts_from_students(alice_client, alice):
     assert draft.title not in listing and shown.title in listing
     slugs = [e["slug"] for m in outline for ps in m["problem_sets"] for e in ps["exercises"]]
     assert slugs == [shown.slug]
+
+
+# ---------------------------------------------------------------- edits and broken exercises
+
+
+@pytest.mark.django_db
+def test_it_gives_a_parameter_added_later_a_value_and_keeps_the_others(alice):
+    exercise = make_randomised()
+    before = exercise.variant_for(alice).values
+    exercise.parameters = {**PARAMETERS, "c": {"int": [7, 7]}}
+    exercise.save()
+    Part.objects.filter(exercise=exercise).update(expected="{{2*a}}x + {{b}} + {{c}}")
+
+    variant = exercise.variant_for(alice)
+
+    assert variant.values == {**before, "c": 7}
+    assert Variant.objects.get(pk=variant.pk).values == {**before, "c": 7}
+    assert variant.expected_answers()["a"].endswith("+ (7)")
+
+
+@pytest.mark.django_db
+def test_it_grades_a_submission_made_before_the_exercise_was_randomised(alice, exercise):
+    submission = queue.submit(alice, exercise, {"a": "2x"})
+    exercise.parameters = {"a": {"int": [3, 3]}}
+    exercise.version += 1
+    exercise.save()
+    Part.objects.filter(exercise=exercise).update(expected="{{a}}x")
+
+    queue.grade(submission.pk)
+
+    submission.refresh_from_db()
+    assert submission.variant is None
+    assert submission.results["a"]["status"] == "incorrect"  # judged as 3x, the new question
+
+
+def broken_exercise() -> Exercise:
+    # No value of a meets the constraint: no variant can be drawn.
+    return make_randomised(
+        parameters={"a": {"int": [1, 2]}, "b": {"int": [1, 2]}}, constraints=["a > 5"]
+    )
+
+
+@pytest.mark.django_db
+def test_it_tells_the_student_when_an_exercise_cannot_be_shown(alice_client, alice):
+    exercise = broken_exercise()
+    page = alice_client.get(exercise.get_absolute_url())
+    api = alice_client.get(f"/api/exercises/{exercise.slug}/")
+    assert page.status_code == 503 and queue.UNAVAILABLE_MESSAGE in page.content.decode()
+    assert "{{a}}" not in page.content.decode()
+    assert api.status_code == 503 and api.json()["detail"] == queue.UNAVAILABLE_MESSAGE
+    with pytest.raises(queue.SubmissionRefused) as refused:
+        queue.submit(alice, exercise, {"a": "2x"})
+    assert refused.value.http_status == 503
+    assert not Submission.objects.exists() and not Variant.objects.exists()
