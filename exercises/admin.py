@@ -5,13 +5,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from exercises import question_tests, queue, variants
+from exercises import gradebook, question_tests, queue, variants
 from exercises.models import (
     Exercise,
     Module,
@@ -47,10 +47,38 @@ class ExerciseInline(admin.TabularInline):
 
 @admin.register(ProblemSet)
 class ProblemSetAdmin(admin.ModelAdmin):
-    list_display = ["title", "module", "order", "slug"]
+    list_display = ["title", "module", "order", "slug", "opens", "due", "gradebook_link"]
     list_filter = ["module"]
     search_fields = ["title", "slug"]
     inlines = [ExerciseInline]
+    readonly_fields = ["gradebook_link"]
+
+    def get_urls(self):
+        csv_view = path(
+            "<path:object_id>/gradebook.csv",
+            self.admin_site.admin_view(self.gradebook_view),
+            name="exercises_problemset_gradebook",
+        )
+        return [csv_view, *super().get_urls()]
+
+    @admin.display(description="gradebook")
+    def gradebook_link(self, problem_set: ProblemSet) -> str:
+        if problem_set.pk is None:
+            return ""
+        url = reverse("admin:exercises_problemset_gradebook", args=[problem_set.pk])
+        return format_html('<a href="{}">Download (CSV)</a>', url)
+
+    def gradebook_view(self, request, object_id: str):
+        if not object_id.isdigit():
+            raise Http404("No such problem set.")
+        problem_set = get_object_or_404(ProblemSet, pk=object_id)
+        # Students' results: for those who may look after submissions.
+        if not request.user.has_perm("exercises.view_submission"):
+            raise PermissionDenied
+        response = HttpResponse(gradebook.as_csv(problem_set), content_type="text/csv")
+        filename = f"gradebook-{problem_set.slug}-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 PUBLISH_REFUSED = (
@@ -135,6 +163,8 @@ class ExerciseForm(forms.ModelForm):
             "solution",
             "parameters",
             "constraints",
+            "max_attempts",
+            "retry_penalty",
         ]
 
     def clean(self):
@@ -163,6 +193,7 @@ class ExerciseAdmin(admin.ModelAdmin):
         "prompt",
         "solution",
         ("parameters", "constraints"),
+        ("max_attempts", "retry_penalty"),
         "version",
         "question_tests",
     ]
@@ -360,7 +391,17 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["id", "student", "exercise", "attempt", "status", "score", "tries", "created"]
+    list_display = [
+        "id",
+        "student",
+        "exercise",
+        "attempt",
+        "status",
+        "score",
+        "credit",
+        "tries",
+        "created",
+    ]
     list_filter = [NeedsAttentionFilter, "status", "exercise__problem_set__module"]
     search_fields = ["student__username", "exercise__slug"]
     date_hierarchy = "created"
@@ -372,6 +413,10 @@ class SubmissionAdmin(admin.ModelAdmin):
         "answers",
         "status",
         "score",
+        "multiplier",
+        "late",
+        "credit",
+        "variant",
         "results",
         "message",
         "created",

@@ -103,7 +103,7 @@ def modules(request: Request) -> Response:
 @api_view(["GET"])
 def exercise(request: Request, slug: str) -> Response:
     """The prompt and the parts of the caller's variant (never the expected answers)."""
-    ex = get_object_or_404(Exercise.published, slug=slug)
+    ex = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
     try:
         variant = ex.variant_for(request.user)
     except variants.VariantError:
@@ -122,12 +122,20 @@ def exercise(request: Request, slug: str) -> Response:
                 {**o, "text": variants.render_text(o.get("text", ""), values)} for o in p.options
             ]
         parts.append(item)
+    used = (
+        Submission.objects.filter(student=request.user, exercise=ex)
+        .exclude(status=Submission.Status.FAILED)
+        .count()
+    )
     return Response(
         {
             "slug": ex.slug,
             "title": ex.title,
             "prompt": variants.render_text(ex.prompt, values),
             "parts": parts,
+            "max_attempts": ex.max_attempts,
+            "attempts_used": used,
+            "due": ex.problem_set.due,
         }
     )
 

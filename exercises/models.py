@@ -9,6 +9,7 @@ from html import escape
 import markdown
 import nh3
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -34,11 +35,28 @@ class Module(models.Model):
 
 
 class ProblemSet(models.Model):
+    class LatePolicy(models.TextChoices):
+        ACCEPT = "accept", "accept late answers in full"
+        PENALTY = "penalty", "accept late answers with a penalty"
+        REFUSE = "refuse", "refuse answers after the due date"
+
     module = models.ForeignKey(Module, models.CASCADE, related_name="problem_sets")
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
+    opens = models.DateTimeField(
+        null=True, blank=True, help_text="Students see the exercises from then on; empty: always."
+    )
+    due = models.DateTimeField(null=True, blank=True, help_text="Empty: no due date.")
+    late_policy = models.CharField(
+        max_length=10, choices=LatePolicy.choices, default=LatePolicy.ACCEPT
+    )
+    late_penalty = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="The share of the score a late answer loses, from 0 to 1.",
+    )
 
     class Meta:
         ordering = ["module__order", "order", "id"]
@@ -49,10 +67,26 @@ class ProblemSet(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("ex-problem-set", args=[self.slug])
 
+    def is_open(self, now=None) -> bool:
+        return self.opens is None or self.opens <= (now or timezone.now())
+
+    def is_late(self, now=None) -> bool:
+        return self.due is not None and (now or timezone.now()) > self.due
+
 
 class PublishedManager(models.Manager):
+    """What students may see: published exercises of problem sets that have opened."""
+
     def get_queryset(self):
-        return super().get_queryset().filter(status=Exercise.Status.PUBLISHED)
+        return (
+            super()
+            .get_queryset()
+            .filter(status=Exercise.Status.PUBLISHED)
+            .filter(
+                models.Q(problem_set__opens__isnull=True)
+                | models.Q(problem_set__opens__lte=timezone.now())
+            )
+        )
 
 
 class Exercise(models.Model):
@@ -84,6 +118,17 @@ class Exercise(models.Model):
         default=list,
         blank=True,
         help_text='Comparisons the values must meet: ["a != b", "1 <= a/b <= 3"].',
+    )
+    max_attempts = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Empty: as many attempts as a student likes.",
+    )
+    retry_penalty = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="The share of the score each attempt after the first loses, from 0 to 1.",
     )
 
     objects = models.Manager()
@@ -340,6 +385,12 @@ class Submission(models.Model):
     answers = models.JSONField(help_text="What the student typed, per part key.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     score = models.FloatField(null=True, blank=True, help_text="0 to 1, when graded.")
+    # What the attempt is worth: retries and lateness cost a share of the score.
+    multiplier = models.FloatField(default=1.0)
+    late = models.BooleanField(default=False)
+    credit = models.FloatField(
+        null=True, blank=True, help_text="The score after penalties: what the gradebook counts."
+    )
     results = models.JSONField(
         default=dict, blank=True, help_text="Per part key: status and message."
     )

@@ -47,6 +47,7 @@ class SubmissionRefused(Exception):
         self.message = message
         self.errors = errors or {}
         # 422: an answer cannot be read; 400: the request names no such part;
+        # 403: out of attempts, or outside the problem set's dates;
         # 429: the student is over a limit; 503: the exercise itself is broken.
         self.http_status = http_status
 
@@ -83,9 +84,29 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         raise SubmissionRefused("Some answers could not be read; nothing was submitted.", errors)
 
     now = timezone.now()
+    problem_set = exercise.problem_set
+    if not problem_set.is_open(now):
+        raise SubmissionRefused("This problem set is not open yet.", http_status=403)
+    late = problem_set.is_late(now)
+    if late and problem_set.late_policy == problem_set.LatePolicy.REFUSE:
+        raise SubmissionRefused(
+            "The due date of this problem set has passed: answers are no longer accepted.",
+            http_status=403,
+        )
     with transaction.atomic():
         # One student's submissions are numbered one at a time.
         get_user_model().objects.select_for_update().filter(pk=student.pk).first()
+        # A failed submission was never graded: it does not use up an attempt.
+        earlier = (
+            Submission.objects.filter(student=student, exercise=exercise)
+            .exclude(status=Submission.Status.FAILED)
+            .count()
+        )
+        if exercise.max_attempts is not None and earlier >= exercise.max_attempts:
+            raise SubmissionRefused(
+                f"You have used all {exercise.max_attempts} attempts at this exercise.",
+                http_status=403,
+            )
         mine = Submission.objects.filter(student=student)
         in_flight = mine.filter(status__in=[Submission.Status.QUEUED, Submission.Status.GRADING])
         if in_flight.count() >= settings.SUBMISSIONS_IN_FLIGHT:
@@ -110,11 +131,22 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             variant=variant,
             attempt=(last or 0) + 1,
             answers=clean,
+            multiplier=attempt_multiplier(exercise, earlier, late),
+            late=late,
             exercise_version=exercise.version,
             created=now,
         )
         transaction.on_commit(lambda: send(submission.pk))
     return submission
+
+
+def attempt_multiplier(exercise: Exercise, earlier: int, late: bool) -> float:
+    """What an attempt's score is worth after `earlier` counted attempts, late or not."""
+    multiplier = max(0.0, 1.0 - exercise.retry_penalty * earlier)
+    problem_set = exercise.problem_set
+    if late and problem_set.late_policy == problem_set.LatePolicy.PENALTY:
+        multiplier *= 1.0 - problem_set.late_penalty
+    return multiplier
 
 
 def send(submission_id: int) -> bool:
@@ -198,6 +230,7 @@ def grade(submission_id: int) -> str:
         status=Submission.Status.GRADED,
         results=results,
         score=score,
+        credit=score * submission.multiplier,
         graded=timezone.now(),
         lease_token=None,
         lease_expires=None,

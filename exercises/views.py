@@ -158,7 +158,7 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=slug)
-    exercises = list(problem_set.exercises.filter(status=Exercise.Status.PUBLISHED))
+    exercises = list(Exercise.published.filter(problem_set=problem_set))
     states = exercise_states(request.user, exercises)
     rows = [{"exercise": e, "state": states[e.pk]} for e in exercises]
     return render(request, "exercises/problem_set.html", {"problem_set": problem_set, "rows": rows})

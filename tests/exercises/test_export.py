@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,17 @@ def snapshot() -> dict:
     return {
         "modules": list(Module.objects.values_list("slug", "title", "summary", "order")),
         "problem_sets": sorted(
-            ProblemSet.objects.values_list("slug", "module__slug", "title", "summary", "order")
+            ProblemSet.objects.values_list(
+                "slug",
+                "module__slug",
+                "title",
+                "summary",
+                "order",
+                "opens",
+                "due",
+                "late_policy",
+                "late_penalty",
+            )
         ),
         "exercises": sorted(
             Exercise.objects.values_list(
@@ -35,6 +46,8 @@ def snapshot() -> dict:
                 "status",
                 "parameters",
                 "constraints",
+                "max_attempts",
+                "retry_penalty",
             ),
             key=lambda row: row[0],
         ),
@@ -54,6 +67,13 @@ def test_it_round_trips_the_shipped_course_without_loss(tmp_path):
     load_course(COURSE)
     Exercise.objects.filter(slug="chain-rule").update(status=Exercise.Status.DRAFT)
     Part.objects.filter(exercise__slug="rise-over-run").update(weight=2.5, atol=0.001)
+    Exercise.objects.filter(slug="product-rule").update(max_attempts=3, retry_penalty=0.25)
+    ProblemSet.objects.filter(slug="newton-raphson").update(
+        opens=datetime(2026, 10, 5, 9, 0, tzinfo=UTC),
+        due=datetime(2026, 10, 19, 17, 30, tzinfo=UTC),
+        late_policy=ProblemSet.LatePolicy.PENALTY,
+        late_penalty=0.5,
+    )
     before = snapshot()
 
     export_course(tmp_path)

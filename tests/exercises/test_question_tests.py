@@ -50,6 +50,8 @@ def change_data(exercise: Exercise, **changes) -> dict:
         "solution": exercise.solution,
         "parameters": json.dumps(exercise.parameters),
         "constraints": json.dumps(exercise.constraints),
+        "max_attempts": "" if exercise.max_attempts is None else exercise.max_attempts,
+        "retry_penalty": exercise.retry_penalty,
         "parts-TOTAL_FORMS": len(parts),
         "parts-INITIAL_FORMS": len(parts),
         "parts-MIN_NUM_FORMS": 0,

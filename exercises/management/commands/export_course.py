@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises.models import Exercise, Module, Part
+from exercises.models import Exercise, Module, Part, ProblemSet
 
 # Written only when they differ from what load_course assumes when they are left out.
 PART_DEFAULTS = {
@@ -66,6 +66,10 @@ def exercise_data(exercise: Exercise) -> dict:
         data["parameters"] = exercise.parameters
     if exercise.constraints:
         data["constraints"] = exercise.constraints
+    if exercise.max_attempts is not None:
+        data["max_attempts"] = exercise.max_attempts
+    if exercise.retry_penalty:
+        data["retry_penalty"] = exercise.retry_penalty
     data["prompt"] = exercise.prompt
     if exercise.solution:
         data["solution"] = exercise.solution
@@ -90,8 +94,16 @@ def course_files() -> dict[str, str]:
                 "title": ps.title,
                 "order": ps.order,
                 "summary": ps.summary,
-                "exercises": [exercise_data(e) for e in ps.exercises.all()],
             }
+            if ps.opens:
+                data["opens"] = ps.opens.isoformat()
+            if ps.due:
+                data["due"] = ps.due.isoformat()
+            if ps.late_policy != ProblemSet.LatePolicy.ACCEPT:
+                data["late_policy"] = ps.late_policy
+            if ps.late_penalty:
+                data["late_penalty"] = ps.late_penalty
+            data["exercises"] = [exercise_data(e) for e in ps.exercises.all()]
             files[f"{folder}/{ps.slug}.yaml"] = dump(data)
     return files
 

@@ -6,12 +6,14 @@ slug and part key) and never touches students' submissions.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from pathlib import Path
 
 import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from exercises.models import Exercise, Module, Part, ProblemSet
 
@@ -36,6 +38,29 @@ def read_yaml(path: Path):
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise CommandError(f"{path}: not valid YAML: {e}") from e
+
+
+def _moment(value, path, name: str) -> datetime | None:
+    """A date and time from YAML (which reads `2026-10-05 09:00` itself), in the server's
+    time zone unless it names one."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise CommandError(f"{path}: {name} is not a date and time: {value!r}") from None
+    if not isinstance(value, datetime):
+        raise CommandError(f"{path}: {name} is not a date and time: {value!r}")
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _share(value, where, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise CommandError(f"{where}: {name} must be a number from 0 to 1")
+    return float(value)
 
 
 def _update(obj, values: dict) -> bool:
@@ -72,6 +97,11 @@ def load_course(folder: Path) -> dict[str, int]:
         ps, _ = ProblemSet.objects.get_or_create(
             slug=data["slug"], defaults={"module": module, "title": data["title"]}
         )
+        late_policy = data.get("late_policy", ProblemSet.LatePolicy.ACCEPT)
+        if late_policy not in ProblemSet.LatePolicy.values:
+            raise CommandError(
+                f"{path}: late_policy must be one of {', '.join(ProblemSet.LatePolicy.values)}"
+            )
         if _update(
             ps,
             {
@@ -79,6 +109,10 @@ def load_course(folder: Path) -> dict[str, int]:
                 "title": data["title"],
                 "summary": data.get("summary", ""),
                 "order": data.get("order", 0),
+                "opens": _moment(data.get("opens"), path, "opens"),
+                "due": _moment(data.get("due"), path, "due"),
+                "late_policy": late_policy,
+                "late_penalty": _share(data.get("late_penalty", 0.0), path, "late_penalty"),
             },
         ):
             ps.save()
@@ -109,8 +143,14 @@ def load_exercise(ps: ProblemSet, order: int, data: dict, path: Path) -> bool:
             "parameters": data.get("parameters") or {},
             "constraints": data.get("constraints") or [],
             "status": data.get("status", Exercise.Status.PUBLISHED),
+            "max_attempts": data.get("max_attempts"),
+            "retry_penalty": _share(data.get("retry_penalty", 0.0), where, "retry_penalty"),
         },
     )
+    if exercise.max_attempts is not None and (
+        not isinstance(exercise.max_attempts, int) or exercise.max_attempts < 1
+    ):
+        raise CommandError(f"{where}: max_attempts must be a whole number of at least 1")
     if exercise.status not in Exercise.Status.values:
         raise CommandError(f"{where}: status must be one of {', '.join(Exercise.Status.values)}")
     keys = []
