@@ -25,7 +25,8 @@ from grading.parser import ParseError, parse
 from grading.reference import numeric, regression, symbolic
 from grading.reference.text import AnswerTextError, to_answer_text
 
-MAX_STEPS = 10
+# Exact iterates grow quickly (Newton-Raphson on a cubic triples the digits each step).
+MAX_STEPS = 6
 
 
 class _Args:
@@ -142,7 +143,18 @@ def _value_at(a: _Args):
     point = a.numbers("point")
     if len(point) != len(variables):
         raise VariantError("routine value_at: the point needs one number per variable")
-    return sympy.nsimplify(f.subs(dict(zip(variables, point, strict=True))).doit())
+    return f.subs(dict(zip(variables, point, strict=True))).doit()
+
+
+def _settle(value):
+    """An iterate: exact while it is rational, else a 30-digit float, so that nested
+    irrational expressions do not grow from step to step."""
+    value = value.doit()
+    if value.is_Rational:
+        return value
+    if not value.is_number or not value.is_finite:
+        raise VariantError("an iterate is not a finite number")
+    return sympy.Float(value.evalf(30), 30)
 
 
 def _newton_raphson_steps(a: _Args):
@@ -152,10 +164,10 @@ def _newton_raphson_steps(a: _Args):
     df = sympy.diff(f, x)
     value = a.number("x0")
     for _ in range(a.count("steps")):
-        slope = sympy.nsimplify(df.subs(x, value))
+        slope = df.subs(x, value).doit()
         if slope == 0 or not slope.is_finite:
             raise VariantError("routine newton_raphson_steps: the derivative is zero at an iterate")
-        value = sympy.nsimplify(value - f.subs(x, value) / slope)
+        value = _settle(value - f.subs(x, value) / slope)
     return value if value.is_Rational else sympy.Float(value, 20)
 
 
@@ -181,7 +193,7 @@ def _gradient_descent_steps(a: _Args):
         raise VariantError("routine gradient_descent_steps: x0 needs one number per variable")
     for _ in range(a.count("steps")):
         g = grad.subs(dict(zip(variables, point, strict=True)))
-        point = [sympy.nsimplify(p - gamma * gi) for p, gi in zip(point, g, strict=True)]
+        point = [_settle(p - gamma * gi) for p, gi in zip(point, g, strict=True)]
     return point
 
 

@@ -41,7 +41,7 @@ from fractions import Fraction
 import sympy
 
 from grading.evaluate import to_sympy
-from grading.parser import ParseError, parse
+from grading.parser import ParseError, parse, tokenize
 from grading.reference.text import RESERVED_NAMES, AnswerTextError, to_answer_text
 
 MAX_TRIES = 1000
@@ -176,8 +176,9 @@ def _comparison(text: str, table) -> tuple[list, list]:
 
 
 def _holds(text: str, table, values: dict) -> bool:
-    trees, ops = _comparison(text, table)
-    sides = [_exact(tree, values, f"constraint {text!r}") for tree in trees]
+    pieces = _COMPARISON.split(text)
+    sides = [_exact(side, values, f"constraint {text!r}") for side in pieces[0::2]]
+    ops = pieces[1::2]
     for left, op, right in zip(sides, ops, sides[1:], strict=False):
         if op in {"<", "<=", ">", ">="} and not (left.is_real and right.is_real):
             return False
@@ -226,18 +227,30 @@ def draw(parameters, constraints, seed: int) -> dict:
 # ---------------------------------------------------------------- templates
 
 
-def _sympy_value(value):
-    if isinstance(value, str):
-        return None
-    return sympy.Rational(str(value)) if isinstance(value, float) else sympy.Integer(value)
+def _substituted(text: str, values: dict) -> str:
+    """The expression with each numeric parameter replaced by its value in parentheses,
+    token by token, so that the parser's limits on the size of constants apply to the
+    values too (`a^b` with large values is refused rather than computed)."""
+    pieces = []
+    for token in tokenize(text):
+        if (
+            token.kind == "name"
+            and token.text in values
+            and not isinstance(values[token.text], str)
+        ):
+            pieces.append(f"({_number_text(values[token.text])})")
+        else:
+            pieces.append(token.text)
+    return " ".join(pieces)
 
 
-def _exact(tree, values: dict, where: str):
-    symbols = {
-        name: v for name, v in ((n, _sympy_value(v)) for n, v in values.items()) if v is not None
-    }
+def _exact(text: str, values: dict, where: str):
+    """The exact value of an expression in the parameters, for these values."""
     try:
-        result = to_sympy(tree, symbols=symbols).doit()
+        tree = parse(_substituted(text, values))
+        result = to_sympy(tree).doit()
+    except ParseError as e:
+        raise VariantError(f"{where}: {e}") from None
     except (TypeError, ZeroDivisionError, ValueError) as e:
         raise VariantError(f"{where}: {e}") from None
     if isinstance(result, list):
@@ -259,10 +272,11 @@ def _value(text: str, values: dict):
         return values[text]
     numeric = [name for name, v in values.items() if not isinstance(v, str)]
     try:
-        tree = parse(text, variables=numeric)
+        # Read once with the names, for a message that speaks of them.
+        parse(text, variables=numeric)
     except ParseError as e:
         raise VariantError(f"{{{{{text}}}}}: {e}") from None
-    return _exact(tree, values, f"{{{{{text}}}}}")
+    return _exact(text, values, f"{{{{{text}}}}}")
 
 
 def _number_text(value) -> str:

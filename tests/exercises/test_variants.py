@@ -3,11 +3,14 @@ grading against the variant a student was shown."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from exercises import queue, variants
 from exercises.models import Exercise, Part, Submission, Variant
 from exercises.routines import call
+from grading.reference import numeric
 from tests.conftest import make_exercise
 
 PARAMETERS = {"a": {"int": [2, 40]}, "b": {"int": [-5, 5], "exclude": [0]}}
@@ -371,3 +374,18 @@ def test_it_tells_the_student_when_an_exercise_cannot_be_shown(alice_client, ali
         queue.submit(alice, exercise, {"a": "2x"})
     assert refused.value.http_status == 503
     assert not Submission.objects.exists() and not Variant.objects.exists()
+
+
+def test_it_refuses_values_too_large_to_compute():
+    with pytest.raises(variants.VariantError, match="too large"):
+        variants.render_text("{{a^b}}", {"a": 9, "b": 100000000})
+    with pytest.raises(variants.VariantError, match="constraints"):
+        variants.draw({"a": {"int": [90000, 90001]}}, ["a^a^a > 1"], 0)
+
+
+def test_it_keeps_irrational_iterates_as_floats():
+    spec = {"routine": "newton_raphson_steps", "args": {"f": "cos(x) - x", "x0": 1, "steps": 3}}
+    expected = numeric.newton_raphson(
+        lambda x: math.cos(x) - x, lambda x: -math.sin(x) - 1, 1.0, steps=3
+    ).iterates[-1]
+    assert float(call(spec, {})) == pytest.approx(expected, rel=1e-12)
