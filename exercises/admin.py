@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -185,6 +185,7 @@ class ExerciseAdmin(admin.ModelAdmin):
     list_filter = ["status", "problem_set__module", "problem_set"]
     search_fields = ["title", "slug", "prompt"]
     inlines = [PartInline]
+    actions = ["rerun_question_tests"]
     readonly_fields = ["version", "question_tests"]
     fields = [
         "problem_set",
@@ -215,14 +216,35 @@ class ExerciseAdmin(admin.ModelAdmin):
         if not change or form.has_changed() or any(fs.has_changed() for fs in formsets):
             question_tests.start(exercise)
 
+    def get_queryset(self, request):
+        latest = QuestionTestRun.objects.filter(exercise=OuterRef("pk")).order_by("-created", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                tests_run_status=Subquery(latest.values("status")[:1]),
+                tests_run_version=Subquery(latest.values("exercise_version")[:1]),
+            )
+        )
+
     @admin.display(description="question tests")
     def tests_status(self, exercise: Exercise) -> str:
-        latest = exercise.test_runs.first()
-        if latest is None:
+        status = getattr(exercise, "tests_run_status", None)
+        if status is None:
             return "not run"
-        if latest.exercise_version != exercise.version:
-            return f"{latest.status} (an older version)"
-        return latest.status
+        if exercise.tests_run_version != exercise.version:
+            return f"{status} (an older version)"
+        return status
+
+    @admin.action(description="Run the question tests of the selected exercises again")
+    def rerun_question_tests(self, request, queryset):
+        for exercise in queryset:
+            question_tests.start(exercise)
+        self.message_user(
+            request,
+            f"Question tests started for {queryset.count()} exercise(s).",
+            messages.SUCCESS,
+        )
 
     @admin.display(description="question tests")
     def question_tests(self, exercise: Exercise) -> str:

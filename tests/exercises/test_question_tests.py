@@ -301,3 +301,29 @@ def test_it_answers_a_bad_exercise_id_without_saving(client, charlie, exercise):
     response = client.post("/admin/exercises/exercise/999999/change/", change_data(exercise))
     assert response.status_code == 302
     assert not QuestionTestRun.objects.exists()
+
+
+def test_it_runs_the_question_tests_again_on_request(
+    client, charlie, exercise, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(question_tests, "send", lambda pk: sent.append(pk) or True)
+    old = QuestionTestRun.objects.create(exercise=exercise, exercise_version=exercise.version)
+    client.force_login(charlie)
+    assert "pending" in client.get("/admin/exercises/exercise/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/exercises/exercise/",
+            {"action": "rerun_question_tests", "_selected_action": [exercise.pk]},
+        )
+    assert response.status_code == 302
+    new = QuestionTestRun.objects.exclude(pk=old.pk).get()
+    assert sent == [new.pk] and new.exercise == exercise
+
+
+def test_it_marks_question_tests_of_an_older_version_in_the_list(client, charlie, exercise):
+    QuestionTestRun.objects.create(
+        exercise=exercise, exercise_version=exercise.version - 1, status="passed"
+    )
+    client.force_login(charlie)
+    assert "passed (an older version)" in client.get("/admin/exercises/exercise/").content.decode()
