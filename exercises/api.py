@@ -180,6 +180,8 @@ def submission(request: Request, pk: int) -> Response:
             "attempt": sub.attempt,
             "status": sub.status,
             "score": sub.score,
+            "credit": sub.credit,
+            "late": sub.late,
             "message": sub.message,
             "answers": sub.answers,
             "parts": {

@@ -206,7 +206,12 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         for p in parts
     ]
     solved = any(s.is_correct for s in history)
+    used = history.exclude(status=Submission.Status.FAILED).count()
     context = {
+        # For the page to say how many attempts are left and when the set is due.
+        "max_attempts": exercise.max_attempts,
+        "attempts_used": used,
+        "due": exercise.problem_set.due,
         "exercise": exercise,
         "problem_set": exercise.problem_set,
         "prompt_html": variant.prompt_html() if variant else exercise.prompt_html(),

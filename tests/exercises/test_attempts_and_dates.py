@@ -125,3 +125,24 @@ def test_it_tells_the_api_caller_about_attempts_and_the_due_date(alice_client, a
     body = alice_client.get(f"/api/exercises/{exercise.slug}/").json()
     assert (body["max_attempts"], body["attempts_used"]) == (3, 1)
     assert body["due"].startswith(due.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_it_tells_the_student_on_the_page_when_attempts_are_used_up(alice_client, alice):
+    exercise = make_exercise(max_attempts=1)
+    queue.submit(alice, exercise, {"a": "x"})
+    response = alice_client.post(exercise.get_absolute_url(), {"answer-a": "2x"})
+    assert response.status_code == 403
+    assert "You have used all 1 attempts" in response.content.decode()
+    assert (response.context["max_attempts"], response.context["attempts_used"]) == (1, 1)
+    assert Submission.objects.filter(student=alice).count() == 1
+
+
+def test_it_reports_credit_and_lateness_in_the_api(alice_client, alice):
+    past = make_problem_set(
+        due=timezone.now() - timedelta(hours=1),
+        late_policy=ProblemSet.LatePolicy.PENALTY,
+        late_penalty=0.5,
+    )
+    submission = graded(queue.submit(alice, make_exercise(problem_set=past), {"a": "2x"}))
+    body = alice_client.get(f"/api/submissions/{submission.pk}/").json()
+    assert (body["score"], body["credit"], body["late"]) == (1.0, 0.5, True)

@@ -131,3 +131,11 @@ def test_it_refuses_to_write_over_a_course_unless_told(tmp_path):
 
     assert not stale.exists()
     assert (tmp_path / "course.yaml").exists()
+
+
+def test_it_refuses_to_load_malformed_parameters(tmp_path):
+    load_course(COURSE)
+    Exercise.objects.filter(slug="chain-rule").update(parameters={"k": {"int": [9, 2]}})
+    export_course(tmp_path)
+    with pytest.raises(CommandError, match="chain-rule.*low <= high"):
+        load_course(tmp_path)

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from exercises import variants
 from exercises.models import Exercise, Module, Part, ProblemSet
 
 PART_FIELDS = [
@@ -151,6 +152,10 @@ def load_exercise(ps: ProblemSet, order: int, data: dict, path: Path) -> bool:
         not isinstance(exercise.max_attempts, int) or exercise.max_attempts < 1
     ):
         raise CommandError(f"{where}: max_attempts must be a whole number of at least 1")
+    try:
+        variants.check_parameters(exercise.parameters, exercise.constraints)
+    except variants.VariantError as e:
+        raise CommandError(f"{where}: {e}") from None
     if exercise.status not in Exercise.Status.values:
         raise CommandError(f"{where}: status must be one of {', '.join(Exercise.Status.values)}")
     keys = []
