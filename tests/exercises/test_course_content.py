@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import grading
-from exercises import variants
+from exercises import question_tests, variants
 from exercises.management.commands.load_course import PART_FIELDS, load_course
 from exercises.models import Exercise, Module, Part, ProblemSet
 
@@ -267,3 +267,17 @@ def test_it_loads_the_course_into_the_database_idempotently():
     computed = Part.objects.get(exercise__slug="newton-square-root", key="b")
     assert computed.expected == ""
     assert computed.expected_routine["routine"] == "newton_raphson_steps"
+
+
+@pytest.mark.django_db
+def test_it_passes_the_admins_checks_for_every_randomised_exercise():
+    load_course(COURSE)
+    failing = {}
+    for exercise in Exercise.objects.exclude(parameters={}):
+        parts = list(exercise.parts.all())
+        problems = question_tests.validate(exercise, parts)
+        report = question_tests.run(exercise, parts, seeds=10)
+        problems += [question_tests.describe(f) for f in report.failures]
+        if problems:
+            failing[exercise.slug] = problems[:3]
+    assert not failing
