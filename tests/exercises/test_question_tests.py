@@ -327,3 +327,13 @@ def test_it_marks_question_tests_of_an_older_version_in_the_list(client, charlie
     )
     client.force_login(charlie)
     assert "passed (an older version)" in client.get("/admin/exercises/exercise/").content.decode()
+
+
+def test_it_keeps_students_and_strangers_from_running_question_tests(client, alice, exercise):
+    data = {"action": "rerun_question_tests", "_selected_action": [exercise.pk]}
+    response = client.post("/admin/exercises/exercise/", data)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(alice)
+    response = client.post("/admin/exercises/exercise/", data)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert not QuestionTestRun.objects.exists()

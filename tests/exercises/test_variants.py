@@ -389,3 +389,26 @@ def test_it_keeps_irrational_iterates_as_floats():
         lambda x: math.cos(x) - x, lambda x: -math.sin(x) - 1, 1.0, steps=3
     ).iterates[-1]
     assert float(call(spec, {})) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.django_db
+def test_it_draws_no_variant_for_strangers_or_for_wrong_methods(client, alice):
+    exercise = make_randomised()
+    response = client.get(exercise.get_absolute_url())
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert client.get(f"/api/exercises/{exercise.slug}/").status_code in (401, 403)
+    client.force_login(alice)
+    assert client.put(exercise.get_absolute_url()).status_code == 405
+    assert client.get("/exercises/no-such-exercise/").status_code == 404
+    assert not Variant.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_never_shows_a_student_another_students_variant(client, alice, bob):
+    exercise = make_randomised(parameters={"a": {"int": [2, 100000]}, "b": {"int": [1, 3]}})
+    theirs = exercise.variant_for(bob)
+    client.force_login(alice)
+    body = client.get(exercise.get_absolute_url()).content.decode()
+    mine = Variant.objects.get(student=alice)
+    assert f"{mine.values['a']}x^2" in body
+    assert f"{theirs.values['a']}x^2" not in body
