@@ -156,33 +156,32 @@ def check_parameters(parameters, constraints) -> dict[str, Values]:
         raise VariantError("constraints must be a list of comparisons, as text")
     table = {name: choices(name, spec) for name, spec in parameters.items()}
     for constraint in constraints:
-        _comparison(constraint, table)
+        _check_comparison(constraint, list(table))
     return table
 
 
-def _comparison(text: str, table) -> tuple[list, list]:
+def _check_comparison(text: str, names: list[str]) -> None:
     pieces = _COMPARISON.split(text)
-    sides, ops = pieces[0::2], pieces[1::2]
-    if not ops:
+    if len(pieces) < 3:
         raise VariantError(f"constraint {text!r}: no comparison (<, <=, >, >=, =, !=)")
-    names = [name for name in table]
-    trees = []
-    for side in sides:
+    for side in pieces[0::2]:
         try:
-            trees.append(parse(side.strip(), variables=names))
+            parse(side.strip(), variables=names)
         except ParseError as e:
             raise VariantError(f"constraint {text!r}: {e}") from None
-    return trees, ops
 
 
-def _holds(text: str, table, values: dict) -> bool:
+def _holds(text: str, values: dict) -> bool:
     pieces = _COMPARISON.split(text)
     sides = [_exact(side, values, f"constraint {text!r}") for side in pieces[0::2]]
     ops = pieces[1::2]
     for left, op, right in zip(sides, ops, sides[1:], strict=False):
         if op in {"<", "<=", ">", ">="} and not (left.is_real and right.is_real):
             return False
-        ok = _compare(left, op, right)
+        try:
+            ok = _compare(left, op, right)
+        except TypeError:  # SymPy cannot order these two values
+            raise VariantError(f"constraint {text!r}: cannot compare {left} and {right}") from None
         if not ok:
             return False
     return True
@@ -217,7 +216,7 @@ def draw(parameters, constraints, seed: int) -> dict:
         if any(v is None for v in values.values()):
             continue
         try:
-            if all(_holds(c, table, values) for c in constraints):
+            if all(_holds(c, values) for c in constraints):
                 return values
         except VariantError:
             continue  # undefined for these values (a division by zero): draw again
@@ -285,7 +284,9 @@ def _number_text(value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(Decimal(str(value)).normalize()) if value != int(value) else str(int(value))
+        return (
+            format(Decimal(str(value)).normalize(), "f") if value != int(value) else str(int(value))
+        )
     if isinstance(value, sympy.Rational):
         p, q = int(value.p), int(value.q)
         if q == 1:
