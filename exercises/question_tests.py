@@ -64,11 +64,22 @@ def _variant(exercise, parts, seed: int, report: Report) -> tuple[dict, dict] | 
             report.fail(seed, part.key, f"expected answer: {e}", values=values)
     texts = [("prompt", exercise.prompt), ("solution", exercise.solution)]
     texts += [(f"label of part {p.key}", p.label) for p in parts]
+    texts += [
+        (f"option {o.get('key')} of part {p.key}", o.get("text", ""))
+        for p in parts
+        for o in p.options or []
+    ]
     for where, text in texts:
         try:
             variants.render_text(text, values)
         except variants.VariantError as e:
             report.fail(seed, "", f"{where}: {e}", values=values)
+    for part in parts:
+        try:
+            variants.mistakes_for(part.mistakes or [], values)
+        except variants.VariantError as e:
+            report.fail(seed, part.key, f"listed mistakes: {e}", values=values)
+            expected.pop(part.key, None)
     return values, expected
 
 
@@ -89,6 +100,8 @@ def validate(exercise, parts, seeds: int = VALIDATION_SEEDS) -> list[str]:
         for part in parts:
             if part.key not in expected:
                 continue
+            # In process, without a time bound: only staff reach this, and they are
+            # waiting for the answer in the admin.
             verdict = grading.check(
                 part.case_for(expected[part.key], expected[part.key], values), in_process=True
             )

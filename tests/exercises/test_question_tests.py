@@ -337,3 +337,30 @@ def test_it_keeps_students_and_strangers_from_running_question_tests(client, ali
     response = client.post("/admin/exercises/exercise/", data)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert not QuestionTestRun.objects.exists()
+
+
+def test_it_reports_a_broken_template_in_a_mistake_or_an_option():
+    exercise = make_exercise(
+        parameters={"a": {"int": [2, 3]}},
+        parts=[
+            {
+                "key": "a",
+                "kind": "expression",
+                "expected": "{{a}}x",
+                "variables": ["x"],
+                "mistakes": [{"answer": "x", "message": "Not {{b}}."}],
+            },
+            {
+                "key": "b",
+                "kind": "choice",
+                "expected": "p",
+                "options": [{"key": "p", "text": "{{a +}}"}, {"key": "q", "text": "no"}],
+            },
+        ],
+    )
+    parts = list(exercise.parts.all())
+    problems = question_tests.validate(exercise, parts)
+    report = question_tests.run(exercise, parts, seeds=2)
+    assert any("listed mistakes" in p and "part a" in p for p in problems)
+    assert any("option p of part b" in p for p in problems)
+    assert not report.passed
