@@ -11,13 +11,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from exercises import gradebook, question_tests, queue, variants
+from exercises import gradebook, question_tests, queue, regrade, variants
 from exercises.models import (
     Exercise,
+    Grading,
     Module,
     Part,
     ProblemSet,
     QuestionTestRun,
+    RegradeJob,
     Submission,
     Variant,
 )
@@ -45,13 +47,56 @@ class ExerciseInline(admin.TabularInline):
     show_change_link = True
 
 
+class RegradeActions:
+    """The "Regrade all submissions" action, for staff who may start regrade jobs."""
+
+    def has_regrade_permission(self, request) -> bool:
+        return request.user.has_perm("exercises.add_regradejob")
+
+    def start_regrades(self, request, targets, field: str) -> None:
+        jobs = [
+            regrade.start(**{field: target, "requested_by": request.user}) for target in targets
+        ]
+        url = reverse("admin:exercises_regradejob_changelist")
+        self.message_user(
+            request,
+            format_html(
+                'Regrade started for {} submission(s) in {} job(s): <a href="{}">follow it</a>.',
+                sum(job.total for job in jobs),
+                len(jobs),
+                url,
+            ),
+            messages.SUCCESS,
+        )
+
+
+def regrade_summary(jobs) -> str:
+    latest = jobs.first()
+    if latest is None:
+        return "No regrade yet."
+    url = reverse("admin:exercises_regradejob_change", args=[latest.pk])
+    return format_html('Latest regrade: <a href="{}">{}</a>', url, latest.progress())
+
+
 @admin.register(ProblemSet)
-class ProblemSetAdmin(admin.ModelAdmin):
+class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
     list_display = ["title", "module", "order", "slug", "opens", "due", "gradebook_link"]
     list_filter = ["module"]
     search_fields = ["title", "slug"]
     inlines = [ExerciseInline]
-    readonly_fields = ["gradebook_link"]
+    readonly_fields = ["gradebook_link", "regrades"]
+    actions = ["regrade_all"]
+
+    @admin.action(
+        description="Regrade all submissions of the selected problem sets",
+        permissions=["regrade"],
+    )
+    def regrade_all(self, request, queryset):
+        self.start_regrades(request, queryset, "problem_set")
+
+    @admin.display(description="regrades")
+    def regrades(self, problem_set: ProblemSet) -> str:
+        return regrade_summary(problem_set.regrade_jobs.all()) if problem_set.pk else ""
 
     def get_urls(self):
         csv_view = path(
@@ -179,14 +224,14 @@ class ExerciseForm(forms.ModelForm):
 
 
 @admin.register(Exercise)
-class ExerciseAdmin(admin.ModelAdmin):
+class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
     form = ExerciseForm
     list_display = ["title", "problem_set", "order", "slug", "status", "version", "tests_status"]
     list_filter = ["status", "problem_set__module", "problem_set"]
     search_fields = ["title", "slug", "prompt"]
     inlines = [PartInline]
-    actions = ["rerun_question_tests"]
-    readonly_fields = ["version", "question_tests"]
+    actions = ["rerun_question_tests", "regrade_all"]
+    readonly_fields = ["version", "question_tests", "regrades"]
     fields = [
         "problem_set",
         ("slug", "order", "status"),
@@ -197,7 +242,18 @@ class ExerciseAdmin(admin.ModelAdmin):
         ("max_attempts", "retry_penalty"),
         "version",
         "question_tests",
+        "regrades",
     ]
+
+    @admin.action(
+        description="Regrade all submissions of the selected exercises", permissions=["regrade"]
+    )
+    def regrade_all(self, request, queryset):
+        self.start_regrades(request, queryset, "exercise")
+
+    @admin.display(description="regrades")
+    def regrades(self, exercise: Exercise) -> str:
+        return regrade_summary(exercise.regrade_jobs.all()) if exercise.pk else ""
 
     def get_urls(self):
         preview = path(
@@ -389,6 +445,65 @@ class VariantAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(RegradeJob)
+class RegradeJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "target", "status", "progress", "requested_by", "created", "finished"]
+    list_filter = ["status"]
+    # While a job runs its page reloads itself, so the progress moves on its own.
+    change_form_template = "admin/exercises/regradejob_change_form.html"
+    readonly_fields = [
+        "exercise",
+        "problem_set",
+        "requested_by",
+        "status",
+        "progress",
+        "total",
+        "done",
+        "changed",
+        "message",
+        "created",
+        "started",
+        "finished",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="progress")
+    def progress(self, job: RegradeJob) -> str:
+        return job.progress()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = RegradeJob.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        running = job is not None and job.status in (
+            RegradeJob.Status.QUEUED,
+            RegradeJob.Status.RUNNING,
+        )
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "refresh": running}
+        )
+
+
+class GradingInline(admin.TabularInline):
+    """The submission's verdicts, oldest first: a regrade adds one, the last is current."""
+
+    model = Grading
+    extra = 0
+    fields = ["created", "job", "score", "credit", "exercise_version", "engine_version", "results"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class NeedsAttentionFilter(admin.SimpleListFilter):
     """Failed submissions, and those waiting for longer than grading ever takes."""
 
@@ -428,6 +543,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     search_fields = ["student__username", "exercise__slug"]
     date_hierarchy = "created"
     actions = ["requeue"]
+    inlines = [GradingInline]
     readonly_fields = [
         "student",
         "exercise",

@@ -454,6 +454,102 @@ class Submission(models.Model):
         return rows
 
 
+class Grading(models.Model):
+    """One verdict on a submission, kept when a regrade replaces it.
+
+    The submission's own results, score and versions are those of its latest grading:
+    what the student sees. These records are the history, for staff.
+    """
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="gradings")
+    # The regrade that produced it; empty for the grading at submission time.
+    job = models.ForeignKey(
+        "RegradeJob", models.SET_NULL, null=True, blank=True, related_name="gradings"
+    )
+    score = models.FloatField(null=True, blank=True)
+    credit = models.FloatField(null=True, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    exercise_version = models.PositiveIntegerField(null=True, blank=True)
+    engine_version = models.CharField(max_length=20, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            # A regrade message delivered twice records its verdict once.
+            models.UniqueConstraint(fields=["submission", "job"], name="grading_once_per_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"submission #{self.submission_id}: {self.score} (v{self.exercise_version})"
+
+
+class RegradeJob(models.Model):
+    """Grading again every graded submission of an exercise or a problem set, in the
+    background, after the author has fixed something."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    exercise = models.ForeignKey(
+        Exercise, models.CASCADE, null=True, blank=True, related_name="regrade_jobs"
+    )
+    problem_set = models.ForeignKey(
+        ProblemSet, models.CASCADE, null=True, blank=True, related_name="regrade_jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0, help_text="Verdicts that changed.")
+    # Submissions are regraded in id order; the last one done, so a job resumes there.
+    cursor = models.PositiveBigIntegerField(default=0)
+    # The last submission when the job was asked for: later ones are graded as they come.
+    until = models.PositiveBigIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    # Touched by the worker as it goes: a running job untouched for long was abandoned.
+    heartbeat = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(exercise__isnull=False) | models.Q(problem_set__isnull=False),
+                name="regradejob_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"regrade of {self.target} ({self.status})"
+
+    @property
+    def target(self) -> Exercise | ProblemSet | None:
+        return self.exercise or self.problem_set
+
+    def submissions(self):
+        """The submissions the job regrades: graded ones, in id order."""
+        qs = Submission.objects.filter(status=Submission.Status.GRADED, pk__lte=self.until)
+        if self.exercise_id:
+            qs = qs.filter(exercise_id=self.exercise_id)
+        else:
+            qs = qs.filter(exercise__problem_set_id=self.problem_set_id)
+        return qs.order_by("pk")
+
+    def progress(self) -> str:
+        if self.status == self.Status.QUEUED:
+            return f"queued: {self.total} submission(s)"
+        text = f"{self.status}: {self.done} of {self.total}, {self.changed} verdict(s) changed"
+        return f"{text}: {self.message}" if self.message else text
+
+
 _MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)", re.DOTALL)
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 import grading
 from exercises import variants
-from exercises.models import Exercise, Submission
+from exercises.models import Exercise, Grading, Submission
 
 log = logging.getLogger(__name__)
 
@@ -224,18 +224,31 @@ def grade(submission_id: int) -> str:
         return "skipped"
     submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
     results, score = judge(submission)
-    recorded = Submission.objects.filter(
-        pk=submission_id, status=Submission.Status.GRADING, lease_token=token
-    ).update(
-        status=Submission.Status.GRADED,
-        results=results,
-        score=score,
-        credit=score * submission.multiplier,
-        graded=timezone.now(),
-        lease_token=None,
-        lease_expires=None,
-        engine_version=grading.ENGINE_VERSION,
-    )
+    now = timezone.now()
+    with transaction.atomic():
+        recorded = Submission.objects.filter(
+            pk=submission_id, status=Submission.Status.GRADING, lease_token=token
+        ).update(
+            status=Submission.Status.GRADED,
+            results=results,
+            score=score,
+            credit=score * submission.multiplier,
+            graded=now,
+            lease_token=None,
+            lease_expires=None,
+            engine_version=grading.ENGINE_VERSION,
+        )
+        if recorded:
+            # The first entry of the verdict history a regrade adds to.
+            Grading.objects.create(
+                submission_id=submission_id,
+                score=score,
+                credit=score * submission.multiplier,
+                results=results,
+                exercise_version=submission.exercise_version,
+                engine_version=grading.ENGINE_VERSION,
+                created=now,
+            )
     # Lost the lease while grading (it expired and another worker took over): that
     # worker records the verdict instead.
     return "graded" if recorded else "lost-lease"

@@ -25,7 +25,9 @@ def grade_submission(self, submission_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def sweep_submissions() -> dict:
-    return queue.sweep()
+    from exercises import regrade
+
+    return {**queue.sweep(), **regrade.sweep()}
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)
@@ -35,5 +37,16 @@ def run_question_tests(self, run_id: int) -> str:
 
     try:
         return question_tests.perform(run_id)
+    except OperationalError as e:
+        raise self.retry(exc=e) from e
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)
+def regrade_submissions(self, job_id: int) -> str:
+    """Regrade the next batch of regrade job `job_id`; a second delivery regrades nothing twice."""
+    from exercises import regrade
+
+    try:
+        return regrade.perform(job_id)
     except OperationalError as e:
         raise self.retry(exc=e) from e

@@ -19,6 +19,8 @@ INSTRUCTOR_PERMISSIONS = {
     "submission": ["change", "view"],
     "variant": ["view"],
     "questiontestrun": ["view"],
+    "grading": ["view"],
+    "regradejob": ["add", "view"],
 }
 
 

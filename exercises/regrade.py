@@ -1,0 +1,186 @@
+"""Grading again, after an author's fix, every graded submission of an exercise or of a
+problem set.
+
+A RegradeJob is saved, and a message carrying its id is published once the transaction
+commits. A worker regrades the submissions in id order, a batch at a time, through the
+engine's time-bounded path, moving the job's cursor past each one with a conditional
+update; a batch ends by publishing the job again, so no task runs for long. Each
+verdict is kept as a Grading (the submission shows the latest); a Grading is recorded
+once per job and submission, so a message delivered twice regrades once, and a job
+abandoned by a dead worker is sent again by the periodic sweep and resumes at its
+cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+import grading
+from exercises.models import Exercise, Grading, ProblemSet, RegradeJob, Submission
+
+log = logging.getLogger(__name__)
+
+# Submissions per task, and the time a task gives itself before handing on: well under
+# Celery's soft time limit even when every answer takes the grading timeout.
+BATCH = 25
+BATCH_SECONDS = 30
+# A running job whose worker has not reported for this long is sent again.
+ABANDONED_AFTER = timedelta(minutes=5)
+
+
+def start(
+    *, exercise: Exercise | None = None, problem_set: ProblemSet | None = None, requested_by=None
+) -> RegradeJob:
+    """Record a job for the submissions graded so far and send it after the commit."""
+    if (exercise is None) == (problem_set is None):
+        raise ValueError("regrade either an exercise or a problem set")
+    job = RegradeJob(exercise=exercise, problem_set=problem_set, requested_by=requested_by)
+    job.until = Submission.objects.aggregate(last=Max("pk"))["last"] or 0
+    job.total = job.submissions().count()
+    job.save()
+    transaction.on_commit(lambda: send(job.pk))
+    return job
+
+
+def send(job_id: int) -> bool:
+    """Publish the job. Never raises: with the broker down the sweep sends it later."""
+    from exercises.tasks import regrade_submissions
+
+    try:
+        regrade_submissions.apply_async(args=[job_id], retry=False)
+    except Exception:  # the broker is down or unreachable: the database still has the job
+        log.warning("could not publish regrade job %s; the sweep will retry", job_id, exc_info=True)
+        return False
+    return True
+
+
+def perform(job_id: int) -> str:
+    """Regrade the next batch of the job's submissions. Returns what happened."""
+    job = RegradeJob.objects.filter(pk=job_id).first()
+    if job is None or job.status in (RegradeJob.Status.DONE, RegradeJob.Status.FAILED):
+        return "skipped"
+    now = timezone.now()
+    RegradeJob.objects.filter(pk=job_id, status=RegradeJob.Status.QUEUED).update(
+        status=RegradeJob.Status.RUNNING, started=now, heartbeat=now
+    )
+    stop_at = time.monotonic() + BATCH_SECONDS
+    batch = (
+        job.submissions()
+        .filter(pk__gt=job.cursor)
+        .select_related("exercise", "variant", "student")[:BATCH]
+    )
+    try:
+        for submission in batch:
+            changed = regrade_one(job, submission)
+            moved = RegradeJob.objects.filter(
+                pk=job_id, cursor=job.cursor, status=RegradeJob.Status.RUNNING
+            ).update(
+                cursor=submission.pk,
+                done=F("done") + 1,
+                changed=F("changed") + int(bool(changed)),
+                heartbeat=timezone.now(),
+            )
+            if not moved:
+                # Another delivery of the same message got here first and carries on.
+                return "lost-race"
+            job.cursor = submission.pk
+            if time.monotonic() > stop_at:
+                break
+    except OperationalError:
+        raise  # the database is briefly unreachable: the task retries, the cursor holds
+    except Exception as e:
+        log.exception("regrade job %s failed", job_id)
+        RegradeJob.objects.filter(pk=job_id).update(
+            status=RegradeJob.Status.FAILED,
+            message=f"{type(e).__name__}: {e}",
+            finished=timezone.now(),
+        )
+        return "failed"
+    if job.submissions().filter(pk__gt=job.cursor).exists():
+        send(job_id)
+        return "continued"
+    RegradeJob.objects.filter(pk=job_id, status=RegradeJob.Status.RUNNING).update(
+        status=RegradeJob.Status.DONE, finished=timezone.now()
+    )
+    return "done"
+
+
+def regrade_one(job: RegradeJob, submission: Submission) -> bool | None:
+    """Grade the submission again and make that its verdict, keeping the earlier ones.
+
+    Returns whether the verdict changed, or None when there was nothing to do (already
+    regraded by this job, or no longer graded).
+    """
+    from exercises import queue
+
+    if Grading.objects.filter(submission=submission, job=job).exists():
+        return None
+    # The engine runs before any lock is taken: it is bounded by the grading timeout.
+    results, score = queue.judge(submission)
+    exercise_version = submission.exercise.version
+    with transaction.atomic():
+        current = (
+            Submission.objects.select_for_update()
+            .filter(pk=submission.pk, status=Submission.Status.GRADED)
+            .first()
+        )
+        if current is None:
+            return None
+        if not current.gradings.exists():
+            # Graded before verdicts were kept: keep this one before it is replaced.
+            Grading.objects.create(
+                submission=current,
+                score=current.score,
+                credit=current.credit,
+                results=current.results,
+                exercise_version=current.exercise_version,
+                engine_version=current.engine_version,
+                created=current.graded or current.created,
+            )
+        credit = score * current.multiplier
+        try:
+            with transaction.atomic():
+                Grading.objects.create(
+                    submission=current,
+                    job=job,
+                    score=score,
+                    credit=credit,
+                    results=results,
+                    exercise_version=exercise_version,
+                    engine_version=grading.ENGINE_VERSION,
+                )
+        except IntegrityError:
+            return None
+        Submission.objects.filter(pk=current.pk).update(
+            results=results,
+            score=score,
+            credit=credit,
+            exercise_version=exercise_version,
+            engine_version=grading.ENGINE_VERSION,
+        )
+    return score != current.score or _statuses(results) != _statuses(current.results)
+
+
+def _statuses(results: dict) -> dict:
+    return {key: r.get("status") for key, r in (results or {}).items()}
+
+
+def sweep() -> dict[str, int]:
+    """Send again the jobs whose message was lost or whose worker died."""
+    now = timezone.now()
+    unsent = Q(
+        status=RegradeJob.Status.QUEUED,
+        created__lt=now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER),
+    )
+    abandoned = Q(status=RegradeJob.Status.RUNNING, heartbeat__lt=now - ABANDONED_AFTER)
+    resent = 0
+    for pk in RegradeJob.objects.filter(unsent | abandoned).values_list("pk", flat=True):
+        resent += send(pk)
+    return {"regrades_resent": resent}
