@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
@@ -147,11 +148,16 @@ class PartFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        problems = question_tests.validate(exercise, parts)
+        # The engine runs in its time-bounded helpers: an expected answer it cannot settle
+        # is reported to the author instead of holding up the web process.
+        timeout = settings.GRADING_TIMEOUT
+        problems = question_tests.validate(exercise, parts, timeout=timeout)
         if problems:
             raise ValidationError([*problems[:10]])
         if exercise.status == Exercise.Status.PUBLISHED:
-            report = question_tests.run(exercise, parts, seeds=question_tests.PUBLISH_SEEDS)
+            report = question_tests.run(
+                exercise, parts, seeds=question_tests.PUBLISH_SEEDS, timeout=timeout
+            )
             if not report.passed:
                 failures = [question_tests.describe(f) for f in report.failures[:10]]
                 raise ValidationError([PUBLISH_REFUSED, *failures])

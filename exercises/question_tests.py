@@ -83,10 +83,16 @@ def _variant(exercise, parts, seed: int, report: Report) -> tuple[dict, dict] | 
     return values, expected
 
 
-def validate(exercise, parts, seeds: int = VALIDATION_SEEDS) -> list[str]:
+def validate(
+    exercise, parts, seeds: int = VALIDATION_SEEDS, timeout: float | None = None
+) -> list[str]:
     """What is wrong with the exercise as written: malformed parameters, templates that
     do not render, expected answers that cannot be computed, read or graded. Each
-    message names the seed. Sample answers are not checked here (see `run`)."""
+    message names the seed. Sample answers are not checked here (see `run`).
+
+    `timeout` None checks in this process (tests); the admin gives a number, so that an
+    expected answer the engine cannot settle quickly is reported, not waited for.
+    """
     try:
         variants.check_parameters(exercise.parameters, exercise.constraints)
     except variants.VariantError as e:
@@ -100,11 +106,11 @@ def validate(exercise, parts, seeds: int = VALIDATION_SEEDS) -> list[str]:
         for part in parts:
             if part.key not in expected:
                 continue
-            # In process, without a time bound: only staff reach this, and they are
-            # waiting for the answer in the admin.
-            verdict = grading.check(
-                part.case_for(expected[part.key], expected[part.key], values), in_process=True
-            )
+            case = part.case_for(expected[part.key], expected[part.key], values)
+            if timeout is None:
+                verdict = grading.check(case, in_process=True)
+            else:
+                verdict = grading.check(case, timeout=timeout)
             if verdict.status != "correct":
                 report.fail(
                     seed,
@@ -119,8 +125,8 @@ def validate(exercise, parts, seeds: int = VALIDATION_SEEDS) -> list[str]:
 def run(exercise, parts, seeds: int = BACKGROUND_SEEDS, timeout: float | None = None) -> Report:
     """Check every sample answer and listed mistake of every part for `seeds` seeds.
 
-    `timeout` None checks in this process (tests, the admin's publish check); a number
-    uses the engine's time-bounded helpers, as grading does.
+    `timeout` None checks in this process (tests); a number uses the engine's
+    time-bounded helpers, as grading and the admin's publish check do.
     """
     report = Report()
 
