@@ -20,6 +20,7 @@ from exercises.models import (
     Part,
     ProblemSet,
     QuestionTestRun,
+    QuizStart,
     RegradeJob,
     Submission,
     Variant,
@@ -81,12 +82,31 @@ def regrade_summary(jobs) -> str:
 
 @admin.register(ProblemSet)
 class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
-    list_display = ["title", "module", "order", "slug", "opens", "due", "gradebook_link"]
-    list_filter = ["module"]
+    list_display = [
+        "title",
+        "module",
+        "order",
+        "slug",
+        "kind",
+        "opens",
+        "due",
+        "feedback_released",
+        "gradebook_link",
+    ]
+    list_filter = ["module", "kind"]
     search_fields = ["title", "slug"]
     inlines = [ExerciseInline]
     readonly_fields = ["gradebook_link", "regrades"]
-    actions = ["regrade_all"]
+    actions = ["regrade_all", "release_feedback"]
+
+    @admin.action(
+        description="Release the feedback of the selected quizzes now", permissions=["change"]
+    )
+    def release_feedback(self, request, queryset):
+        count = queryset.filter(kind=ProblemSet.Kind.QUIZ, feedback_released__isnull=True).update(
+            feedback_released=timezone.now()
+        )
+        self.message_user(request, f"Feedback released for {count} quiz(zes).", messages.SUCCESS)
 
     @admin.action(
         description="Regrade all submissions of the selected problem sets",
@@ -492,6 +512,27 @@ class RegradeJobAdmin(admin.ModelAdmin):
         return super().change_view(
             request, object_id, form_url, {**(extra_context or {}), "refresh": running}
         )
+
+
+@admin.register(QuizStart)
+class QuizStartAdmin(admin.ModelAdmin):
+    """When each student started each quiz. Deleting a start gives the student their full
+    time again (after an interruption, say)."""
+
+    list_display = ["problem_set", "student", "started", "ends"]
+    list_filter = ["problem_set"]
+    search_fields = ["student__username", "problem_set__slug"]
+    readonly_fields = ["student", "problem_set", "started"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="time ends")
+    def ends(self, start: QuizStart):
+        return start.ends() or "no time limit"
 
 
 class GradingInline(admin.TabularInline):

@@ -18,6 +18,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from exercises import queue, variants
 from exercises.models import Exercise, Module, ProblemSet, Submission
 
+HELD_MESSAGE = "Submitted: feedback will be released later."
+
 
 class TokenThrottle(SimpleRateThrottle):
     """Token requests per client address: guessing passwords through the API is slow."""
@@ -122,6 +124,10 @@ def exercise(request: Request, slug: str) -> Response:
                 {**o, "text": variants.render_text(o.get("text", ""), values)} for o in p.options
             ]
         parts.append(item)
+    problem_set = ex.problem_set
+    if problem_set.is_quiz and problem_set.is_open():
+        # Opening an exercise starts the quiz, and its clock if it is timed.
+        problem_set.start_for(request.user)
     used = (
         Submission.objects.filter(student=request.user, exercise=ex)
         .exclude(status=Submission.Status.FAILED)
@@ -133,9 +139,12 @@ def exercise(request: Request, slug: str) -> Response:
             "title": ex.title,
             "prompt": variants.render_text(ex.prompt, values),
             "parts": parts,
-            "max_attempts": ex.max_attempts,
+            "max_attempts": ex.attempt_limit,
             "attempts_used": used,
-            "due": ex.problem_set.due,
+            "due": problem_set.due,
+            "kind": problem_set.kind,
+            "quiz_ends": problem_set.ends_for(request.user),
+            "feedback_released": problem_set.shows_feedback(),
         }
     )
 
@@ -172,21 +181,33 @@ def submit(request: Request, slug: str) -> Response:
 
 @api_view(["GET"])
 def submission(request: Request, pk: int) -> Response:
-    sub = get_object_or_404(Submission, pk=pk, student=request.user)
-    return Response(
+    sub = get_object_or_404(
+        Submission.objects.select_related("exercise__problem_set"), pk=pk, student=request.user
+    )
+    body = {
+        "id": sub.pk,
+        "exercise": sub.exercise.slug,
+        "attempt": sub.attempt,
+        "status": sub.status,
+        "late": sub.late,
+        "answers": sub.answers,
+        "feedback_released": sub.feedback_shown,
+    }
+    if not sub.feedback_shown:
+        # A quiz's verdicts wait for the instructor; the grading has happened all the same.
+        body["detail"] = HELD_MESSAGE
+        if sub.status == Submission.Status.FAILED:
+            body["message"] = sub.message
+        return Response(body)
+    body.update(
         {
-            "id": sub.pk,
-            "exercise": sub.exercise.slug,
-            "attempt": sub.attempt,
-            "status": sub.status,
             "score": sub.score,
             "credit": sub.credit,
-            "late": sub.late,
             "message": sub.message,
-            "answers": sub.answers,
             "parts": {
                 key: {"status": r.get("status"), "message": r.get("message")}
                 for key, r in sub.results.items()
             },
         }
     )
+    return Response(body)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 import markdown
@@ -35,6 +35,10 @@ class Module(models.Model):
 
 
 class ProblemSet(models.Model):
+    class Kind(models.TextChoices):
+        PRACTICE = "practice", "practice: feedback at once"
+        QUIZ = "quiz", "quiz: feedback when released"
+
     class LatePolicy(models.TextChoices):
         ACCEPT = "accept", "accept late answers in full"
         PENALTY = "penalty", "accept late answers with a penalty"
@@ -57,6 +61,20 @@ class ProblemSet(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="The share of the score a late answer loses, from 0 to 1.",
     )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PRACTICE)
+    time_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Quizzes: minutes from when a student first opens one of its exercises; "
+        "empty: no limit.",
+    )
+    feedback_released = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Quizzes: from then on students see their verdicts, scores and the "
+        "solutions; empty: not yet.",
+    )
 
     class Meta:
         ordering = ["module__order", "order", "id"]
@@ -72,6 +90,58 @@ class ProblemSet(models.Model):
 
     def is_late(self, now=None) -> bool:
         return self.due is not None and (now or timezone.now()) > self.due
+
+    @property
+    def is_quiz(self) -> bool:
+        return self.kind == self.Kind.QUIZ
+
+    def shows_feedback(self, now=None) -> bool:
+        """Whether students see verdicts and solutions: always in practice, in a quiz
+        once the instructor has released them."""
+        if not self.is_quiz:
+            return True
+        return self.feedback_released is not None and self.feedback_released <= (
+            now or timezone.now()
+        )
+
+    def start_for(self, student, now=None) -> QuizStart | None:
+        """The student's start of this quiz, recorded the first time they open it."""
+        if not self.is_quiz:
+            return None
+        start, _ = QuizStart.objects.get_or_create(
+            student=student, problem_set=self, defaults={"started": now or timezone.now()}
+        )
+        return start
+
+    def ends_for(self, student) -> datetime | None:
+        """When the student's time for this quiz runs out, if it is timed and started."""
+        if not self.is_quiz or self.time_limit is None:
+            return None
+        start = QuizStart.objects.filter(student=student, problem_set=self).first()
+        return start.ends() if start is not None else None
+
+
+class QuizStart(models.Model):
+    """When a student first opened a quiz: their time limit runs from then."""
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="quiz_starts"
+    )
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="starts")
+    started = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "problem_set"], name="quizstart_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} started {self.problem_set.slug}"
+
+    def ends(self) -> datetime | None:
+        limit = self.problem_set.time_limit
+        return None if limit is None else self.started + timedelta(minutes=limit)
 
 
 class PublishedManager(models.Manager):
@@ -146,6 +216,13 @@ class Exercise(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def attempt_limit(self) -> int | None:
+        """The attempts a student has: a quiz gives one unless the exercise says more."""
+        if self.max_attempts is None and self.problem_set.is_quiz:
+            return 1
+        return self.max_attempts
 
     def needs_variants(self, parts=None) -> bool:
         """Whether students get their own variant: there are parameters or computed answers."""
@@ -431,6 +508,11 @@ class Submission(models.Model):
     @property
     def is_correct(self) -> bool:
         return self.status == self.Status.GRADED and self.score is not None and self.score >= 1
+
+    @property
+    def feedback_shown(self) -> bool:
+        """Whether the student may see this attempt's verdict (not yet, in an unreleased quiz)."""
+        return self.exercise.problem_set.shows_feedback()
 
     def is_slow(self) -> bool:
         """Pending for longer than a student should wait without being told."""

@@ -93,6 +93,13 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             "The due date of this problem set has passed: answers are no longer accepted.",
             http_status=403,
         )
+    start = problem_set.start_for(student, now)
+    if start is not None and start.ends() is not None and now > start.ends():
+        raise SubmissionRefused(
+            f"Your time for this quiz ({problem_set.time_limit} minutes from when you "
+            f"started it) is up: answers are no longer accepted.",
+            http_status=403,
+        )
     with transaction.atomic():
         # One student's submissions are numbered one at a time.
         get_user_model().objects.select_for_update().filter(pk=student.pk).first()
@@ -102,9 +109,10 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             .exclude(status=Submission.Status.FAILED)
             .count()
         )
-        if exercise.max_attempts is not None and earlier >= exercise.max_attempts:
+        limit = exercise.attempt_limit
+        if limit is not None and earlier >= limit:
             raise SubmissionRefused(
-                f"You have used all {exercise.max_attempts} attempts at this exercise.",
+                f"You have used all {limit} attempts at this exercise.",
                 http_status=403,
             )
         mine = Submission.objects.filter(student=student)

@@ -34,6 +34,8 @@ def site_context(request: HttpRequest) -> dict:
 def exercise_states(user, exercises) -> dict[int, str]:
     """ "solved", "tried" or "new" for each exercise id, for this student."""
     ids = [e.pk for e in exercises]
+    # In a quiz whose feedback is held back, a student only knows they have answered.
+    held = {e.pk for e in exercises if not e.problem_set.shows_feedback()}
     best = dict(
         Submission.objects.filter(student=user, exercise_id__in=ids)
         .values("exercise_id")
@@ -44,7 +46,7 @@ def exercise_states(user, exercises) -> dict[int, str]:
     for pk in ids:
         if pk not in best:
             states[pk] = "new"
-        elif best[pk] is not None and best[pk] >= 1:
+        elif pk not in held and best[pk] is not None and best[pk] >= 1:
             states[pk] = "solved"
         else:
             states[pk] = "tried"
@@ -158,7 +160,9 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=slug)
-    exercises = list(Exercise.published.filter(problem_set=problem_set))
+    exercises = list(
+        Exercise.published.filter(problem_set=problem_set).select_related("problem_set")
+    )
     states = exercise_states(request.user, exercises)
     rows = [{"exercise": e, "state": states[e.pk]} for e in exercises]
     return render(request, "exercises/problem_set.html", {"problem_set": problem_set, "rows": rows})
@@ -182,8 +186,9 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
                 "solution_html": "",
                 "fields": [],
                 "history": history[:20],
-                "best": best_score(request.user, exercise),
+                "best": None,
                 "refusal": queue.UNAVAILABLE_MESSAGE,
+                "feedback": exercise.problem_set.shows_feedback(),
             },
             status=503,
         )
@@ -205,25 +210,35 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         }
         for p in parts
     ]
+    problem_set = exercise.problem_set
+    feedback = problem_set.shows_feedback()
+    # The worked solution once the student has solved the exercise; in a quiz, once the
+    # instructor has released the feedback.
     solved = any(s.is_correct for s in history)
+    show_solution = feedback and (problem_set.is_quiz or solved) and bool(exercise.solution)
     used = history.exclude(status=Submission.Status.FAILED).count()
+    if problem_set.is_quiz and problem_set.is_open():
+        # Opening an exercise starts the quiz, and its clock if it is timed.
+        problem_set.start_for(request.user)
     context = {
         # For the page to say how many attempts are left and when the set is due.
-        "max_attempts": exercise.max_attempts,
+        "max_attempts": exercise.attempt_limit,
         "attempts_used": used,
-        "due": exercise.problem_set.due,
+        "due": problem_set.due,
+        "quiz": problem_set.is_quiz,
+        "quiz_ends": problem_set.ends_for(request.user),
+        "feedback": feedback,
         "exercise": exercise,
-        "problem_set": exercise.problem_set,
+        "problem_set": problem_set,
         "prompt_html": variant.prompt_html() if variant else exercise.prompt_html(),
-        # The worked solution only once the student has solved the exercise.
         "solution_html": (
             (variant.solution_html() if variant else exercise.solution_html())
-            if solved and exercise.solution
+            if show_solution
             else ""
         ),
         "fields": fields,
         "history": history[:20],
-        "best": best_score(request.user, exercise),
+        "best": best_score(request.user, exercise) if feedback else None,
         "refusal": refusal,
     }
     return render(request, "exercises/exercise.html", context, status=status)

@@ -33,6 +33,9 @@ def snapshot() -> dict:
                 "due",
                 "late_policy",
                 "late_penalty",
+                "kind",
+                "time_limit",
+                "feedback_released",
             )
         ),
         "exercises": sorted(
@@ -73,6 +76,11 @@ def test_it_round_trips_the_shipped_course_without_loss(tmp_path):
         due=datetime(2026, 10, 19, 17, 30, tzinfo=UTC),
         late_policy=ProblemSet.LatePolicy.PENALTY,
         late_penalty=0.5,
+    )
+    ProblemSet.objects.filter(slug="jacobian-chain-rule").update(
+        kind=ProblemSet.Kind.QUIZ,
+        time_limit=45,
+        feedback_released=datetime(2026, 11, 2, 12, 0, tzinfo=UTC),
     )
     before = snapshot()
 

@@ -21,6 +21,7 @@ INSTRUCTOR_PERMISSIONS = {
     "questiontestrun": ["view"],
     "grading": ["view"],
     "regradejob": ["add", "view"],
+    "quizstart": ["delete", "view"],
 }
 
 

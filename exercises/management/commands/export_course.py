@@ -103,6 +103,12 @@ def course_files() -> dict[str, str]:
                 data["late_policy"] = ps.late_policy
             if ps.late_penalty:
                 data["late_penalty"] = ps.late_penalty
+            if ps.kind != ProblemSet.Kind.PRACTICE:
+                data["kind"] = ps.kind
+            if ps.time_limit is not None:
+                data["time_limit"] = ps.time_limit
+            if ps.feedback_released:
+                data["feedback_released"] = ps.feedback_released.isoformat()
             data["exercises"] = [exercise_data(e) for e in ps.exercises.all()]
             files[f"{folder}/{ps.slug}.yaml"] = dump(data)
     return files

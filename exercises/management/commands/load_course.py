@@ -103,6 +103,14 @@ def load_course(folder: Path) -> dict[str, int]:
             raise CommandError(
                 f"{path}: late_policy must be one of {', '.join(ProblemSet.LatePolicy.values)}"
             )
+        kind = data.get("kind", ProblemSet.Kind.PRACTICE)
+        if kind not in ProblemSet.Kind.values:
+            raise CommandError(f"{path}: kind must be one of {', '.join(ProblemSet.Kind.values)}")
+        time_limit = data.get("time_limit")
+        if time_limit is not None and (
+            isinstance(time_limit, bool) or not isinstance(time_limit, int) or time_limit < 1
+        ):
+            raise CommandError(f"{path}: time_limit must be a whole number of minutes, 1 or more")
         if _update(
             ps,
             {
@@ -114,6 +122,11 @@ def load_course(folder: Path) -> dict[str, int]:
                 "due": _moment(data.get("due"), path, "due"),
                 "late_policy": late_policy,
                 "late_penalty": _share(data.get("late_penalty", 0.0), path, "late_penalty"),
+                "kind": kind,
+                "time_limit": time_limit,
+                "feedback_released": _moment(
+                    data.get("feedback_released"), path, "feedback_released"
+                ),
             },
         ):
             ps.save()
