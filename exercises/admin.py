@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from exercises import gradebook, question_tests, queue, regrade, variants
 from exercises.models import (
     Exercise,
+    Extension,
     Grading,
     Module,
     Part,
@@ -80,6 +81,27 @@ def regrade_summary(jobs) -> str:
     return format_html('Latest regrade: <a href="{}">{}</a>', url, latest.progress())
 
 
+class ExtensionForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        student = cleaned.get("student")
+        # The inline form leaves the problem set out of Django's unique check.
+        others = Extension.objects.filter(
+            student=student, problem_set_id=self.instance.problem_set_id
+        ).exclude(pk=self.instance.pk)
+        if student is not None and others.exists():
+            self.add_error("student", "This student already has an extension here: change it.")
+        return cleaned
+
+
+class ExtensionInline(admin.TabularInline):
+    model = Extension
+    form = ExtensionForm
+    extra = 0
+    fields = ["student", "due", "reason"]
+    raw_id_fields = ["student"]
+
+
 @admin.register(ProblemSet)
 class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
     list_display = [
@@ -95,7 +117,7 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
     ]
     list_filter = ["module", "kind"]
     search_fields = ["title", "slug"]
-    inlines = [ExerciseInline]
+    inlines = [ExerciseInline, ExtensionInline]
     readonly_fields = ["gradebook_link", "regrades"]
     actions = ["regrade_all", "release_feedback"]
 

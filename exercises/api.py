@@ -141,7 +141,7 @@ def exercise(request: Request, slug: str) -> Response:
             "parts": parts,
             "max_attempts": ex.attempt_limit,
             "attempts_used": used,
-            "due": problem_set.due,
+            "due": problem_set.due_for(request.user),
             "kind": problem_set.kind,
             "quiz_ends": problem_set.ends_for(request.user),
             "feedback_released": problem_set.shows_feedback(),

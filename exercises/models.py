@@ -88,8 +88,14 @@ class ProblemSet(models.Model):
     def is_open(self, now=None) -> bool:
         return self.opens is None or self.opens <= (now or timezone.now())
 
-    def is_late(self, now=None) -> bool:
-        return self.due is not None and (now or timezone.now()) > self.due
+    def due_for(self, student) -> datetime | None:
+        """The student's due date: their extension's, if they have one."""
+        extension = Extension.objects.filter(student=student, problem_set=self).first()
+        return extension.due if extension is not None else self.due
+
+    def is_late(self, now=None, student=None) -> bool:
+        due = self.due if student is None else self.due_for(student)
+        return due is not None and (now or timezone.now()) > due
 
     @property
     def is_quiz(self) -> bool:
@@ -119,6 +125,25 @@ class ProblemSet(models.Model):
             return None
         start = QuizStart.objects.filter(student=student, problem_set=self).first()
         return start.ends() if start is not None else None
+
+
+class Extension(models.Model):
+    """A later due date for one student on one problem set; the late policy applies
+    from then."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="extensions")
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="extensions")
+    due = models.DateTimeField(help_text="The student's own due date.")
+    reason = models.CharField(max_length=200, blank=True, help_text="For the record.")
+
+    class Meta:
+        ordering = ["problem_set", "student"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "problem_set"], name="extension_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} on {self.problem_set.slug}: due {self.due:%Y-%m-%d %H:%M}"
 
 
 class QuizStart(models.Model):

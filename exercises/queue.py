@@ -87,7 +87,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     problem_set = exercise.problem_set
     if not problem_set.is_open(now):
         raise SubmissionRefused("This problem set is not open yet.", http_status=403)
-    late = problem_set.is_late(now)
+    late = problem_set.is_late(now, student)
     if late and problem_set.late_policy == problem_set.LatePolicy.REFUSE:
         raise SubmissionRefused(
             "The due date of this problem set has passed: answers are no longer accepted.",

@@ -224,7 +224,7 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         # For the page to say how many attempts are left and when the set is due.
         "max_attempts": exercise.attempt_limit,
         "attempts_used": used,
-        "due": problem_set.due,
+        "due": problem_set.due_for(request.user),
         "quiz": problem_set.is_quiz,
         "quiz_ends": problem_set.ends_for(request.user),
         "feedback": feedback,

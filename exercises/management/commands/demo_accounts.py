@@ -22,6 +22,7 @@ INSTRUCTOR_PERMISSIONS = {
     "grading": ["view"],
     "regradejob": ["add", "view"],
     "quizstart": ["delete", "view"],
+    "extension": ["add", "change", "delete", "view"],
 }
 
 
