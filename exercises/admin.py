@@ -12,8 +12,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from exercises import gradebook, question_tests, queue, regrade, variants
+from exercises import answer_stats, gradebook, question_tests, queue, regrade, variants
 from exercises.models import (
+    AnswerStats,
     Exercise,
     Extension,
     Grading,
@@ -278,8 +279,8 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
     list_filter = ["status", "problem_set__module", "problem_set"]
     search_fields = ["title", "slug", "prompt"]
     inlines = [PartInline]
-    actions = ["rerun_question_tests", "regrade_all"]
-    readonly_fields = ["version", "question_tests", "regrades"]
+    actions = ["rerun_question_tests", "regrade_all", "recompute_wrong_answers"]
+    readonly_fields = ["version", "question_tests", "regrades", "wrong_answers"]
     fields = [
         "problem_set",
         ("slug", "order", "status"),
@@ -291,7 +292,72 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
         "version",
         "question_tests",
         "regrades",
+        "wrong_answers",
     ]
+
+    @admin.action(
+        description="Recompute the wrong-answer statistics of the selected exercises",
+        permissions=["view"],
+    )
+    def recompute_wrong_answers(self, request, queryset):
+        for exercise in queryset:
+            answer_stats.start(exercise)
+        self.message_user(
+            request,
+            f"Wrong-answer statistics are being computed for {queryset.count()} exercise(s).",
+            messages.SUCCESS,
+        )
+
+    @admin.display(description="wrong answers")
+    def wrong_answers(self, exercise: Exercise) -> str:
+        if exercise.pk is None:
+            return ""
+        stats = AnswerStats.objects.filter(exercise=exercise).first()
+        if stats is None or stats.computed is None:
+            state = "being computed" if stats is not None else "not computed yet"
+            return f"{state.capitalize()}: choose “Recompute the wrong-answer statistics” in the list of exercises."
+        when = stats.computed.strftime("%Y-%m-%d %H:%M")
+        head = format_html(
+            "{} graded submission(s), computed {}{}. Equivalent answers are counted together "
+            "(same values at sample points){}.",
+            stats.submissions,
+            when,
+            ", being recomputed" if stats.status == AnswerStats.Status.PENDING else "",
+            "; in this randomised exercise, across every student's variant"
+            if exercise.parameters
+            else "",
+        )
+        sections = []
+        for part in exercise.parts.all():
+            data = stats.parts.get(part.key, {"wrong": 0, "groups": []})
+            rows = format_html_join(
+                "",
+                "<li><code>{}</code>: {}{}</li>",
+                (
+                    (
+                        g["answer"],
+                        g["count"],
+                        format_html(
+                            " (also typed as {})",
+                            format_html_join(", ", "<code>{}</code>", ((a,) for a in g["also"])),
+                        )
+                        if g["also"]
+                        else "",
+                    )
+                    for g in data["groups"]
+                ),
+            )
+            sections.append(
+                format_html(
+                    '<div class="wrong-answers" data-part="{}"><strong>Part {}</strong>: '
+                    "{} wrong answer(s)<ol>{}</ol></div>",
+                    part.key,
+                    part.key,
+                    data["wrong"],
+                    rows,
+                )
+            )
+        return format_html("{}{}", head, format_html_join("", "{}", ((x,) for x in sections)))
 
     @admin.action(
         description="Regrade all submissions of the selected exercises", permissions=["regrade"]

@@ -657,6 +657,29 @@ class RegradeJob(models.Model):
         return f"{text}: {self.message}" if self.message else text
 
 
+class AnswerStats(models.Model):
+    """The most frequent wrong answers to each part of an exercise, equivalent answers
+    counted together; computed in the background (see `exercises.answer_stats`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+
+    exercise = models.OneToOneField(Exercise, models.CASCADE, related_name="answer_stats")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Per part key: {"wrong": n, "groups": [{"answer", "count", "also", "by"}, ...]}.
+    parts = models.JSONField(default=dict, blank=True)
+    submissions = models.PositiveIntegerField(default=0, help_text="Graded submissions read.")
+    requested = models.DateTimeField(default=timezone.now)
+    computed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "answer stats"
+
+    def __str__(self) -> str:
+        return f"wrong answers to {self.exercise.slug} ({self.status})"
+
+
 _MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)", re.DOTALL)
 
 

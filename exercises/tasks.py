@@ -50,3 +50,14 @@ def regrade_submissions(self, job_id: int) -> str:
         return regrade.perform(job_id)
     except OperationalError as e:
         raise self.retry(exc=e) from e
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)
+def compute_answer_stats(self, exercise_id: int) -> str:
+    """Count exercise `exercise_id`'s wrong answers; computing them twice stores the same."""
+    from exercises import answer_stats
+
+    try:
+        return answer_stats.perform(exercise_id)
+    except OperationalError as e:
+        raise self.retry(exc=e) from e
