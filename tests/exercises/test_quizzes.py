@@ -216,3 +216,35 @@ def test_it_lets_instructors_give_a_student_their_time_again(client, charlie, al
 
     assert response.status_code == 302
     assert not QuizStart.objects.exists()
+
+
+def test_it_keeps_another_students_quiz_submission_hidden(client, alice, bob):
+    submission = graded(alice, make_exercise(problem_set=make_quiz()), "2x")
+    client.force_login(bob)
+
+    page = client.get(submission.get_absolute_url())
+    api = client.get(f"/api/submissions/{submission.pk}/")
+
+    assert page.status_code == 404 and api.status_code == 404
+
+
+def test_it_keeps_students_from_resetting_their_quiz_time(client, alice):
+    quiz = make_quiz(time_limit=5)
+    start = QuizStart.objects.create(student=alice, problem_set=quiz)
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("admin:exercises_quizstart_delete", args=[start.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert QuizStart.objects.filter(pk=start.pk).exists()
+
+
+def test_it_answers_a_bad_start_id_without_an_error(client, charlie):
+    client.force_login(charlie)
+
+    response = client.get(reverse("admin:exercises_quizstart_delete", args=["nope"]))
+
+    assert response.status_code == 302
+    assert not QuizStart.objects.exists()
