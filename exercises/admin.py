@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -52,12 +52,38 @@ class ExerciseInline(admin.TabularInline):
 
 
 class RegradeActions:
-    """The "Regrade all submissions" action, for staff who may start regrade jobs."""
+    """The "Regrade all submissions" action in the list, and a button on the change page,
+    for staff who may start regrade jobs."""
+
+    regrade_field = ""
 
     def has_regrade_permission(self, request) -> bool:
         return request.user.has_perm("exercises.add_regradejob")
 
-    def start_regrades(self, request, targets, field: str) -> None:
+    def regrade_url(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return path(
+            "<path:object_id>/regrade/",
+            self.admin_site.admin_view(self.regrade_view),
+            name="{}_{}_regrade".format(*info),
+        )
+
+    def regrade_view(self, request, object_id: str):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not object_id.isdigit():
+            raise Http404("No such object.")
+        target = get_object_or_404(self.model, pk=object_id)
+        if not self.has_regrade_permission(request):
+            raise PermissionDenied
+        (job,) = self.start_regrades(request, [target], self.regrade_field)
+        return redirect(reverse("admin:exercises_regradejob_change", args=[job.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_regrade": self.has_regrade_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def start_regrades(self, request, targets, field: str) -> list[RegradeJob]:
         jobs = [
             regrade.start(**{field: target, "requested_by": request.user}) for target in targets
         ]
@@ -72,6 +98,7 @@ class RegradeActions:
             ),
             messages.SUCCESS,
         )
+        return jobs
 
 
 def regrade_summary(jobs) -> str:
@@ -119,6 +146,7 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
     list_filter = ["module", "kind"]
     search_fields = ["title", "slug"]
     inlines = [ExerciseInline, ExtensionInline]
+    regrade_field = "problem_set"
     readonly_fields = ["gradebook_link", "regrades"]
     actions = ["regrade_all", "release_feedback"]
 
@@ -148,7 +176,7 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
             self.admin_site.admin_view(self.gradebook_view),
             name="exercises_problemset_gradebook",
         )
-        return [csv_view, *super().get_urls()]
+        return [csv_view, self.regrade_url(), *super().get_urls()]
 
     @admin.display(description="gradebook")
     def gradebook_link(self, problem_set: ProblemSet) -> str:
@@ -279,6 +307,7 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
     list_filter = ["status", "problem_set__module", "problem_set"]
     search_fields = ["title", "slug", "prompt"]
     inlines = [PartInline]
+    regrade_field = "exercise"
     actions = ["rerun_question_tests", "regrade_all", "recompute_wrong_answers"]
     readonly_fields = ["version", "question_tests", "regrades", "wrong_answers"]
     fields = [
@@ -375,7 +404,7 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
             self.admin_site.admin_view(self.preview_view),
             name="exercises_exercise_preview",
         )
-        return [preview, *super().get_urls()]
+        return [preview, self.regrade_url(), *super().get_urls()]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

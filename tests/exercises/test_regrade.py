@@ -307,3 +307,91 @@ def test_it_shows_the_verdict_history_on_the_submission(client, charlie, alice, 
 
     html = page.content.decode()
     assert 'name="gradings-TOTAL_FORMS" value="2"' in html
+
+
+# ---------------------------------------------------------------- the button
+
+
+def regrade_url(model: str, pk) -> str:
+    return reverse(f"admin:exercises_{model}_regrade", args=[pk])
+
+
+def test_it_offers_a_regrade_button_on_the_change_pages(client, charlie):
+    exercise = make_exercise()
+    client.force_login(charlie)
+
+    exercise_page = client.get(reverse("admin:exercises_exercise_change", args=[exercise.pk]))
+    set_page = client.get(
+        reverse("admin:exercises_problemset_change", args=[exercise.problem_set.pk])
+    )
+
+    assert regrade_url("exercise", exercise.pk) in exercise_page.content.decode()
+    assert regrade_url("problemset", exercise.problem_set.pk) in set_page.content.decode()
+
+
+@pytest.mark.parametrize("model", ["exercise", "problemset"])
+def test_it_starts_a_regrade_with_the_button_and_shows_its_progress(
+    client, charlie, alice, no_publish, django_capture_on_commit_callbacks, model
+):
+    exercise = make_exercise()
+    graded(alice, exercise, "x")
+    target = exercise if model == "exercise" else exercise.problem_set
+    client.force_login(charlie)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(regrade_url(model, target.pk))
+
+    job = RegradeJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:exercises_regradejob_change", args=[job.pk])
+    assert job.target == target and job.requested_by == charlie and job.total == 1
+    assert no_publish == [job.pk]
+
+
+def test_it_refuses_the_button_to_anonymous_visitors_and_students(client, alice, no_publish):
+    exercise = make_exercise()
+
+    anonymous = client.post(regrade_url("exercise", exercise.pk))
+    client.force_login(alice)
+    student = client.post(regrade_url("exercise", exercise.pk))
+
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    assert student.status_code == 302 and "/login/" in student["Location"]
+    assert not RegradeJob.objects.exists()
+
+
+def test_it_refuses_the_button_to_staff_not_allowed_to_regrade(client, no_publish):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    viewer = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_exercise"))
+    exercise = make_exercise()
+    client.force_login(viewer)
+
+    page = client.get(reverse("admin:exercises_exercise_change", args=[exercise.pk]))
+    response = client.post(regrade_url("exercise", exercise.pk))
+
+    assert regrade_url("exercise", exercise.pk) not in page.content.decode()
+    assert response.status_code == 403
+    assert not RegradeJob.objects.exists()
+
+
+def test_it_refuses_a_get_on_the_button(client, charlie, no_publish):
+    exercise = make_exercise()
+    client.force_login(charlie)
+
+    response = client.get(regrade_url("exercise", exercise.pk))
+
+    assert response.status_code == 405
+    assert not RegradeJob.objects.exists()
+
+
+@pytest.mark.parametrize("bad_id", ["987654", "nope"])
+def test_it_answers_a_bad_id_on_the_button_with_404(client, charlie, no_publish, bad_id):
+    client.force_login(charlie)
+
+    response = client.post(regrade_url("exercise", bad_id))
+
+    assert response.status_code == 404
+    assert not RegradeJob.objects.exists()
