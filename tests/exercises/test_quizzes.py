@@ -248,3 +248,14 @@ def test_it_answers_a_bad_start_id_without_an_error(client, charlie):
 
     assert response.status_code == 302
     assert not QuizStart.objects.exists()
+
+
+def test_it_lists_quiz_starts_with_when_the_time_ends(client, charlie, alice):
+    quiz = make_quiz(time_limit=30, title="Week 3 quiz")
+    start = QuizStart.objects.create(student=alice, problem_set=quiz)
+    client.force_login(charlie)
+
+    page = client.get(reverse("admin:exercises_quizstart_changelist")).content.decode()
+
+    assert "Week 3 quiz" in page and "alice" in page
+    assert start.ends() == start.started + timedelta(minutes=30)

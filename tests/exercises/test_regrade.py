@@ -395,3 +395,14 @@ def test_it_answers_a_bad_id_on_the_button_with_404(client, charlie, no_publish,
 
     assert response.status_code == 404
     assert not RegradeJob.objects.exists()
+
+
+def test_it_lists_regrade_jobs_with_their_progress(client, charlie, alice, no_publish):
+    exercise = make_exercise(title="Power rule")
+    graded(alice, exercise, "x")
+    run(regrade.start(exercise=exercise, requested_by=charlie))
+    client.force_login(charlie)
+
+    page = client.get(changelist("regradejob")).content.decode()
+
+    assert "Power rule" in page and "done: 1 of 1, 0 verdict(s) changed" in page
