@@ -144,6 +144,11 @@ def test_it_fails_the_question_tests_of_a_broken_sample_answer_naming_seed_and_p
     seeds_with_a_4 = [s for s in range(run.seeds) if exercise.values_for_seed(s)["a"] == 4]
     assert len(run.failures) == run.seeds - len(seeds_with_a_4)
 
+    page = instructor.get(change_url(exercise)).content.decode()
+    first = run.failures[0]
+    assert f"failed: {len(run.failures)} of {run.checked} answers" in page
+    assert f'?seed={first["seed"]}">seed {first["seed"]}</a>: seed {first["seed"]}, part a' in page
+
 
 def test_it_counts_equivalent_wrong_answers_together(worker, instructor, alice, bob, charlie):
     exercise = make_exercise(max_attempts=5)
