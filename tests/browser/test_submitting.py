@@ -97,9 +97,9 @@ def test_it_shows_verdicts_without_reloading_and_lists_the_attempts(page, studen
     rows = page.locator("section.history tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("#2")
-    expect(rows.nth(0)).to_contain_text("50%")
+    expect(rows.nth(0).locator(".attempt-partial")).to_contain_text("50%")
     expect(rows.nth(1)).to_contain_text("#1")
-    expect(rows.nth(1)).to_contain_text("100%")
+    expect(rows.nth(1).locator(".attempt-correct")).to_contain_text("100%")
     expect(page.locator("section.history")).to_contain_text("Best score: 100%")
     # Solved: the worked solution is there to read.
     expect(page.locator("details.solution")).to_be_visible()
