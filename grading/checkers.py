@@ -416,7 +416,9 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         finite = finite[np.argsort(-rel[finite], kind="stable")]
         other = suspects[~aok[suspects]]
         head = [*finite[:3], *other[:: max(1, other.size // 3)][:3]]
-        rest = np.setdiff1d(suspects, head)
+        taken = np.zeros(E.shape[0], dtype=bool)
+        taken[head] = True
+        rest = suspects[~taken[suspects]]
         if rest.size:
             rng = np.random.default_rng(SEED)
             head += list(rng.choice(rest, size=min(rest.size, _MAX_SUSPECTS - 6), replace=False))
