@@ -10,6 +10,7 @@ Conventions, as the course states them:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -28,9 +29,15 @@ def _symbols(variables: sp.Symbol | Iterable[sp.Symbol]) -> list[sp.Symbol]:
 
 
 def _expr(value: object) -> sp.Expr:
-    # strict: numbers and SymPy objects only. A string is refused, never parsed, so
-    # nothing here can end up reading text as code.
-    return sp.sympify(value, strict=True)
+    # Numbers and SymPy objects only. A string is refused, never parsed, so nothing
+    # here can end up reading text as code.
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"expected a number or a SymPy expression, not {type(value).__name__}")
+    if isinstance(value, numbers.Rational):
+        return sp.Rational(int(value.numerator), int(value.denominator))
+    return sp.Float(float(value))
 
 
 def _exprs(functions: sp.Expr | Iterable[sp.Expr]) -> list[sp.Expr]:
