@@ -215,8 +215,11 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
     # The worked solution once the student has solved the exercise; in a quiz, once the
     # instructor has released the feedback.
     solved = any(s.is_correct for s in history)
-    show_solution = feedback and (problem_set.is_quiz or solved) and bool(exercise.solution)
     used = history.exclude(status=Submission.Status.FAILED).count()
+    out_of_attempts = exercise.attempt_limit is not None and used >= exercise.attempt_limit
+    show_solution = (
+        feedback and (problem_set.is_quiz or solved or out_of_attempts) and bool(exercise.solution)
+    )
     if problem_set.is_quiz and problem_set.is_open():
         # Opening an exercise starts the quiz, and its clock if it is timed.
         problem_set.start_for(request.user)

@@ -146,3 +146,17 @@ def test_it_reports_credit_and_lateness_in_the_api(alice_client, alice):
     submission = graded(queue.submit(alice, make_exercise(problem_set=past), {"a": "2x"}))
     body = alice_client.get(f"/api/submissions/{submission.pk}/").json()
     assert (body["score"], body["credit"], body["late"]) == (1.0, 0.5, True)
+
+
+def test_it_shows_the_solution_once_the_attempts_are_used_up(client, alice):
+    from tests.conftest import make_exercise, make_submission
+
+    exercise = make_exercise(max_attempts=2)
+    client.force_login(alice)
+    make_submission(alice, exercise, status="graded", score=0.0, answers={"a": "x"})
+    page = client.get(f"/exercises/{exercise.slug}/").content
+    assert b"Worked solution" not in page
+    make_submission(alice, exercise, status="graded", score=0.0, answers={"a": "x"})
+    page = client.get(f"/exercises/{exercise.slug}/").content
+    assert b"Worked solution" in page
+    assert b"power rule gives" in page
