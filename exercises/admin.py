@@ -261,6 +261,7 @@ class PartInline(admin.StackedInline):
     fields = [
         ("key", "order", "kind", "weight"),
         "label",
+        "hint",
         "expected",
         "expected_routine",
         ("variables", "domain"),

@@ -307,6 +307,10 @@ class Part(models.Model):
     label = models.CharField(
         max_length=300, blank=True, help_text="Markdown, shown beside the input."
     )
+    hint = models.TextField(
+        blank=True,
+        help_text="Markdown; offered to a student once they have answered this part wrongly.",
+    )
     order = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EXPRESSION)
     expected = models.TextField(
@@ -350,6 +354,9 @@ class Part(models.Model):
 
     def label_html(self, values: dict | None = None) -> str:
         return render_markdown(variants.render_text(self.label, values or {}), inline=True)
+
+    def hint_html(self, values: dict | None = None) -> str:
+        return render_markdown(variants.render_text(self.hint, values or {}))
 
     def case(self, answer: str, variant: Variant | None = None) -> dict:
         """The engine's view of this part with a student's answer (for their variant)."""

@@ -201,17 +201,31 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         last = history.first()
         answers = dict(last.answers) if last else {}
     errors = errors or {}
+    problem_set = exercise.problem_set
+    feedback = problem_set.shows_feedback()
+    # A part's hint is offered once the student has answered that part wrongly.
+    missed = (
+        {
+            key
+            for results in history.filter(status=Submission.Status.GRADED).values_list(
+                "results", flat=True
+            )
+            for key, result in results.items()
+            if result.get("status") == "incorrect"
+        }
+        if feedback
+        else set()
+    )
     fields = [
         {
             "part": p,
             "label_html": p.label_html(values),
+            "hint_html": p.hint_html(values) if p.hint and p.key in missed else "",
             "value": answers.get(p.key, ""),
             "error": errors.get(p.key, ""),
         }
         for p in parts
     ]
-    problem_set = exercise.problem_set
-    feedback = problem_set.shows_feedback()
     # The worked solution once the student has solved the exercise; in a quiz, once the
     # instructor has released the feedback.
     solved = any(s.is_correct for s in history)

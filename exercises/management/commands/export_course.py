@@ -16,6 +16,7 @@ from exercises.models import Exercise, Module, Part, ProblemSet
 
 # Written only when they differ from what load_course assumes when they are left out.
 PART_DEFAULTS = {
+    "hint": "",
     "variables": [],
     "domain": {},
     "functions": [],

@@ -20,6 +20,7 @@ from exercises.models import Exercise, Module, Part, ProblemSet
 
 PART_FIELDS = [
     "label",
+    "hint",
     "kind",
     "expected",
     "variables",
