@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from exercises.models import Submission
+from exercises.models import Submission, Variant
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -13,8 +13,16 @@ pytestmark = pytest.mark.browser
 SUBMISSION_URL = re.compile(r"/submissions/\d+/$")
 
 
-def fill_rise_over_run(page, a: str, b: str) -> None:
+def fill_rise_over_run(page, a, b: str, student: str | None = None) -> None:
+    """Type answers to the rise-over-run exercise.
+
+    The exercise is randomised (the chord runs from p to p + 2): `a` may be a function
+    of the student's p, read from the variant the page has just stored for them.
+    """
     page.goto("/exercises/rise-over-run/")
+    if callable(a):
+        variant = Variant.objects.get(student__username=student, exercise__slug="rise-over-run")
+        a = a(variant.values["p"])
     page.get_by_label("Gradient of the chord").fill(a)
     page.get_by_label("Forward-difference estimate").fill(b)
 
@@ -77,14 +85,15 @@ def test_it_names_an_unknown_variable_and_submits_nothing(page, student, course)
 
 
 def test_it_shows_verdicts_without_reloading_and_lists_the_attempts(page, student, browser_worker):
-    fill_rise_over_run(page, "8/2", "2.859")
+    fill_rise_over_run(page, lambda p: f"{4 * p + 4}/2", "2.859", student)
     verdict = submit_and_watch_the_verdict(page, browser_worker)
     expect(verdict.locator(".score")).to_contain_text("100%")
     expect(verdict.locator(".score")).to_contain_text("all correct")
     expect(verdict.locator(".result-correct")).to_have_count(2)
     screenshot(page, "verdict-correct")
 
-    fill_rise_over_run(page, "8", "2.859")
+    # Twice the right gradient: the rise itself, a mistake the exercise names.
+    fill_rise_over_run(page, lambda p: f"{4 * p + 4}", "2.859", student)
     verdict = submit_and_watch_the_verdict(page, browser_worker)
     expect(verdict.locator(".score")).to_contain_text("50%")
     wrong = verdict.locator(".result-incorrect")
