@@ -231,8 +231,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # and the lease makes sure it is graded once.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", "2")
-# SymPy caches grow with every expression it sees: recycle the worker processes.
-CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("WORKER_MAX_TASKS_PER_CHILD", "200")
+# Recycle the worker processes now and then, and whenever one grows large. Not too
+# often: a new child starts new grading helpers, whose caches of the expected answers
+# (parsed, compiled, evaluated at the sample points) are what makes a check fast.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("WORKER_MAX_TASKS_PER_CHILD", "2000")
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("WORKER_MAX_MEMORY_KB", "600000")
 CELERY_TASK_TIME_LIMIT = envint("GRADING_TASK_TIME_LIMIT", "120")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")

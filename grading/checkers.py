@@ -316,24 +316,64 @@ def _describe_region(setting: Setting, cols, bad: np.ndarray, good: np.ndarray) 
     return None
 
 
+class _Remembering:
+    """An mpmath evaluator of an expected answer that keeps its values at the points asked.
+
+    The sample points are seeded, so the answers to one part are confirmed at many of
+    the same points; the expected side is computed there once. A value depends on
+    nothing but the evaluator and the point.
+    """
+
+    __slots__ = ("fn", "values")
+    _KEEP = 128
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.values: dict[tuple[float, ...], MpResult] = {}
+
+    def __call__(self, env):
+        return self.fn(env)
+
+    def at(self, point: tuple[float, ...]) -> MpResult:
+        result = self.values.get(point)
+        if result is None:
+            result = mp_value(self.fn, point)
+            if len(self.values) >= self._KEEP:
+                del self.values[next(iter(self.values))]
+            self.values[point] = result
+        return result
+
+
+def _value(fn, point: tuple[float, ...]) -> MpResult:
+    return fn.at(point) if isinstance(fn, _Remembering) else mp_value(fn, point)
+
+
 def _mp_at(fn, cols, i: int) -> MpResult:
-    return mp_value(fn, [float(c[i]) for c in cols])
+    return _value(fn, tuple(float(c[i]) for c in cols))
 
 
 def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
     """The answer is undefined at point i and at a nearby point: not a measure-zero accident."""
-    nudged = [float(c[i]) * (1 + 3.1e-7) + 1.7e-9 for c in cols]
-    e2 = mp_value(fe, nudged)
-    a2 = mp_value(fa, nudged)
+    nudged = tuple(float(c[i]) * (1 + 3.1e-7) + 1.7e-9 for c in cols)
+    e2 = _value(fe, nudged)
+    a2 = _value(fa, nudged)
     return e2.defined and a2.resolved and a2.value is None
 
 
 @lru_cache(maxsize=512)
 def _compiled_cached(tree, variables: tuple, functions: tuple, variant: int):
     table = dict(functions)
-    return compile_mp(tree, variables, table, variant), compile_float(
+    return _Remembering(compile_mp(tree, variables, table, variant)), compile_float(
         tree, variables, table, variant
     )
+
+
+@lru_cache(maxsize=128)
+def _on_sample(fn, box: tuple, count: int) -> np.ndarray:
+    """The values of an expected answer's float evaluator at the seeded sample points."""
+    values = fn(sample_points(box, count))
+    values.flags.writeable = False
+    return values
 
 
 def _compiled(tree, setting: Setting, variant: int):
@@ -357,7 +397,7 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
     fe_m, fe_f = _compiled(expected, setting, variant)
     fa_m = compile_mp(answer, variables, setting.functions, variant)
     if not variables:
-        e = mp_value(fe_m, ())
+        e = _value(fe_m, ())
         if not e.defined:
             if not e.resolved:
                 return Comparison("unknown")
@@ -377,16 +417,18 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         return _conclude(expected, answer, setting, [verdict])
 
     fa_f = compile_float(answer, variables, setting.functions, variant)
-    cols = sample_points(setting.box, _point_count(len(variables)))
-    E = fe_f(cols)
+    count = _point_count(len(variables))
+    cols = sample_points(setting.box, count)
+    E = _on_sample(fe_f, setting.box, count)
     if np.isfinite(E).sum() < 12:
         # The expected answer is defined on a small part of the box: look harder.
-        cols = sample_points(setting.box, 4000)
-        E = fe_f(cols)
-    extra = _points_near_boundaries((expected, answer), setting, variant, cols)
+        count = 4000
+        cols = sample_points(setting.box, count)
+        E = _on_sample(fe_f, setting.box, count)
+    extra = _points_near_boundaries((expected, answer), setting, variant, count)
     if extra is not None:
         cols = tuple(np.concatenate([c, x]) for c, x in zip(cols, extra, strict=True))
-        E = fe_f(cols)
+        E = np.concatenate([E, fe_f(extra)])
     A = fa_f(cols)
     eok, aok = np.isfinite(E), np.isfinite(A)
     both = eok & aok
@@ -413,9 +455,11 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         # finite float (undefined, or an overflow that only mpmath can judge), then a
         # random sample of the rest.
         finite = suspects[aok[suspects]]
+        if finite.size > 3:
+            finite = finite[np.argpartition(-rel[finite], 2)[:3]]
         finite = finite[np.argsort(-rel[finite], kind="stable")]
         other = suspects[~aok[suspects]]
-        head = [*finite[:3], *other[:: max(1, other.size // 3)][:3]]
+        head = [*finite, *other[:: max(1, other.size // 3)][:3]]
         taken = np.zeros(E.shape[0], dtype=bool)
         taken[head] = True
         rest = suspects[~taken[suspects]]
@@ -435,8 +479,10 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
     # Where the floats differ by more than their own rounding noise, a real difference
     # too small for floats to be sure of may hide (a narrow bump): look there first.
     noisy = agreeing[rel[agreeing] > _FLOAT_NOISE]
+    if noisy.size > _CONFIRM_NOISY:
+        noisy = noisy[np.argpartition(-rel[noisy], _CONFIRM_NOISY - 1)[:_CONFIRM_NOISY]]
     if noisy.size:
-        noisy = noisy[np.argsort(-rel[noisy], kind="stable")[:_CONFIRM_NOISY]]
+        noisy = noisy[np.argsort(-rel[noisy], kind="stable")]
     chosen = list(noisy) + (
         list(agreeing[np.linspace(0, agreeing.size - 1, _CONFIRM_POINTS).astype(int)])
         if agreeing.size
@@ -533,54 +579,76 @@ _MAX_ROOTS = 120
 _OFFSETS = (1e-9, 1e-7, 1e-5, 1e-3)
 
 
-def _points_near_boundaries(trees, setting: Setting, variant: int, cols) -> tuple | None:
+def _points_near_boundaries(trees, setting: Setting, variant: int, count: int) -> tuple | None:
     """Points on both sides of the zeros of the critical subtrees, or None if there are none.
 
-    The zeros are found by bisection on segments between pairs of sample points whose
-    values differ in sign, so this works in any number of variables.
+    The zeros are found by bisection on segments between pairs of the `count` sample
+    points whose values differ in sign, so this works in any number of variables.
     """
     critical = _critical_subtrees(trees)
     if not critical:
         return None
-    P = np.stack(cols, axis=1)
-    half = P.shape[0] // 2
-    start, end = P[:half], P[half : 2 * half]
-    width = np.array([hi - lo for lo, hi in setting.box])
+    functions = tuple(sorted(setting.functions.items()))
+    found = []
+    for subtree in critical:
+        try:
+            zeros = _zeros(subtree, setting.variables, functions, setting.box, variant, count)
+        except TypeError:  # something unhashable: find them afresh
+            zeros = _zeros.__wrapped__(
+                subtree, setting.variables, functions, setting.box, variant, count
+            )
+        if zeros is not None:
+            found.append(zeros)
+    if not found:
+        return None
+    R = np.concatenate([roots for roots, _ in found])
+    D = np.concatenate([directions for _, directions in found])
     lows = np.array([lo for lo, _ in setting.box])
     highs = np.array([hi for _, hi in setting.box])
-    roots, directions = [], []
-    with np.errstate(all="ignore"):
-        for subtree in critical:
-            g = compile_float(subtree, setting.variables, setting.functions, variant)
-
-            def at(points, g=g):
-                return g(tuple(points.T))
-
-            gs, ge = at(start), at(end)
-            crossing = np.isfinite(gs) & np.isfinite(ge) & (np.sign(gs) * np.sign(ge) < 0)
-            index = np.flatnonzero(crossing)[:_MAX_ROOTS]
-            if not index.size:
-                continue
-            a, b = start[index], end[index]
-            ga = gs[index]
-            lo_t, hi_t = np.zeros(index.size), np.ones(index.size)
-            for _ in range(48):
-                mid = (lo_t + hi_t) / 2
-                gm = at(a + (b - a) * mid[:, None])
-                same = np.sign(gm) == np.sign(ga)
-                lo_t = np.where(same, mid, lo_t)
-                hi_t = np.where(same, hi_t, mid)
-            t = (lo_t + hi_t) / 2
-            roots.append(a + (b - a) * t[:, None])
-            step = b - a
-            norm = np.linalg.norm(step / width, axis=1)
-            directions.append(step / np.where(norm == 0, 1.0, norm)[:, None])
-    if not roots:
-        return None
-    R, D = np.concatenate(roots), np.concatenate(directions)
     added = [R + sign * offset * D for offset in _OFFSETS for sign in (-1.0, 1.0)]
     points = np.clip(np.concatenate(added), lows, highs)
     return tuple(points.T)
+
+
+@lru_cache(maxsize=1024)
+def _zeros(subtree, variables: tuple, functions: tuple, box: tuple, variant: int, count: int):
+    """Zeros of `subtree` between pairs of sample points, with the direction of each segment.
+
+    Kept: the same denominators and `sqrt` arguments recur in the expected answer and in
+    the answers to it, and the sample points are fixed by the box and their count.
+    """
+    g = compile_float(subtree, variables, dict(functions), variant)
+    P = np.stack(sample_points(box, count), axis=1)
+    half = P.shape[0] // 2
+    start, end = P[:half], P[half : 2 * half]
+    width = np.array([hi - lo for lo, hi in box])
+
+    def at(points):
+        return g(tuple(points.T))
+
+    with np.errstate(all="ignore"):
+        gs, ge = at(start), at(end)
+        crossing = np.isfinite(gs) & np.isfinite(ge) & (np.sign(gs) * np.sign(ge) < 0)
+        index = np.flatnonzero(crossing)[:_MAX_ROOTS]
+        if not index.size:
+            return None
+        a, b = start[index], end[index]
+        ga = gs[index]
+        lo_t, hi_t = np.zeros(index.size), np.ones(index.size)
+        for _ in range(48):
+            mid = (lo_t + hi_t) / 2
+            gm = at(a + (b - a) * mid[:, None])
+            same = np.sign(gm) == np.sign(ga)
+            lo_t = np.where(same, mid, lo_t)
+            hi_t = np.where(same, hi_t, mid)
+        t = (lo_t + hi_t) / 2
+        roots = a + (b - a) * t[:, None]
+        step = b - a
+        norm = np.linalg.norm(step / width, axis=1)
+        directions = step / np.where(norm == 0, 1.0, norm)[:, None]
+    roots.flags.writeable = False
+    directions.flags.writeable = False
+    return roots, directions
 
 
 def _judge_point(fe_m, fa_m, cols, i: int) -> str:

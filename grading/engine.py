@@ -102,21 +102,14 @@ def check(case: Mapping, timeout: float = DEFAULT_TIMEOUT, in_process: bool = Fa
         return problem
     if in_process:
         return _check_here(case)
-    # Reading the case and the answer is cheap and bounded by the parser's limits: a
-    # case the author got wrong, or an unreadable answer, needs no helper process.
-    try:
-        setting = read_setting(case)
-        if case["kind"] != "choice":
-            setting.parse_expected(case["expected"])
-    except AuthorError as e:
-        return error(str(e))
     # Imported here: the helper processes import this module, and must not import
     # their own entry point (`grading._worker`) before running it.
     from grading import pool
 
-    early = validate(case)
-    if early is not None:
-        return early
+    # The helper reads the case and the answer too: an unreadable answer or a case
+    # the author got wrong comes back as its verdict. Reading it here first would
+    # cost every readable answer a second parse (the web pages have already refused
+    # the unreadable ones with `validate`).
     try:
         result = pool.run_bounded("grading.engine:check_unbounded", dict(case), timeout)
     except pool.TimedOut:

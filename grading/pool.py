@@ -17,7 +17,7 @@ after import) starts its own.
 Environment: `GRADING_POOL_SIZE` (concurrent checks per process, default 1),
 `GRADING_POOL_SPARES` (warm helpers kept beyond that, default 1),
 `GRADING_MEMORY_LIMIT_MB` (address-space limit of each helper, default 1024; 0 for
-none), `GRADING_HELPER_MAX_CALLS` (calls before a helper is replaced, default 500).
+none), `GRADING_HELPER_MAX_CALLS` (calls before a helper is replaced, default 5000).
 """
 
 import atexit
@@ -200,7 +200,7 @@ class Pool:
             memory_limit_mb = envint("GRADING_MEMORY_LIMIT_MB", 1024)
         self.memory_limit_mb = memory_limit_mb
         if max_calls is None:
-            max_calls = envint("GRADING_HELPER_MAX_CALLS", 500, minimum=1)
+            max_calls = envint("GRADING_HELPER_MAX_CALLS", 5000, minimum=1)
         self.max_calls = max_calls
         if self.size < 1:
             raise ValueError("a pool needs at least one helper")

@@ -124,12 +124,10 @@ def test_it_runs_the_comparison_in_a_helper_under_the_time_bound(monkeypatch):
     assert calls == [("grading.engine:check_unbounded", 1.5)]
 
 
-def test_it_answers_unreadable_answers_without_a_helper(monkeypatch):
-    def unexpected(func, payload, timeout):
-        raise AssertionError("no helper needed")
-
-    monkeypatch.setattr(pool, "run_bounded", unexpected)
-    assert check(make_case(answer="2x+")).status == "invalid"
+def test_it_answers_unreadable_answers_and_author_errors_from_the_helper():
+    unreadable = check(make_case(answer="2x+"))
+    assert unreadable.status == "invalid"
+    assert unreadable.message == validate(make_case(answer="2x+")).message
     assert check(make_case(expected="2x+")).status == "error"
 
 
