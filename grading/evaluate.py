@@ -62,6 +62,9 @@ _MAX_EXP_MAG = 50
 _MAX_TRIG_MAG = 4000
 
 
+_E = n.Constant("e")
+
+
 # --- exact folding -----------------------------------------------------------------
 
 
@@ -130,11 +133,20 @@ def _standin_for(name: str, functions: Mapping[str, FunctionDef], variant: int) 
     return ABSTRACT_STANDINS[(variant + abstract.index(name)) % len(ABSTRACT_STANDINS)]
 
 
+# The last table made: an answer is compiled for mpmath and for floats in a row. The
+# entry holds the tree and the function table themselves, so their ids stay theirs.
+_last_folded: list = [None, None, None]
+
+
 def _folded_tables(tree, functions: Mapping[str, FunctionDef]) -> dict[int, Fraction | None]:
+    last_tree, last_functions, last_table = _last_folded
+    if tree is last_tree and functions is last_functions:
+        return last_table
     table = exact_values(tree)
     for definition in functions.values():
         if definition.body is not None:
             table.update(exact_values(definition.body))
+    _last_folded[:] = [tree, functions, table]
     return table
 
 
@@ -232,6 +244,8 @@ def compile_float(
 
                 return div
             exact_exp = folded[id(node.right)]
+            if node.left == _E and exact_exp is None:
+                return lambda cols: np.exp(g(cols))
             return lambda cols: _np_pow(f(cols), g(cols), exact_exp)
         if isinstance(node, n.Call):
             fn = _NP_FUNCS[node.func]
@@ -340,7 +354,7 @@ def r_add(a, b):
         span = max(x[2] + x[3], y[2] + y[3]) - min(x[2], y[2])
         exact = span < prec
     v = L.mpf_add(x, y, prec, "n")
-    e = _eadd(ex, ey)
+    e = ex if ey == _ZERO else ey if ex == _ZERO else _eadd(ex, ey)
     return v, (e if exact else _eadd(e, _ulp(v)))
 
 
@@ -356,7 +370,14 @@ def r_mul(a, b):
     (x, ex), (y, ey) = a, b
     prec = _prec[0]
     v = L.mpf_mul(x, y, prec, "n")
-    e = _eadd(_eadd(_emul(L.mpf_abs(x), ey), _emul(L.mpf_abs(y), ex)), _emul(ex, ey))
+    # Exact operands (the variables, most constants) are common: skip the terms of
+    # the bound that are zero.
+    if ex == _ZERO:
+        e = _ZERO if ey == _ZERO else _emul(L.mpf_abs(x), ey)
+    elif ey == _ZERO:
+        e = _emul(L.mpf_abs(y), ex)
+    else:
+        e = _eadd(_eadd(_emul(L.mpf_abs(x), ey), _emul(L.mpf_abs(y), ex)), _emul(ex, ey))
     if x[3] + y[3] > prec:
         e = _eadd(e, _ulp(v))
     return v, e
@@ -688,6 +709,9 @@ def compile_mp(
             if exact_exp is not None and exact_exp.denominator == 1:
                 k = int(exact_exp)
                 return lambda env: r_pow_int(f(env), k)
+            if node.left == _E:
+                # e^u is exp(u) for every real u; no need for log(e).
+                return lambda env: r_exp(g(env))
             return lambda env: r_pow(f(env), g(env))
         if isinstance(node, n.Call):
             fn = _MP_FUNCS[node.func]
