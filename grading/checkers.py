@@ -468,13 +468,7 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         finite = finite[np.argsort(-rel[finite], kind="stable")]
         other = suspects[~aok[suspects]]
         head = [*finite, *other[:: max(1, other.size // 3)][:3]]
-        taken = np.zeros(E.shape[0], dtype=bool)
-        taken[head] = True
-        rest = suspects[~taken[suspects]]
-        if rest.size:
-            rng = np.random.default_rng(SEED)
-            head += list(rng.choice(rest, size=min(rest.size, _MAX_SUSPECTS - 6), replace=False))
-        for i in head:
+        for i in _then_a_sample(head, suspects, E.shape[0]):
             outcome = _judge_point(fe_m, fa_m, cols, i)
             if outcome in {"different", "undefined"}:
                 return _feedback(outcome, setting, cols, E, A, eok, aok, close, i)
@@ -510,6 +504,17 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
             return _feedback(outcome, setting, cols, E, A, eok, aok, close, i)
         confirmed.append(outcome)
     return _conclude(expected, answer, setting, outcomes + confirmed)
+
+
+def _then_a_sample(head: list, suspects: np.ndarray, size: int):
+    """The points of `head`, then a seeded sample of the other suspects (drawn only if needed)."""
+    yield from head
+    taken = np.zeros(size, dtype=bool)
+    taken[head] = True
+    rest = suspects[~taken[suspects]]
+    if rest.size:
+        rng = np.random.default_rng(SEED)
+        yield from rng.choice(rest, size=min(rest.size, _MAX_SUSPECTS - 6), replace=False)
 
 
 def _costly(outcomes: list[str]) -> bool:
