@@ -19,6 +19,7 @@ where an answer may legitimately be undefined (`(x^2-1)/(x-1)` at 1).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -714,23 +715,6 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
             "undefined",
         )
     both = eok & aok
-    differ = both & ~close
-    if close.sum() >= max(3, 0.05 * both.sum()) and differ.any():
-        region = _describe_region(setting, cols, differ, close)
-        if region:
-            return Comparison(
-                "different",
-                f"Your answer is right only on part of the domain: it differs for {region}.",
-                region,
-                "partial",
-            )
-        return Comparison(
-            "different",
-            f"Your answer agrees with the expected one at some points but not everywhere"
-            f" (it differs at {point}).",
-            point,
-            "partial",
-        )
     with np.errstate(all="ignore"):
         e, a = E[both], A[both]
         nonzero = np.abs(e) > 1e-200
@@ -753,12 +737,37 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
         if e.size >= 3:
             d = a - e
             d0 = float(np.median(d[:_TYPICAL]))
-            if abs(d0) > 1e-9 * scale and np.all(np.abs(d - d0) <= 1e-9 * max(scale, abs(d0))):
+            # Float noise in a - e is about 1e-16 of the values' scale; a constant
+            # offset well above it (0.0000001 in x^2 - 2x + 1.0000001) still counts.
+            noise = 1e-12 * scale
+            if abs(d0) > 100 * noise and np.all(np.abs(d - d0) <= 1e-6 * abs(d0) + noise):
                 return Comparison(
                     "different",
                     "Your answer differs from the expected one by a constant.",
                     reason="constant",
                 )
+    # "Right on part of the domain" only where the two agree to float noise: a tiny
+    # difference everywhere (x^2 + 1e-9 for x^2) passes the looser float screen at the
+    # points where the values are large, and is not right there.
+    with np.errstate(all="ignore"):
+        agree = both & (np.abs(A - E) <= _FLOAT_NOISE * np.maximum(np.abs(E), np.abs(A)))
+    differ = both & ~close
+    if agree.sum() >= max(3, 0.05 * both.sum()) and differ.any():
+        region = _describe_region(setting, cols, differ, agree)
+        if region:
+            return Comparison(
+                "different",
+                f"Your answer is right only on part of the domain: it differs for {region}.",
+                region,
+                "partial",
+            )
+        return Comparison(
+            "different",
+            f"Your answer agrees with the expected one at some points but not everywhere"
+            f" (it differs at {point}).",
+            point,
+            "partial",
+        )
     return Comparison(
         "different", "Your answer is not equal to the expected one.", reason="different"
     )
@@ -827,10 +836,29 @@ def compare_numbers(
     if e != 0 and abs(a + e) <= bound + slack:
         return NumericResult("different", "Check the sign of your answer.")
     if diff <= 100 * bound + slack or (e != 0 and diff <= abs(e) / 100):
-        return NumericResult(
-            "close", "Close, but not within the required accuracy: give more digits."
-        )
+        half = _half_unit(answer)
+        if half is not None and diff <= half + slack:
+            # The answer is the expected number rounded: more digits would do.
+            return NumericResult(
+                "close", "Close, but not within the required accuracy: give more digits."
+            )
+        return NumericResult("close", "Close, but not within the required accuracy.")
     return NumericResult("different", "Your answer is not equal to the expected number.")
+
+
+def _half_unit(tree) -> Fraction | None:
+    """Half a unit in the last digit of a decimal literal (`-1.25` -> 0.005), else None."""
+    if isinstance(tree, n.Neg):
+        tree = tree.operand
+    if not isinstance(tree, n.Number):
+        return None
+    mantissa, _, exponent = tree.text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    try:
+        power = int(exponent) if exponent else 0
+    except ValueError:
+        return None
+    return Fraction(1, 2) * Fraction(10) ** (power - decimals)
 
 
 def _require_number(tree, setting: Setting) -> None:
@@ -921,14 +949,42 @@ def check_numeric(case: Mapping, setting: Setting) -> Verdict:
     _reject_expected_group(expected, "a number")
     if not _is_number(expected, setting):
         raise AuthorError("The expected answer of a numeric part must be a number.")
-    answer = setting.parse_answer(case["answer"])
-    _reject_group(answer, "a number")
-    _require_number(answer, setting)
+    answer = _parse_answer_of_kind(case, setting)
+    _read_number(answer, setting)
     rtol, atol = _tolerances(setting)
     result = compare_numbers(expected, answer, setting, rtol, atol)
     if result.status == "equal":
         return correct()
     return incorrect(result.message, close=result.status == "close")
+
+
+_NO_POINTS = {"none", "no points", "no point", "nothing", "empty", "no solution", "\u2205"}
+_DECIMAL_COMMA = re.compile(r"\s*[-+\u2212]?[0-9]+,[0-9]+\s*")
+
+
+def _parse_answer_of_kind(case: Mapping, setting: Setting):
+    """The answer's tree; a numeric answer typed with a decimal comma gets its own message."""
+    text = case["answer"]
+    try:
+        return setting.parse_answer(text)
+    except Invalid:
+        if not isinstance(text, str):
+            raise
+        if case["kind"] == "points" and text.strip().lower() in _NO_POINTS:
+            raise Invalid("Write [] when there are no points.", None) from None
+        if case["kind"] == "numeric" and _DECIMAL_COMMA.fullmatch(text):
+            shown = text.strip()
+            raise Invalid(
+                f"Write a decimal with a point, not a comma: {shown.replace(',', '.')},"
+                f" not {shown}.",
+                text.index(",") + 1,
+            ) from None
+        raise
+
+
+def _read_number(answer, setting: Setting) -> None:
+    _reject_group(answer, "a number")
+    _require_number(answer, setting)
 
 
 def _as_vector(tree) -> list | None:
@@ -1135,6 +1191,11 @@ def _read_points(case: Mapping, setting: Setting, answer_tree, dimension=None) -
             dimension = _expected_points(case, setting)[1]
         except AuthorError:
             dimension = None
+    if isinstance(answer_tree, n.Group) and answer_tree.bracket == "(":
+        raise Invalid(
+            "Put your points in square brackets, even a single point: [(1, 2)].",
+            answer_tree.col,
+        )
     answer = _as_points(answer_tree, dimension)
     if answer is None:
         raise Invalid(
@@ -1157,7 +1218,7 @@ def _read_points(case: Mapping, setting: Setting, answer_tree, dimension=None) -
 
 def check_points(case: Mapping, setting: Setting) -> Verdict:
     expected, dimension = _expected_points(case, setting)
-    answer_tree = setting.parse_answer(case["answer"])
+    answer_tree = _parse_answer_of_kind(case, setting)
     answer = _read_points(case, setting, answer_tree, dimension)
     rtol, atol = _tolerances(setting)
     values_e = [[_point_value(c, setting, "expected") for c in p] for p in expected]
@@ -1256,12 +1317,11 @@ def read_answer(case: Mapping, setting: Setting) -> None:
     if kind == "choice":
         check_choice_readable(case)
         return
-    answer = setting.parse_answer(case["answer"])
+    answer = _parse_answer_of_kind(case, setting)
     if kind == "expression":
         _reject_group(answer, "a single expression")
     elif kind == "numeric":
-        _reject_group(answer, "a number")
-        _require_number(answer, setting)
+        _read_number(answer, setting)
     elif kind == "vector":
         _read_vector(answer)
     elif kind == "matrix":

@@ -241,6 +241,12 @@ def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
                 message += ": there is no attribute access in an answer"
             elif ch == "=" and following == "=":
                 message += _ASCII_HINTS["<"]
+            elif (
+                ch == "'"
+                and position
+                and (source[position - 1].isalnum() or source[position - 1] == ")")
+            ):
+                message += ": a prime cannot be typed; write the derivative out instead"
             else:
                 message += _ASCII_HINTS.get(ch, "")
             raise ParseError(message, col)
@@ -400,6 +406,11 @@ class _Parser:
         return ParseError(f"unexpected {_quote(token.raw)} at column {token.col}", token.col)
 
     def scalar(self, node: Node) -> Node:
+        if isinstance(node, Group) and node.bracket == "{" and len(node.items) == 1:
+            raise ParseError(
+                f"curly brackets at column {node.col} do not group: use ( ) instead",
+                node.col,
+            )
         if isinstance(node, Group):
             raise ParseError(
                 f"the list at column {node.col} cannot be part of an expression",
@@ -632,6 +643,18 @@ class _Parser:
             ]
             if folded:
                 hint = sorted(folded)[0]
+        previous = self.tokens[self.pos - 2] if self.pos >= 2 else None
+        if (
+            not hint
+            and previous is not None
+            and previous.kind == "number"
+            and name in {"x10", "X10"}
+        ):
+            return ParseError(
+                f"{shown} at column {token.col} is not a known name: for a power of ten write"
+                f" {previous.raw}*10^... or {previous.raw}e...",
+                token.col,
+            )
         if hint:
             return ParseError(
                 f"{shown} at column {token.col} is not a known {what}: did you mean {hint}?",
@@ -649,9 +672,7 @@ class _Parser:
         if self.tok.kind == "op" and self.tok.text == "^":
             power = self.read_function_power(token, builtin)
         if self.tok.kind != "(":
-            nxt = self.tok
-            simple = nxt.kind == "number" or nxt.text in self.variables or nxt.text in CONSTANTS
-            inner = nxt.raw if simple and len(nxt.raw) <= 30 else "..."
+            inner = self.following_factor() or "..."
             suffix = f"^{power.text}" if power else ""
             raise ParseError(
                 f"{_quote(shown + suffix)} at column {token.col} needs parentheses:"
@@ -677,6 +698,37 @@ class _Parser:
             node = BinOp("^", node, Number(power.value, power.text, col=power.col), col=token.col)
         return node
 
+    def following_factor(self) -> str | None:
+        """The text of the product that follows a function name typed without brackets.
+
+        `sin 3x` reads as "3x" and `cos x^2` as "x^2": what the student most likely
+        meant as the argument. None when it is not a short run of numbers and names.
+        """
+        end = self.pos
+        while True:
+            token = self.tokens[end]
+            if token.kind == "number" or (
+                token.kind == "name"
+                and token.text not in self.functions
+                and token.text not in FUNCTION_NAMES
+                and (token.text in self.variables or token.text in CONSTANTS)
+            ):
+                end += 1
+            elif (
+                token.kind == "op"
+                and token.text == "^"
+                and end > self.pos
+                and self.tokens[end + 1].kind in ("number", "name")
+            ):
+                end += 1
+            else:
+                break
+        if end == self.pos:
+            return None
+        first, last = self.tokens[self.pos], self.tokens[end - 1]
+        text = self.text[first.col - 1 : last.col - 1 + len(last.raw)]
+        return text if len(text) <= 30 and "\n" not in text else None
+
     def read_function_power(self, token: Token, builtin: bool) -> Token:
         """The n of `sin^n(x)`: a positive whole number written right after "^"."""
         caret = self.advance()
@@ -688,12 +740,15 @@ class _Parser:
                 f" write {shown}(x)^2 for a power or {shown}({shown}(x)) for a composition",
                 token.col,
             )
-        if nxt.kind == "op" and nxt.text == "-":
+        bracketed = nxt.kind == "(" and self.peek().kind == "op" and self.peek().text == "-"
+        if (nxt.kind == "op" and nxt.text == "-") or bracketed:
             inverse = _INVERSES.get(FUNCTION_ALIASES.get(token.text, token.text))
             choice = f"{inverse}(x) for the inverse or " if inverse else ""
-            power = self.peek().raw if self.peek().kind == "number" else ""
+            after = self.peek(2 if bracketed else 1)
+            power = after.raw if after.kind == "number" else ""
+            typed = f"{shown}^(-{power})" if bracketed else f"{shown}^-{power}"
             raise ParseError(
-                f'"{shown}^-{power}" at column {token.col} is ambiguous:'
+                f'"{typed}" at column {token.col} is ambiguous:'
                 f" write {choice}1/{shown}(x) for the reciprocal",
                 token.col,
             )
@@ -969,6 +1024,13 @@ def parse_choice(text: str, options: Iterable[str]) -> frozenset[str]:
         raise ParseError("empty answer", None)
     if len(text) > Limits().max_length:
         raise ParseError("the answer is too long", None)
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] in "[({" and stripped[-1] in "])}":
+        inner = ", ".join(p.strip() for p in stripped[1:-1].split(",") if p.strip())
+        raise ParseError(
+            f"type the option keys without brackets, e.g. {inner or 'a, c'}",
+            text.index(stripped[0]) + 1,
+        )
     chosen = set()
     position = 0
     for part in text.split(","):
@@ -986,5 +1048,14 @@ def parse_choice(text: str, options: Iterable[str]) -> frozenset[str]:
             continue
         shown = key if key.isprintable() and len(key) <= 20 else key[:20] + "..."
         listed = ", ".join(options)
+        pieces = [p for p in re.split(r"[\s;]+", key.strip("[](){} ")) if p]
+        known = {o.lower() for o in options}
+        if pieces and all(p.lower() in known for p in pieces):
+            example = ", ".join(pieces)
+            raise ParseError(
+                f'"{shown}" at column {col}: type the option keys separated by commas,'
+                f" e.g. {example}",
+                col,
+            )
         raise ParseError(f'unknown option "{shown}" at column {col}: the options are {listed}', col)
     return frozenset(chosen)

@@ -362,3 +362,67 @@ def test_it_looks_closer_where_floats_barely_differ():
         "variables": ["x", "y"],
     }
     assert check(case, in_process=True).status == "incorrect"
+
+
+# --- messages for slips a student can fix ----------------------------------------------
+
+
+def test_it_says_a_small_constant_offset_is_a_constant_not_a_partly_right_answer():
+    verdict = judge(expected="(x-1)^2", answer="x^2 - 2x + 1.0000001")
+    assert verdict.status == "incorrect"
+    assert "by a constant" in verdict.message
+
+
+def test_it_never_calls_a_tiny_difference_everywhere_right_on_part_of_the_domain():
+    verdict = judge(expected="x^2", answer="x^2 + 1e-9")
+    assert verdict.status == "incorrect"
+    assert "part of the domain" not in verdict.message
+    assert "some points" not in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer", "rtol", "more_digits"),
+    [
+        ("pi", "3.14", "1e-4", True),
+        ("pi", "-3.14", "1e-4", False),
+        ("pi", "3.1416", "1e-6", True),
+        ("0.0237", "2.4e-2", "1e-3", True),
+        ("pi", "355/113", "5e-8", False),
+        ("7.55", "7.63", "0.01", False),
+        ("1.6", "1.60161", "1e-3", False),
+    ],
+)
+def test_it_asks_for_more_digits_only_when_the_answer_is_the_expected_number_rounded(
+    expected, answer, rtol, more_digits
+):
+    verdict = judge(
+        kind="numeric", expected=expected, answer=answer, rtol=rtol, atol=0, variables=[]
+    )
+    assert verdict.status == "incorrect"
+    assert ("more digits" in verdict.message) is more_digits
+
+
+def test_it_tells_a_decimal_comma_from_a_list():
+    verdict = judge(kind="numeric", expected="2.1", answer="2,10", variables=[])
+    assert verdict.status == "invalid"
+    assert verdict.message == "Write a decimal with a point, not a comma: 2.10, not 2,10."
+    assert verdict.details["column"] == 2
+
+
+def test_it_asks_for_brackets_around_a_single_point():
+    verdict = judge(kind="points", expected="[(2, 1)]", answer="(2, 1)", variables=[])
+    assert verdict.status == "invalid"
+    assert "square brackets" in verdict.message
+
+
+def test_it_shows_how_to_write_no_points():
+    verdict = judge(kind="points", expected="[]", answer="none", variables=[])
+    assert verdict.status == "invalid"
+    assert "[]" in verdict.message
+
+
+@pytest.mark.parametrize("answer", ["a c", "a; c", "[a, c]", "{a, c}"])
+def test_it_shows_how_to_list_options(answer):
+    verdict = judge(kind="choice", expected="a, c", answer=answer, options=["a", "b", "c"])
+    assert verdict.status == "invalid"
+    assert "a, c" in verdict.message

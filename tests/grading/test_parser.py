@@ -273,6 +273,42 @@ def test_it_shows_how_to_add_the_parentheses():
 
 
 @pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        ("x sin 3x", "write sin(3x)"),
+        ("cos x^2", "write cos(x^2)"),
+        ("2 sin 2 pi x + 1", "write sin(2 pi x)"),
+        ("sin(x) + cos 2x y", "write cos(2x y)"),
+        ("exp -x", "write exp(...)"),
+    ],
+)
+def test_it_puts_the_whole_factor_that_follows_in_the_parentheses(text, advice):
+    assert error(text, ("x", "y")).message.endswith(advice)
+
+
+@pytest.mark.parametrize("text", ["sin^-1(x)", "sin^(-1)(x)", "tan^(-1)(x)"])
+def test_it_calls_an_inverse_power_of_a_function_ambiguous_however_bracketed(text):
+    message = error(text).message
+    assert "ambiguous" in message
+    assert "for the inverse" in message and "for the reciprocal" in message
+
+
+def test_it_says_curly_brackets_do_not_group():
+    assert error("x^{2}").message == "curly brackets at column 3 do not group: use ( ) instead"
+
+
+def test_it_says_a_prime_cannot_be_typed():
+    message = error("f'(x)").message
+    assert message.startswith('unexpected "\'" at column 2')
+    assert "write the derivative out" in message
+
+
+def test_it_shows_how_to_write_a_power_of_ten():
+    message = error("2.37x10^-2", ()).message
+    assert "2.37*10^..." in message and "2.37e..." in message
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("sin^2(x)", "(^ (sin x) 2)"),
