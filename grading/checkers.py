@@ -687,6 +687,13 @@ def _constant_feedback(a: MpResult, e: MpResult) -> Comparison:
     )
 
 
+def _typical(values: np.ndarray) -> float:
+    """A middle value of the first few (np.median costs more than the rest of the test)."""
+    head = values[:_TYPICAL]
+    middle = head.size // 2
+    return float(np.partition(head, middle)[middle])
+
+
 def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
     point = _describe_point(setting, cols, i)
     if outcome == "undefined":
@@ -728,7 +735,7 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
         if nonzero.sum() >= 3:
             ratio = a[nonzero] / e[nonzero]
             # Any typical value will do: the test below asks for all of them to agree.
-            r0 = float(np.median(ratio[:_TYPICAL]))
+            r0 = _typical(ratio)
             # A ratio of 1 to float precision is no factor: the difference is too small to see.
             if r0 != 0 and abs(r0 - 1) > 1e-6 and np.all(np.abs(ratio - r0) <= 1e-9 * abs(r0)):
                 return Comparison(
@@ -736,7 +743,7 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
                 )
         if e.size >= 3:
             d = a - e
-            d0 = float(np.median(d[:_TYPICAL]))
+            d0 = _typical(d)
             # Float noise in a - e is about 1e-16 of the values' scale; a constant
             # offset well above it (0.0000001 in x^2 - 2x + 1.0000001) still counts.
             noise = 1e-12 * scale

@@ -140,7 +140,9 @@ _last_folded: list = [None, None, None]
 
 def _folded_tables(tree, functions: Mapping[str, FunctionDef]) -> dict[int, Fraction | None]:
     last_tree, last_functions, last_table = _last_folded
-    if tree is last_tree and functions is last_functions:
+    if tree is last_tree and (
+        functions is last_functions or (not functions and not last_functions)
+    ):
         return last_table
     table = exact_values(tree)
     for definition in functions.values():
