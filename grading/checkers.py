@@ -316,12 +316,17 @@ def _describe_region(setting: Setting, cols, bad: np.ndarray, good: np.ndarray) 
     """`x < 0` when the bad points are exactly those on one side of a threshold."""
     if not bad.any() or not good.any():
         return None
-    for name, c in zip(setting.variables, cols, strict=False):
+    for name, c, (lo, hi) in zip(setting.variables, cols, setting.box, strict=False):
         xb, xg = c[bad], c[good]
+        # A threshold at the edge of the box says nothing (`x > 10` on [-10, 10]).
         if xb.max() < xg.min():
-            return f"{name} < {_fmt(_nice_between(float(xb.max()), float(xg.min())))}"
+            threshold = _nice_between(float(xb.max()), float(xg.min()))
+            if lo < threshold < hi:
+                return f"{name} < {_fmt(threshold)}"
         if xb.min() > xg.max():
-            return f"{name} > {_fmt(_nice_between(float(xg.max()), float(xb.min())))}"
+            threshold = _nice_between(float(xg.max()), float(xb.min()))
+            if lo < threshold < hi:
+                return f"{name} > {_fmt(threshold)}"
     return None
 
 
@@ -362,8 +367,14 @@ def _mp_at(fn, cols, i: int) -> MpResult:
 
 
 def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
-    """The answer is undefined at point i and at a nearby point: not a measure-zero accident."""
-    nudged = tuple(float(c[i]) * (1 + 3.1e-7) + 1.7e-9 for c in cols)
+    """The answer is undefined at point i and at a nearby point: not a measure-zero accident.
+
+    Each coordinate moves by a different amount, so that a point on a line such as
+    x = y (where `(x - y)/(sqrt(x) - sqrt(y))` is undefined) leaves it.
+    """
+    nudged = tuple(
+        float(c[i]) * (1 + 3.1e-7 * (k + 1)) + 1.7e-9 * (1 + 0.618 * k) for k, c in enumerate(cols)
+    )
     e2 = _value(fe, nudged)
     a2 = _value(fa, nudged)
     return e2.defined and a2.resolved and a2.value is None
@@ -434,6 +445,7 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         count = 4000
         cols = sample_points(setting.box, count)
         E = _on_sample(fe_f, setting.box, count)
+    base = cols[0].shape[0]
     extra = _points_near_boundaries((expected, answer), setting, variant, count)
     if extra is not None:
         cols = tuple(np.concatenate([c, x]) for c, x in zip(cols, extra, strict=True))
@@ -470,9 +482,20 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         other = suspects[~aok[suspects]]
         head = [*finite, *other[:: max(1, other.size // 3)][:3]]
         for i in _then_a_sample(head, suspects, E.shape[0]):
-            outcome = _judge_point(fe_m, fa_m, cols, i)
+            outcome, e_i, a_i = _judge_point_values(fe_m, fa_m, cols, i)
             if outcome in {"different", "undefined"}:
-                return _feedback(outcome, setting, cols, E, A, eok, aok, close, i)
+                return _feedback(
+                    outcome,
+                    setting,
+                    cols,
+                    E,
+                    A,
+                    eok,
+                    aok,
+                    close,
+                    i,
+                    _Judged(fe_m, fa_m, e_i, a_i, base),
+                )
             outcomes.append(outcome)
             if _costly(outcomes):
                 break
@@ -500,9 +523,20 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
     for i in dict.fromkeys(chosen):
         if _costly(confirmed):
             break
-        outcome = _judge_point(fe_m, fa_m, cols, i)
+        outcome, e_i, a_i = _judge_point_values(fe_m, fa_m, cols, i)
         if outcome in {"different", "undefined"}:
-            return _feedback(outcome, setting, cols, E, A, eok, aok, close, i)
+            return _feedback(
+                outcome,
+                setting,
+                cols,
+                E,
+                A,
+                eok,
+                aok,
+                close,
+                i,
+                _Judged(fe_m, fa_m, e_i, a_i, base),
+            )
         confirmed.append(outcome)
     return _conclude(expected, answer, setting, outcomes + confirmed)
 
@@ -667,15 +701,21 @@ def _zeros(subtree, variables: tuple, functions: tuple, box: tuple, variant: int
 
 def _judge_point(fe_m, fa_m, cols, i: int) -> str:
     """equal, indistinct, different, undefined (the answer), uncertain, or why it is skipped."""
+    return _judge_point_values(fe_m, fa_m, cols, i)[0]
+
+
+def _judge_point_values(fe_m, fa_m, cols, i: int) -> tuple[str, MpResult | None, MpResult | None]:
+    """`_judge_point`'s outcome, with the expected and answer values it computed."""
     e = _mp_at(fe_m, cols, i)
     if not e.defined:
-        return "skip_expected" if not e.resolved else "expected_undefined"
+        return ("skip_expected" if not e.resolved else "expected_undefined"), e, None
     a = _mp_at(fa_m, cols, i)
     if not a.resolved:
-        return "skip_answer"
+        return "skip_answer", e, a
     if a.value is None:
-        return "undefined" if _undefined_confirmed(fe_m, fa_m, cols, i) else "skip_answer"
-    return mp_compare(a, e)
+        confirmed = _undefined_confirmed(fe_m, fa_m, cols, i)
+        return ("undefined" if confirmed else "skip_answer"), e, a
+    return mp_compare(a, e), e, a
 
 
 def _constant_feedback(a: MpResult, e: MpResult) -> Comparison:
@@ -694,7 +734,27 @@ def _typical(values: np.ndarray) -> float:
     return float(np.partition(head, middle)[middle])
 
 
-def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
+@dataclass
+class _Judged:
+    """What the high-precision stage knows where it found the difference."""
+
+    fe_m: object
+    fa_m: object
+    e: MpResult | None  # the expected value at the point
+    a: MpResult | None  # the answer's value at the point
+    base: int  # the sample points come first, the points near boundaries after
+
+
+def _mp_floats(judged: _Judged) -> tuple[float, float] | None:
+    if judged.e is None or judged.a is None or not (judged.e.defined and judged.a.defined):
+        return None
+    ev, av = judged.e.to_float(), judged.a.to_float()
+    if not (math.isfinite(ev) and math.isfinite(av)):
+        return None
+    return ev, av
+
+
+def _feedback(outcome, setting, cols, E, A, eok, aok, close, i, judged: _Judged) -> Comparison:
     point = _describe_point(setting, cols, i)
     if outcome == "undefined":
         bad = eok & np.isnan(A)
@@ -722,44 +782,75 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
             "undefined",
         )
     both = eok & aok
+    # The floats suggest a pattern (sign, factor, offset); the values at the point where
+    # mpmath found the difference must show it too, since floats can lose a difference
+    # to cancellation ((1 - cos(x))/x^2 near 0 rounds to 0).
+    exact = _mp_floats(judged)
     with np.errstate(all="ignore"):
         e, a = E[both], A[both]
         nonzero = np.abs(e) > 1e-200
         scale = max(float(np.max(np.abs(e))) if e.size else 1.0, 1e-300)
-        if e.size and np.all(np.abs(a + e) <= 1e-9 * np.maximum(np.abs(e), np.abs(a))):
+        if (
+            exact is not None
+            and exact[0] != 0
+            and abs(exact[1] + exact[0]) <= 1e-9 * abs(exact[0])
+            and nonzero.any()
+            and np.all(np.abs(a + e) <= 1e-9 * np.maximum(np.abs(e), np.abs(a)))
+        ):
             return Comparison(
                 "different",
                 "Check the sign: your answer is the negative of the expected one.",
                 reason="sign",
             )
-        if nonzero.sum() >= 3:
+        if nonzero.sum() >= 3 and exact is not None and exact[0] != 0:
             ratio = a[nonzero] / e[nonzero]
             # Any typical value will do: the test below asks for all of them to agree.
             r0 = _typical(ratio)
             # A ratio of 1 to float precision is no factor: the difference is too small to see.
-            if r0 != 0 and abs(r0 - 1) > 1e-6 and np.all(np.abs(ratio - r0) <= 1e-9 * abs(r0)):
+            if (
+                r0 != 0
+                and abs(r0 - 1) > 1e-6
+                and abs(exact[1] / exact[0] - r0) <= 1e-6 * abs(r0)
+                and np.all(np.abs(ratio - r0) <= 1e-9 * abs(r0))
+            ):
                 return Comparison(
                     "different", "Your answer is off by a constant factor.", reason="factor"
                 )
-        if e.size >= 3:
+        if e.size >= 3 and exact is not None:
             d = a - e
             d0 = _typical(d)
             # Float noise in a - e is about 1e-16 of the values' scale; a constant
             # offset well above it (0.0000001 in x^2 - 2x + 1.0000001) still counts.
             noise = 1e-12 * scale
-            if abs(d0) > 100 * noise and np.all(np.abs(d - d0) <= 1e-6 * abs(d0) + noise):
+            if (
+                abs(d0) > 100 * noise
+                and abs((exact[1] - exact[0]) - d0) <= 1e-6 * abs(d0)
+                and np.all(np.abs(d - d0) <= 1e-6 * abs(d0) + noise)
+            ):
                 return Comparison(
                     "different",
                     "Your answer differs from the expected one by a constant.",
                     reason="constant",
                 )
-    # "Right on part of the domain" only where the two agree to float noise: a tiny
-    # difference everywhere (x^2 + 1e-9 for x^2) passes the looser float screen at the
-    # points where the values are large, and is not right there.
-    with np.errstate(all="ignore"):
-        agree = both & (np.abs(A - E) <= _FLOAT_NOISE * np.maximum(np.abs(E), np.abs(A)))
+        # "Right on part of the domain" only where the two agree to float noise: a tiny
+        # difference everywhere (x^2 + 1e-9 for x^2) passes the looser float screen at
+        # the points where the values are large, and is not right there.
+        size = np.maximum(np.abs(E), np.abs(A))
+        rel = np.where(size == 0, 0.0, np.abs(A - E) / np.where(size == 0, 1.0, size))
+    agree = both & (rel <= _FLOAT_NOISE)
     differ = both & ~close
-    if agree.sum() >= max(3, 0.05 * both.sum()) and differ.any():
+    example = point
+    if i >= judged.base:
+        # The difference was found beside a boundary (`x = -1.00000002` rounds to -1):
+        # show a sample point where the floats see it plainly instead.
+        plain = np.flatnonzero(differ[: judged.base] & (rel[: judged.base] > 1e-6))
+        if plain.size:
+            example = _describe_point(setting, cols, int(plain[0]))
+    if (
+        agree.sum() >= max(3, 0.05 * both.sum())
+        and differ.any()
+        and _really_agrees(judged, cols, agree)
+    ):
         region = _describe_region(setting, cols, differ, agree)
         if region:
             return Comparison(
@@ -771,13 +862,26 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i) -> Comparison:
         return Comparison(
             "different",
             f"Your answer agrees with the expected one at some points but not everywhere"
-            f" (it differs at {point}).",
-            point,
+            f" (it differs at {example}).",
+            example,
             "partial",
         )
     return Comparison(
         "different", "Your answer is not equal to the expected one.", reason="different"
     )
+
+
+def _really_agrees(judged: _Judged, cols, agree: np.ndarray) -> bool:
+    """Floats agree at these points; does mpmath agree at a few of them?
+
+    A difference below float noise everywhere (2*3.14159265358979 for 2 pi) looks
+    like agreement to floats wherever the values are not near zero.
+    """
+    where = np.flatnonzero(agree)
+    for j in where[np.linspace(0, where.size - 1, 3).astype(int)]:
+        if _judge_point(judged.fe_m, judged.fa_m, cols, int(j)) not in {"equal", "indistinct"}:
+            return False
+    return True
 
 
 # --- the numeric rule ---------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The checkers' verdicts and the feedback students see, kind by kind."""
 
+import numpy as np
 import pytest
 
+from grading.checkers import _describe_region, read_setting
 from grading.engine import check
 
 
@@ -426,3 +428,46 @@ def test_it_shows_how_to_list_options(answer):
     verdict = judge(kind="choice", expected="a, c", answer=answer, options=["a", "b", "c"])
     assert verdict.status == "invalid"
     assert "a, c" in verdict.message
+
+
+def test_it_leaves_a_line_of_undefined_points_alone_where_the_domain_is_a_quadrant():
+    # Undefined on x = y only (measure zero), also where the sample points near the
+    # denominator's zeros are clipped into the corner (10, 10) of the box.
+    verdict = judge(
+        expected="sqrt(x) + sqrt(y)", answer="(x - y)/(sqrt(x) - sqrt(y))", variables=["x", "y"]
+    )
+    assert verdict.status == "correct"
+
+
+def test_it_names_no_region_at_the_edge_of_the_box():
+    setting = read_setting({"variables": ["x"]})
+    x = np.array([-5.0, 0.5, 9.9999999, 10.0, 10.0])
+    at_the_edge = np.array([False, False, False, True, True])
+    assert _describe_region(setting, (x,), at_the_edge, ~at_the_edge) is None
+    inside = x < 0
+    assert _describe_region(setting, (x,), inside, ~inside) == "x < 0"
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer", "domain", "wrong_word"),
+    [
+        # Floats round (1 - cos(x))/x^2 to 0 near 0: the difference is not a constant.
+        ("(1 - cos(x))/x^2", "1/2", [-1e-9, 1e-9], "constant"),
+        # exp(-1000) underflows to 0 = -0 in floats: not a sign slip.
+        ("0", "exp(-1000)", [-10, 10], "sign"),
+        # Wrong everywhere by less than float noise: not right on part of the domain.
+        ("sin(x)", "sin(x + 2*3.14159265358979)", [-10, 10], "some points"),
+    ],
+)
+def test_it_names_a_pattern_only_when_the_exact_values_show_it(
+    expected, answer, domain, wrong_word
+):
+    verdict = judge(expected=expected, answer=answer, domain={"x": domain})
+    assert verdict.status == "incorrect"
+    assert wrong_word not in verdict.message
+
+
+def test_it_shows_a_plain_example_point_rather_than_one_beside_a_boundary():
+    verdict = judge(expected="2 atan(x)", answer="atan(2x/(1 - x^2))")
+    assert verdict.status == "incorrect"
+    assert "x = -1)" not in verdict.message and "x = 1)" not in verdict.message
