@@ -52,6 +52,7 @@ _FLOAT_CLOSE = 1e-9
 # How many agreeing points are confirmed at high precision before saying "equal".
 _CONFIRM_POINTS = 8
 _CONFIRM_NOISY = 3
+_CONFIRM_SMALL = 2
 _FLOAT_NOISE = 1e-13
 _CONFIRM_UNCLEAR = 4
 _MAX_SUSPECTS = 24
@@ -383,9 +384,9 @@ def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
 @lru_cache(maxsize=512)
 def _compiled_cached(tree, variables: tuple, functions: tuple, variant: int):
     table = dict(functions)
-    return _Remembering(compile_mp(tree, variables, table, variant)), compile_float(
-        tree, variables, table, variant
-    )
+    fe_f = compile_float(tree, variables, table, variant)
+    fe_f.near_zeros = {}  # see _near_expected_zeros
+    return _Remembering(compile_mp(tree, variables, table, variant)), fe_f
 
 
 @lru_cache(maxsize=128)
@@ -446,17 +447,31 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         cols = sample_points(setting.box, count)
         E = _on_sample(fe_f, setting.box, count)
     base = cols[0].shape[0]
+    near = _near_expected_zeros(expected, fe_f, setting, variant, count)
     extra = _points_near_boundaries((expected, answer), setting, variant, count)
+    column_parts, value_parts = [cols], [E]
+    if near is not None:
+        column_parts.append(near[0])
+        value_parts.append(near[1])
     if extra is not None:
-        cols = tuple(np.concatenate([c, x]) for c, x in zip(cols, extra, strict=True))
-        E = np.concatenate([E, fe_f(extra)])
+        column_parts.append(extra)
+        value_parts.append(fe_f(extra))
+    if len(column_parts) > 1:
+        cols = tuple(np.concatenate(c) for c in zip(*column_parts, strict=True))
+        E = np.concatenate(value_parts)
+    fragile_count = 0 if near is None else near[1].shape[0]
     A = fa_f(cols)
     eok, aok = np.isfinite(E), np.isfinite(A)
     both = eok & aok
     with np.errstate(all="ignore"):
         scale = np.maximum(np.abs(E), np.abs(A))
         rel = np.where(both, np.abs(A - E) / np.where(scale == 0, 1.0, scale), np.inf)
-    close = both & (rel <= _FLOAT_CLOSE)
+    # The points beside the expected answer's zeros follow the sample. There floats lose most
+    # of their relative precision to cancellation, so a float difference means little:
+    # they are left to the high-precision confirmation (the smallest values first).
+    fragile = np.zeros(E.shape[0], dtype=bool)
+    fragile[base : base + fragile_count] = True
+    close = both & ((rel <= _FLOAT_CLOSE) | fragile)
     suspect = eok & ~close
     # Floats overflow (inf) and may turn an overflow into NaN (inf - inf): such points
     # are looked at in mpmath too, a few of them.
@@ -509,10 +524,19 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         noisy = noisy[np.argpartition(-rel[noisy], _CONFIRM_NOISY - 1)[:_CONFIRM_NOISY]]
     if noisy.size:
         noisy = noisy[np.argsort(-rel[noisy], kind="stable")]
-    chosen = list(noisy) + (
-        list(agreeing[np.linspace(0, agreeing.size - 1, _CONFIRM_POINTS).astype(int)])
-        if agreeing.size
-        else []
+    # Where the expected value is smallest, a relative 1e-20 is the smallest absolute
+    # difference: a tiny constant added to the answer shows there first.
+    smallest = agreeing[E[agreeing] != 0]
+    if smallest.size > _CONFIRM_SMALL:
+        smallest = smallest[np.argpartition(np.abs(E[smallest]), _CONFIRM_SMALL - 1)]
+    chosen = (
+        list(noisy)
+        + list(smallest[:_CONFIRM_SMALL])
+        + (
+            list(agreeing[np.linspace(0, agreeing.size - 1, _CONFIRM_POINTS).astype(int)])
+            if agreeing.size
+            else []
+        )
     )
     unclear_idx = np.flatnonzero(unclear)
     if unclear_idx.size:
@@ -625,45 +649,85 @@ _MAX_CRITICAL = 24
 _MAX_ROOTS = 120
 # Distances from a zero, as fractions of the box's width, at which points are added.
 _OFFSETS = (1e-9, 1e-7, 1e-5, 1e-3)
+# Beside the zeros of the expected answer itself a relative 1e-20 is a tiny absolute
+# difference (x + 1e-30 differs from x only for |x| < 1e-10): points much closer.
+_NEAR_ZERO_OFFSETS = (1e-14, 1e-12)
+_MAX_EXPECTED_ZEROS = 40
+# Root finding: halve the bracket this often, then refine by false position (Illinois).
+_BISECTIONS = 10
+_FALSE_POSITIONS = 6
 
 
 def _points_near_boundaries(trees, setting: Setting, variant: int, count: int) -> tuple | None:
     """Points on both sides of the zeros of the critical subtrees, or None if there are none.
 
-    The zeros are found by bisection on segments between pairs of the `count` sample
-    points whose values differ in sign, so this works in any number of variables.
+    The zeros are found on segments between pairs of the `count` sample points whose
+    values differ in sign, so this works in any number of variables.
     """
-    critical = _critical_subtrees(trees)
-    if not critical:
-        return None
+    added = []
+    for subtree in _critical_subtrees(trees):
+        found = _zeros_of(subtree, setting, variant, count, _MAX_ROOTS)
+        if found is not None:
+            roots, directions = found
+            added += [roots + sign * o * directions for o in _OFFSETS for sign in (-1.0, 1.0)]
+    return _inside(added, setting.box)
+
+
+def _near_expected_zeros(expected, fe_f, setting: Setting, variant: int, count: int):
+    """Points very close to the zeros of the expected answer, and its values there; or None.
+
+    There a relative 1e-20 is a tiny absolute difference (x + 1e-30 differs from x only
+    for |x| < 1e-10). They depend on the expected answer alone, so they are kept with
+    its float evaluator.
+    """
+    memo = getattr(fe_f, "near_zeros", None)
+    key = (setting.box, count)
+    if memo is not None and key in memo:
+        return memo[key]
+    result = None
+    if n.free_symbols(expected):
+        found = _zeros_of(expected, setting, variant, count, _MAX_EXPECTED_ZEROS)
+        if found is not None:
+            roots, directions = found
+            near = [
+                roots + sign * o * directions for o in _NEAR_ZERO_OFFSETS for sign in (-1.0, 1.0)
+            ]
+            points = _inside(near, setting.box)
+            values = fe_f(points)
+            values.flags.writeable = False
+            result = (points, values)
+    if memo is not None:
+        memo[key] = result
+    return result
+
+
+def _zeros_of(subtree, setting: Setting, variant: int, count: int, limit: int):
     functions = tuple(sorted(setting.functions.items()))
-    found = []
-    for subtree in critical:
-        try:
-            zeros = _zeros(subtree, setting.variables, functions, setting.box, variant, count)
-        except TypeError:  # something unhashable: find them afresh
-            zeros = _zeros.__wrapped__(
-                subtree, setting.variables, functions, setting.box, variant, count
-            )
-        if zeros is not None:
-            found.append(zeros)
-    if not found:
+    key = (subtree, setting.variables, functions, setting.box, variant, count, limit)
+    try:
+        return _zeros(*key)
+    except TypeError:  # something unhashable: find them afresh
+        return _zeros.__wrapped__(*key)
+
+
+def _inside(arrays: list, box) -> tuple | None:
+    """The rows of `arrays`, moved into the box, as columns; None if there are none."""
+    if not arrays:
         return None
-    R = np.concatenate([roots for roots, _ in found])
-    D = np.concatenate([directions for _, directions in found])
-    lows = np.array([lo for lo, _ in setting.box])
-    highs = np.array([hi for _, hi in setting.box])
-    added = [R + sign * offset * D for offset in _OFFSETS for sign in (-1.0, 1.0)]
-    points = np.clip(np.concatenate(added), lows, highs)
-    return tuple(points.T)
+    lows = np.array([lo for lo, _ in box])
+    highs = np.array([hi for _, hi in box])
+    return tuple(np.clip(np.concatenate(arrays), lows, highs).T)
 
 
 @lru_cache(maxsize=1024)
-def _zeros(subtree, variables: tuple, functions: tuple, box: tuple, variant: int, count: int):
+def _zeros(
+    subtree, variables: tuple, functions: tuple, box: tuple, variant: int, count: int, limit: int
+):
     """Zeros of `subtree` between pairs of sample points, with the direction of each segment.
 
-    Kept: the same denominators and `sqrt` arguments recur in the expected answer and in
-    the answers to it, and the sample points are fixed by the box and their count.
+    At most `limit` of them. Kept: the same denominators and `sqrt` arguments recur in
+    the expected answer and in the answers to it, and the sample points are fixed by
+    the box and their count.
     """
     g = compile_float(subtree, variables, dict(functions), variant)
     P = np.stack(sample_points(box, count), axis=1)
@@ -671,25 +735,14 @@ def _zeros(subtree, variables: tuple, functions: tuple, box: tuple, variant: int
     start, end = P[:half], P[half : 2 * half]
     width = np.array([hi - lo for lo, hi in box])
 
-    def at(points):
-        return g(tuple(points.T))
-
     with np.errstate(all="ignore"):
-        gs, ge = at(start), at(end)
+        gs, ge = g(tuple(start.T)), g(tuple(end.T))
         crossing = np.isfinite(gs) & np.isfinite(ge) & (np.sign(gs) * np.sign(ge) < 0)
-        index = np.flatnonzero(crossing)[:_MAX_ROOTS]
+        index = np.flatnonzero(crossing)[:limit]
         if not index.size:
             return None
         a, b = start[index], end[index]
-        ga = gs[index]
-        lo_t, hi_t = np.zeros(index.size), np.ones(index.size)
-        for _ in range(48):
-            mid = (lo_t + hi_t) / 2
-            gm = at(a + (b - a) * mid[:, None])
-            same = np.sign(gm) == np.sign(ga)
-            lo_t = np.where(same, mid, lo_t)
-            hi_t = np.where(same, hi_t, mid)
-        t = (lo_t + hi_t) / 2
+        t = _root_parameters(lambda t: g(tuple((a + (b - a) * t[:, None]).T)), gs[index], ge[index])
         roots = a + (b - a) * t[:, None]
         step = b - a
         norm = np.linalg.norm(step / width, axis=1)
@@ -697,6 +750,39 @@ def _zeros(subtree, variables: tuple, functions: tuple, box: tuple, variant: int
     roots.flags.writeable = False
     directions.flags.writeable = False
     return roots, directions
+
+
+def _root_parameters(f, f0: np.ndarray, f1: np.ndarray) -> np.ndarray:
+    """For each segment, a t in [0, 1] beside a sign change of f (f(0) and f(1) differ in sign).
+
+    Bisection first, which any sign change survives (a pole, a jump, NaN in between),
+    then false position with the Illinois modification, which reaches a simple zero of
+    a smooth function to float precision in a few steps instead of dozens.
+    """
+    lo, hi = np.zeros(f0.size), np.ones(f0.size)
+    f_lo, f_hi = f0.astype(float), f1.astype(float)
+    for _ in range(_BISECTIONS):
+        mid = (lo + hi) / 2
+        f_mid = f(mid)
+        left = np.sign(f_mid) == np.sign(f_lo)
+        lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
+        hi, f_hi = np.where(left, hi, mid), np.where(left, f_hi, f_mid)
+    kept = np.zeros(f0.size)  # -1: lo was kept last time, +1: hi was
+    for _ in range(_FALSE_POSITIONS):
+        span = f_hi - f_lo
+        usable = np.isfinite(span) & (span != 0)
+        c = np.where(usable, (lo * f_hi - hi * f_lo) / np.where(usable, span, 1.0), (lo + hi) / 2)
+        c = np.where((c > lo) & (c < hi), c, (lo + hi) / 2)
+        f_c = f(c)
+        left = np.sign(f_c) == np.sign(f_lo)
+        # Illinois: an end kept twice in a row has its value halved, so that the next
+        # estimate moves off it.
+        f_hi = np.where(left & (kept > 0), f_hi / 2, f_hi)
+        f_lo = np.where(~left & (kept < 0), f_lo / 2, f_lo)
+        lo, f_lo = np.where(left, c, lo), np.where(left, f_c, f_lo)
+        hi, f_hi = np.where(left, hi, c), np.where(left, f_hi, f_c)
+        kept = np.where(left, 1.0, -1.0)
+    return np.where(np.abs(f_lo) <= np.abs(f_hi), lo, hi)
 
 
 def _judge_point(fe_m, fa_m, cols, i: int) -> str:

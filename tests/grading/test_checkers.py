@@ -471,3 +471,35 @@ def test_it_shows_a_plain_example_point_rather_than_one_beside_a_boundary():
     verdict = judge(expected="2 atan(x)", answer="atan(2x/(1 - x^2))")
     assert verdict.status == "incorrect"
     assert "x = -1)" not in verdict.message and "x = 1)" not in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer", "functions"),
+    [
+        # Equal means to a relative 1e-20: beside a zero of the expected answer a tiny
+        # constant is a large relative difference, on a set of positive measure.
+        ("x", "x + 1e-30", []),
+        ("x - 1", "x - 1 + 1e-25", []),
+        ("sin(x)", "sin(x) + 1e-25*x", []),
+        ("sin(1000x)", "sin(1000x) + 1e-25*sin(x)", []),
+        ("f(x)", "f(x) + 1e-30", ["f"]),
+    ],
+)
+def test_it_sees_a_tiny_difference_beside_the_zeros_of_the_expected_answer(
+    expected, answer, functions
+):
+    assert judge(expected=expected, answer=answer, functions=functions).status == "incorrect"
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer"),
+    [
+        ("sin(x)", "2 sin(x/2) cos(x/2)"),
+        ("x - 1", "(x^2 - 1)/(x + 1)"),
+        ("sin(1000x)", "2 sin(500x) cos(500x)"),
+        ("x^2 - 2", "(x - sqrt(2))(x + sqrt(2))"),
+        ("x^3 - 2x - 5", "x(x^2 - 2) - 5"),
+    ],
+)
+def test_it_still_accepts_equal_forms_beside_those_zeros(expected, answer):
+    assert judge(expected=expected, answer=answer).status == "correct"
