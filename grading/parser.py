@@ -603,12 +603,8 @@ class _Parser:
             )
         operand = self.scalar(self.primary())
         self.leave(sign)
-        if self.tok.kind == "op" and self.tok.text == "^":
-            raise ParseError(
-                f'"{SQRT_SIGN}...^" at column {sign.col} is ambiguous:'
-                " write sqrt(...)^2 or sqrt((...)^2)",
-                sign.col,
-            )
+        # The sign takes the group or name that follows and nothing more, as the
+        # specification reads it: √x² is sqrt(x)^2, which is undefined for x < 0.
         return Call("sqrt", operand, col=sign.col)
 
     def name(self) -> Node:
