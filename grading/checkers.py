@@ -364,7 +364,7 @@ def _value(fn, point: tuple[float, ...]) -> MpResult:
 
 
 def _mp_at(fn, cols, i: int) -> MpResult:
-    return _value(fn, tuple(float(c[i]) for c in cols))
+    return _value(fn, tuple([float(c[i]) for c in cols]))
 
 
 def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
@@ -665,8 +665,9 @@ def _points_near_boundaries(trees, setting: Setting, variant: int, count: int) -
     values differ in sign, so this works in any number of variables.
     """
     added = []
+    functions = tuple(sorted(setting.functions.items()))
     for subtree in _critical_subtrees(trees):
-        found = _zeros_of(subtree, setting, variant, count, _MAX_ROOTS)
+        found = _zeros_of(subtree, setting, functions, variant, count, _MAX_ROOTS)
         if found is not None:
             roots, directions = found
             added += [roots + sign * o * directions for o in _OFFSETS for sign in (-1.0, 1.0)]
@@ -686,7 +687,8 @@ def _near_expected_zeros(expected, fe_f, setting: Setting, variant: int, count: 
         return memo[key]
     result = None
     if n.free_symbols(expected):
-        found = _zeros_of(expected, setting, variant, count, _MAX_EXPECTED_ZEROS)
+        functions = tuple(sorted(setting.functions.items()))
+        found = _zeros_of(expected, setting, functions, variant, count, _MAX_EXPECTED_ZEROS)
         if found is not None:
             roots, directions = found
             near = [
@@ -701,8 +703,7 @@ def _near_expected_zeros(expected, fe_f, setting: Setting, variant: int, count: 
     return result
 
 
-def _zeros_of(subtree, setting: Setting, variant: int, count: int, limit: int):
-    functions = tuple(sorted(setting.functions.items()))
+def _zeros_of(subtree, setting: Setting, functions: tuple, variant: int, count: int, limit: int):
     key = (subtree, setting.variables, functions, setting.box, variant, count, limit)
     try:
         return _zeros(*key)
