@@ -503,3 +503,13 @@ def test_it_sees_a_tiny_difference_beside_the_zeros_of_the_expected_answer(
 )
 def test_it_still_accepts_equal_forms_beside_those_zeros(expected, answer):
     assert judge(expected=expected, answer=answer).status == "correct"
+
+
+def test_it_accepts_the_expected_answer_typed_another_way_at_once():
+    assert judge(expected="2*x*cos(x^2)", answer="2x cos(x^2)").status == "correct"
+    assert judge(expected="log(x)", answer="ln(x)", domain={"x": [-10, 0.5]}).status == "correct"
+
+
+def test_it_still_blames_the_author_for_an_expected_answer_defined_nowhere_typed_back():
+    assert judge(expected="sqrt(-1 - x^2)", answer="sqrt(-1 - x^2)").status == "error"
+    assert judge(expected="log(-x)", answer="ln(-x)", domain={"x": [1, 2]}).status == "error"
