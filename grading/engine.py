@@ -27,7 +27,7 @@ from grading.checkers import (
 __all__ = ["ENGINE_VERSION", "Verdict", "check", "check_unbounded", "validate"]
 
 # Stored with every verdict; bump it whenever a verdict could change for the same case.
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "1.1"
 
 DEFAULT_TIMEOUT = 2.0
 REQUIRED = ("kind", "expected", "answer")
