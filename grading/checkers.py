@@ -1250,12 +1250,14 @@ def check_vector(case: Mapping, setting: Setting) -> Verdict:
     answer_tree = setting.parse_answer(case["answer"])
     answer = _read_vector(answer_tree)
     if len(answer) != len(expected):
-        return incorrect(
+        message = (
             f"Your vector has {len(answer)} component{'s' if len(answer) != 1 else ''};"
-            f" it should have {len(expected)}.",
-            length=len(answer),
-            expected_length=len(expected),
+            f" it should have {len(expected)}."
         )
+        if len(answer) == 1 and len(expected) > 1:
+            # `[14 -3]` is the one component 14 - 3.
+            message += " Separate the components with commas."
+        return incorrect(message, length=len(answer), expected_length=len(expected))
     statuses, messages = [], []
     for e, a in zip(expected, answer, strict=False):
         status, message, _ = _entry(e, a, setting)

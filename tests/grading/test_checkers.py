@@ -513,3 +513,11 @@ def test_it_accepts_the_expected_answer_typed_another_way_at_once():
 def test_it_still_blames_the_author_for_an_expected_answer_defined_nowhere_typed_back():
     assert judge(expected="sqrt(-1 - x^2)", answer="sqrt(-1 - x^2)").status == "error"
     assert judge(expected="log(-x)", answer="ln(-x)", domain={"x": [1, 2]}).status == "error"
+
+
+def test_it_reminds_of_the_commas_when_a_vector_reads_as_one_component():
+    verdict = judge(kind="vector", expected="[14, -3]", answer="[14 -3]", variables=[])
+    assert verdict.status == "incorrect"
+    assert verdict.message == (
+        "Your vector has 1 component; it should have 2. Separate the components with commas."
+    )
