@@ -119,6 +119,10 @@ class _Helper:
             if not chunk:
                 raise EOFError
             self.buffer += chunk
+            if deadline is not None and time.monotonic() > deadline:
+                # poll() counts whole milliseconds: a reply read after the deadline
+                # is late, however close it came.
+                return None
 
     def poll_ready(self) -> bool:
         """Without blocking: has the helper finished starting?"""
