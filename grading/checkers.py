@@ -1148,7 +1148,7 @@ def check_expression(case: Mapping, setting: Setting) -> Verdict:
     status, message, info = _expression_entry(expected, answer, setting)
     if status == "correct":
         return correct()
-    return incorrect(message, **info)
+    return incorrect(message + _rounding_hint(case, setting), **info)
 
 
 def _reject_expected_group(tree, what: str) -> None:
@@ -1266,7 +1266,10 @@ def check_vector(case: Mapping, setting: Setting) -> Verdict:
     wrong = [k + 1 for k, s in enumerate(statuses) if s != "correct"]
     if not wrong:
         return correct(components=statuses)
-    if len(wrong) == len(statuses) and len(statuses) > 1:
+    if len(wrong) > 1 and _reordered(expected, answer, setting, wrong):
+        listed = _ordinal_list(wrong)
+        message = f"Components {listed} are right but in the wrong places: check their order."
+    elif len(wrong) == len(statuses) and len(statuses) > 1:
         message = _whole_feedback(expected, answer, setting) or "None of the components is right."
     elif len(wrong) == 1:
         message = f"Component {wrong[0]} is wrong."
@@ -1274,7 +1277,38 @@ def check_vector(case: Mapping, setting: Setting) -> Verdict:
             message += " " + messages[wrong[0] - 1]
     else:
         message = f"Components {_ordinal_list(wrong)} are wrong."
-    return incorrect(message, components=statuses, wrong=wrong)
+    return incorrect(message + _rounding_hint(case, setting), components=statuses, wrong=wrong)
+
+
+_ROUNDED = re.compile(r"[0-9]\.[0-9]{3,}")
+
+
+def _rounding_hint(case: Mapping, setting: Setting) -> str:
+    """A word on decimals, where exact values are expected and the answer rounded some."""
+    if setting.rtol is not None or setting.atol is not None:
+        return ""
+    answer, expected = case.get("answer"), case.get("expected")
+    if not isinstance(answer, str) or not _ROUNDED.search(answer):
+        return ""
+    if isinstance(expected, str) and _ROUNDED.search(expected):
+        return ""
+    return " Decimals count exactly here (0.3333 is not 1/3): give exact values such as 1/3 or sqrt(2)."
+
+
+def _reordered(expected: list, answer: list, setting: Setting, wrong: list[int]) -> bool:
+    """Each wrong component equals the expected one of another wrong position (a swap)."""
+    if len(wrong) > 4:
+        return False
+    try:
+        return all(
+            any(
+                j != i and _entry(expected[j - 1], answer[i - 1], setting)[0] == "correct"
+                for j in wrong
+            )
+            for i in wrong
+        )
+    except (AuthorError, Invalid):
+        return False
 
 
 def _whole_feedback(expected: list, answer: list, setting: Setting) -> str | None:
@@ -1351,7 +1385,7 @@ def check_matrix(case: Mapping, setting: Setting) -> Verdict:
     else:
         listed = _ordinal_list([f"({i}, {j})" for i, j in wrong])
         message = f"Entr{'y' if len(wrong) == 1 else 'ies'} {listed} {'is' if len(wrong) == 1 else 'are'} wrong (row, column)."
-    return incorrect(message, entries=statuses, wrong=wrong)
+    return incorrect(message + _rounding_hint(case, setting), entries=statuses, wrong=wrong)
 
 
 def _all_entries_correct(expected: list[list], answer: list[list], setting: Setting) -> bool:
@@ -1426,7 +1460,10 @@ def _read_points(case: Mapping, setting: Setting, answer_tree, dimension=None) -
         for coordinate in p:
             if isinstance(coordinate, n.Group):
                 raise Invalid("A coordinate of a point must be a number.", coordinate.col)
-            _require_number(coordinate, setting)
+            try:
+                _require_number(coordinate, setting)
+            except Invalid as e:
+                raise Invalid(f"Point {k}: {_of_a_coordinate(e.message)}", e.column) from None
     return answer
 
 
@@ -1436,7 +1473,12 @@ def check_points(case: Mapping, setting: Setting) -> Verdict:
     answer = _read_points(case, setting, answer_tree, dimension)
     rtol, atol = _tolerances(setting)
     values_e = [[_point_value(c, setting, "expected") for c in p] for p in expected]
-    values_a = [[_point_value(c, setting, "answer") for c in p] for p in answer]
+    values_a = []
+    for k, p in enumerate(answer, start=1):
+        try:
+            values_a.append([_point_value(c, setting, "answer") for c in p])
+        except Invalid as e:
+            raise Invalid(f"Point {k}: {_of_a_coordinate(e.message)}", e.column) from None
 
     def same(p, q) -> bool:
         return all(_numbers_match(x, y, rtol, atol) for x, y in zip(p, q, strict=True))
@@ -1457,6 +1499,11 @@ def check_points(case: Mapping, setting: Setting) -> Verdict:
             f" {'are' if extra != 1 else 'is'} not right"
         )
     return incorrect(_sentence("; ".join(parts)), **details)
+
+
+def _of_a_coordinate(message: str) -> str:
+    """A message about "your answer", said of one coordinate of a point."""
+    return message.replace("Your answer", "a coordinate").replace("your answer", "the coordinate")
 
 
 def _point_value(tree, setting: Setting, who: str):

@@ -241,6 +241,10 @@ def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
                 message += ": there is no attribute access in an answer"
             elif ch == "=" and following == "=":
                 message += _ASCII_HINTS["<"]
+            elif ch == ";" and source[:position].count("[") + source[:position].count("(") > (
+                source[:position].count("]") + source[:position].count(")")
+            ):
+                message += ": separate the items of a list with commas"
             elif (
                 ch == "'"
                 and position
@@ -459,6 +463,19 @@ class _Parser:
                 right = self.power()
                 token = Token("op", "*", token.col, "")
             elif token.kind == "number":
+                previous = self.tokens[self.pos - 1] if self.pos else None
+                if (
+                    previous is not None
+                    and previous.kind == "number"
+                    and token.raw.startswith(".")
+                    and "." not in previous.raw
+                ):
+                    # `2 .25`: a space typed inside a number.
+                    raise ParseError(
+                        f"a space at column {token.col - 1} splits a number:"
+                        f" write {previous.raw}{token.raw}, or * for a product",
+                        token.col,
+                    )
                 raise ParseError(
                     f"missing operator before {_quote(token.raw)} at column {token.col}:"
                     " write * for a product",

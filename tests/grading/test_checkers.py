@@ -521,3 +521,44 @@ def test_it_reminds_of_the_commas_when_a_vector_reads_as_one_component():
     assert verdict.message == (
         "Your vector has 1 component; it should have 2. Separate the components with commas."
     )
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer", "places"),
+    [("[2x, 3y]", "[3y, 2x]", "1 and 2"), ("[1, 2, 3]", "[1, 3, 2]", "2 and 3")],
+)
+def test_it_says_when_right_components_are_in_the_wrong_places(expected, answer, places):
+    verdict = judge(kind="vector", expected=expected, answer=answer, variables=["x", "y"])
+    assert verdict.status == "incorrect"
+    assert verdict.message.startswith(f"Components {places} are right but in the wrong places")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            "[(x, 0), (-1, 0)]",
+            "Point 1: a coordinate must be a number; it contains the variable x.",
+        ),
+        ("[(1, 0), (sqrt(-1), 0)]", "Point 2: a coordinate is not a real number."),
+    ],
+)
+def test_it_says_which_point_holds_what_is_not_a_number(answer, message):
+    verdict = judge(kind="points", expected="[(1, 0), (-1, 0)]", answer=answer, variables=["x"])
+    assert verdict.status == "invalid"
+    assert verdict.message == message
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected", "answer", "hint"),
+    [
+        ("vector", "[1/3, -2/3]", "[0.3333, -0.6667]", True),
+        ("expression", "(x - 1)^3/3", "0.333(x - 1)^3", True),
+        ("expression", "x/2", "0.5x + 1", False),
+        ("expression", "0.3333x", "0.3334x", False),
+    ],
+)
+def test_it_says_decimals_count_exactly_when_the_answer_rounded_some(kind, expected, answer, hint):
+    verdict = judge(kind=kind, expected=expected, answer=answer)
+    assert verdict.status == "incorrect"
+    assert ("Decimals count exactly" in verdict.message) is hint

@@ -782,3 +782,15 @@ def test_it_names_an_unknown_option():
 def test_it_refuses_an_empty_choice(text):
     with pytest.raises(ParseError):
         parse_choice(text, ["a", "b"])
+
+
+def test_it_says_a_space_splits_a_number():
+    assert (
+        error("2 .25").message
+        == "a space at column 2 splits a number: write 2.25, or * for a product"
+    )
+
+
+def test_it_asks_for_commas_for_a_semicolon_inside_brackets():
+    assert error("[1; 2]").message.endswith("separate the items of a list with commas")
+    assert error("x; 2").message.endswith("type a single answer")
