@@ -864,7 +864,7 @@ def _feedback(outcome, setting, cols, E, A, eok, aok, close, i, judged: _Judged)
             return Comparison(
                 "answer_undefined",
                 "Your answer is not a real number anywhere the expected answer is defined"
-                " (check the arguments of sqrt, log and powers).",
+                " (check for a division by zero and the arguments of sqrt, log and powers).",
                 reason="nowhere_real",
             )
         region = _describe_region(setting, cols, bad, good)
@@ -1012,7 +1012,10 @@ def number_value(tree, setting: Setting, who: str) -> tuple[Fraction | None, MpR
             )
         if who == "expected":
             raise AuthorError("The expected answer is not a real number.")
-        raise Invalid("Your answer is not a real number.")
+        raise Invalid(
+            "Your answer is not a real number (check for a division by zero"
+            " and the arguments of sqrt, log and powers)."
+        )
     return None, result
 
 

@@ -148,6 +148,17 @@ _ASCII_HINTS = {
     "\\": ": type maths as plain text, e.g. sqrt(x) or x^2",
 }
 
+# Functions students reach for that the syntax does not have, and what to type instead.
+_MISSING_FUNCTIONS = {
+    "sech": "1/cosh(...)",
+    "csch": "1/sinh(...)",
+    "coth": "cosh(...)/sinh(...)",
+    "cosec": "csc(...)",
+    "arcsec": "acos(1/...)",
+    "arccsc": "asin(1/...)",
+    "arccot": "atan(1/...)",
+}
+
 _OPERATORS = {"+", "-", "*", "/", "^"}
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")", "]", "}"}
@@ -468,6 +479,18 @@ class _Parser:
                     previous is not None
                     and previous.kind == "number"
                     and token.raw.startswith(".")
+                    and "." in previous.raw
+                    and previous.col + len(previous.raw) == token.col
+                ):
+                    # `2..5`, `1.2.3`
+                    raise ParseError(
+                        f"the number at column {previous.col} has two decimal points",
+                        previous.col,
+                    )
+                if (
+                    previous is not None
+                    and previous.kind == "number"
+                    and token.raw.startswith(".")
                     and "." not in previous.raw
                 ):
                     # `2 .25`: a space typed inside a number.
@@ -668,6 +691,12 @@ class _Parser:
                 f" {previous.raw}*10^... or {previous.raw}e...",
                 token.col,
             )
+        if not hint and name.lower() in _MISSING_FUNCTIONS:
+            return ParseError(
+                f"{shown} at column {token.col} is not a known function:"
+                f" write {_MISSING_FUNCTIONS[name.lower()]}",
+                token.col,
+            )
         if hint:
             return ParseError(
                 f"{shown} at column {token.col} is not a known {what}: did you mean {hint}?",
@@ -834,7 +863,14 @@ def _estimate(
         return _estimate_call(node.func, arg)
     assert isinstance(node, BinOp)
     left, right = estimates[id(node.left)], estimates[id(node.right)]
-    if node.op == "^" and right is not None and right[1] > math.log10(limits.max_power):
+    if (
+        node.op == "^"
+        and right is not None
+        and right[1] > math.log10(limits.max_power)
+        and not _known_fractional(node.right)
+    ):
+        # The limit is on whole powers (x^100000.5 is left to the evaluators, which
+        # bound their own work).
         col = node.right.col
         raise ParseError(
             f"the power at column {col} is too large (at most {limits.max_power} in size)", col
@@ -882,6 +918,14 @@ def _estimate(
         return (1 if ls == 1 else None, 10.0**rl * abs(ll))
     grows = (ll > 0) == (rs == 1) if rs is not None else True
     return (None, math.inf if grows else -math.inf)
+
+
+def _known_fractional(node: Node) -> bool:
+    """The constant `node` is exactly a number that is not a whole number."""
+    from grading.evaluate import exact_value  # the parser is used without it otherwise
+
+    value = exact_value(node)
+    return value is not None and value.denominator != 1
 
 
 def _estimate_call(func: str, arg: tuple[int | None, float]) -> tuple[int | None, float]:

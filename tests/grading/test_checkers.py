@@ -540,13 +540,13 @@ def test_it_says_when_right_components_are_in_the_wrong_places(expected, answer,
             "[(x, 0), (-1, 0)]",
             "Point 1: a coordinate must be a number; it contains the variable x.",
         ),
-        ("[(1, 0), (sqrt(-1), 0)]", "Point 2: a coordinate is not a real number."),
+        ("[(1, 0), (sqrt(-1), 0)]", "Point 2: a coordinate is not a real number"),
     ],
 )
 def test_it_says_which_point_holds_what_is_not_a_number(answer, message):
     verdict = judge(kind="points", expected="[(1, 0), (-1, 0)]", answer=answer, variables=["x"])
     assert verdict.status == "invalid"
-    assert verdict.message == message
+    assert verdict.message.startswith(message)
 
 
 @pytest.mark.parametrize(
@@ -562,3 +562,9 @@ def test_it_says_decimals_count_exactly_when_the_answer_rounded_some(kind, expec
     verdict = judge(kind=kind, expected=expected, answer=answer)
     assert verdict.status == "incorrect"
     assert ("Decimals count exactly" in verdict.message) is hint
+
+
+@pytest.mark.parametrize("answer", ["x^100000.5", "x^(200001/2)"])
+def test_it_limits_whole_powers_only(answer):
+    assert judge(expected="x", answer=answer).status == "incorrect"
+    assert judge(expected="x", answer="x^10001").status == "invalid"

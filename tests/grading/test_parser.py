@@ -169,13 +169,25 @@ def test_it_reads_implicit_multiplication_like_a_star(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "column"),
-    [("2 3", 3), ("(x+1)2", 6), ("x 2", 3), ("2x 3", 4), ("1.2.3", 4)],
+    [("2 3", 3), ("(x+1)2", 6), ("x 2", 3), ("2x 3", 4)],
 )
 def test_it_refuses_a_number_as_the_right_hand_factor(text, column):
     problem = error(text)
     assert problem.column == column
     assert f"column {column}" in problem.message
     assert "*" in problem.message
+
+
+@pytest.mark.parametrize("text", ["1.2.3", "2..5", "x + 3.1.4"])
+def test_it_says_a_number_has_two_decimal_points(text):
+    assert error(text).message.endswith("has two decimal points")
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"), [("sech(x)^2", "1/cosh(...)"), ("coth x", "cosh(...)/sinh(...)")]
+)
+def test_it_says_what_to_type_for_a_function_the_syntax_lacks(text, advice):
+    assert error(text).message.endswith(f"write {advice}")
 
 
 # -- names ------------------------------------------------------------------
