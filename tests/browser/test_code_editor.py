@@ -38,7 +38,7 @@ def make_page(browser, tmp_path, *, bundle=True, starter=""):
     scripts = [BUNDLE, SCRIPT] if bundle else [SCRIPT]
     html = PAGE.format(
         styles=STYLES.as_uri(),
-        scripts="\n".join(f'<script src="{s.as_uri()}"></script>' for s in scripts),
+        scripts="\n".join(f'<script src="{s.as_uri()}" defer></script>' for s in scripts),
         starter=starter,
     )
     path = tmp_path / "editor.html"
