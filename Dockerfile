@@ -8,6 +8,11 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=courseserver.settings
 
+# bubblewrap: the sandbox that students' code answers run in (the code-worker service).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, in their own layer, so that a code change does not reinstall them.
 # --require-hashes: every package, dependencies included, must match the lock's hashes.
 COPY requirements.lock /tmp/requirements.lock

@@ -236,6 +236,10 @@ CELERY_WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", "2")
 # (parsed, compiled, evaluated at the sample points) are what makes a check fast.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("WORKER_MAX_TASKS_PER_CHILD", "2000")
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("WORKER_MAX_MEMORY_KB", "600000")
+# Code answers go to a queue of their own, served by workers that may start sandboxes
+# (see docker-compose.yml's code-worker): a slow run never delays the maths answers.
+CODE_QUEUE = envstr("CODE_QUEUE", "code")
+CODE_WORKER_CONCURRENCY = envint("CODE_WORKER_CONCURRENCY", "2")
 CELERY_TASK_TIME_LIMIT = envint("GRADING_TASK_TIME_LIMIT", "120")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")
 CELERY_BEAT_SCHEDULE = {

@@ -33,7 +33,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 
-APP_SERVICES = ["web", "worker", "scheduler"]
+APP_SERVICES = ["web", "worker", "code-worker", "scheduler"]
 LONG_RUNNING = ["db", "redis", *APP_SERVICES]
 
 # Settings the image fixes (VAR_DIR, STATIC_ROOT) or only the test suite changes.
@@ -230,7 +230,9 @@ def test_it_rejects_a_broken_copy_with_the_same_schema(breakage):
 
 
 def test_it_defines_the_services():
-    assert {"db", "redis", "migrate", "web", "worker", "scheduler"} <= set(services())
+    assert {"db", "redis", "migrate", "web", "worker", "code-worker", "scheduler"} <= set(
+        services()
+    )
 
 
 @pytest.mark.parametrize("service", LONG_RUNNING)
@@ -533,3 +535,30 @@ def test_it_keeps_secrets_and_local_state_out_of_the_build_context(path):
 )
 def test_it_sends_what_the_image_needs_to_the_build_context(path):
     assert not dockerignored(path)
+
+
+def test_it_runs_code_answers_on_their_own_queue_and_worker():
+    command = services()["code-worker"]["command"]
+    assert command[:4] == ["celery", "-A", "courseserver", "worker"]
+    assert command[command.index("--queues") + 1] == "code"
+    assert "--queues" not in services()["worker"]["command"]
+
+
+def test_it_gives_the_sandbox_privileges_to_the_code_worker_alone():
+    sandbox = {"seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"}
+    for name, service in services().items():
+        options = set(service.get("security_opt", []))
+        if name == "code-worker":
+            assert sandbox <= options
+            assert "no-new-privileges:true" in options
+        else:
+            assert options & sandbox == set()
+        # No service gets a capability back, nor runs privileged.
+        assert not service.get("cap_add")
+        assert not service.get("privileged", False)
+
+
+def test_it_installs_bubblewrap_in_the_image():
+    assert "apt-get install -y --no-install-recommends bubblewrap" in DOCKERFILE.read_text(
+        encoding="utf-8"
+    )

