@@ -7,8 +7,10 @@ on standard input for one job, a JSON line:
     {"source": "...", "function": "name", "time_limit": 2,
      "tests": [{"args": [...], "kwargs": {...}, "visible": true}, ...]}
 
-and reports on fd 3, one JSON line a message, in this order:
+and reports on the channel (the pipe whose fd number is its argument), one JSON line a
+message, in this order:
 
+    {"ready": true}                          NumPy imported, waiting for the job
     {"loaded": true}                         the source ran; or {"error": {...}} and stop
     {"start": k}                             before test k, so that a timeout names it
     {"result": k, "value": <encoded>}        or {"result": k, "error": {...}}
@@ -244,7 +246,7 @@ def _error(exc):
 
 
 def main():
-    channel = os.fdopen(3, "w", buffering=1, encoding="utf-8")
+    channel = os.fdopen(int(sys.argv[1]), "w", buffering=1, encoding="utf-8")
     sys.path.insert(0, "/sandbox/site")
     try:
         import numpy as np
@@ -258,6 +260,7 @@ def main():
             message["output"] = output
         channel.write(json.dumps(message, allow_nan=True) + "\n")
 
+    channel.write('{"ready": true}\n')
     job = json.loads(sys.stdin.readline())
     # Sleeping tests of the pool are woken by the job: the clock starts now.
     sys.stdout = sys.stderr = capture
