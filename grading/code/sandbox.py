@@ -411,6 +411,7 @@ class Pool:
         self.pid = os.getpid()
         self.wanted = threading.Semaphore(0)
         self.thread: threading.Thread | None = None
+        self.closed = False
 
     def _start_thread(self) -> None:
         # Spares are started from one long-lived thread: bwrap's --die-with-parent
@@ -424,6 +425,8 @@ class Pool:
     def _refill(self) -> None:
         while True:
             self.wanted.acquire()
+            if self.closed:
+                return
             try:
                 sandbox = Sandbox(self.config)
             except SandboxUnavailable:
@@ -431,6 +434,9 @@ class Pool:
                 self.wanted.release()
                 continue
             with self.lock:
+                if self.closed:
+                    sandbox.close()
+                    return
                 self.spares.append(sandbox)
 
     def take(self) -> Sandbox:
@@ -449,6 +455,8 @@ class Pool:
 
     def close(self) -> None:
         with self.lock:
+            self.closed = True
+            self.wanted.release()
             while self.spares:
                 self.spares.popleft().close()
 
@@ -470,6 +478,15 @@ def shutdown() -> None:
     """Stop this process's spare sandboxes."""
     if _pool is not None and _pool.pid == os.getpid():
         _pool.close()
+
+
+def reset() -> None:
+    """Forget the pool and the probe: the next run reads the configuration again."""
+    global _pool
+    shutdown()
+    with _pool_lock:
+        _pool = None
+    _probed.clear()
 
 
 atexit.register(shutdown)
