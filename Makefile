@@ -42,6 +42,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m grading bench
+	$(BIN)/python -m grading bench --code
 
 # Re-resolve requirements.lock after changing the dependencies in pyproject.toml.
 lock: | $(BIN)/python

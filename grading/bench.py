@@ -11,6 +11,7 @@ compares in a helper of `grading.pool`. The baseline runs in helpers of a pool o
 own, each case cut off after two seconds (it has no bound of its own).
 
     python -m grading bench [--limit N] [--no-baseline] [--json] [--corpus FILE]
+    python -m grading bench --code [--limit N] [--json]   (see grading/code/bench.py)
 """
 
 import argparse
@@ -370,6 +371,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="time the engine alone")
     parser.add_argument("--json", action="store_true", help="one JSON object on standard output")
     parser.add_argument(
+        "--code",
+        action="store_true",
+        help="code answers in sandboxes instead (start-up, throughput)",
+    )
+    parser.add_argument(
         "--corpus",
         type=Path,
         default=CORPUS,
@@ -380,6 +386,10 @@ def main(argv: list[str]) -> int:
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
 
+    if args.code:
+        from grading.code.bench import main as code_main
+
+        return code_main(as_json=args.json, count=args.limit or 60)
     cases = load_corpus(args.corpus, args.limit)
     if not cases:
         parser.error(f"no cases in {args.corpus}")
