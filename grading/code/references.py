@@ -58,9 +58,7 @@ def forward_pass(W: ArrayLike, b: ArrayLike, a0: ArrayLike) -> Array:
     return activations[-1].ravel()
 
 
-def layer_backprop(
-    W: ArrayLike, b: ArrayLike, a0: ArrayLike, y: ArrayLike
-) -> tuple[Array, Array]:
+def layer_backprop(W: ArrayLike, b: ArrayLike, a0: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
     """`(J_W, J_b)`: the gradients of the cost of one sigmoid layer `a1 = sigma(W a0 + b)`.
 
     `a0` holds the N training inputs as columns (n0, N) and `y` the targets (n1, N);
