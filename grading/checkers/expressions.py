@@ -1,12 +1,11 @@
-"""One checker per kind of answer, and the feedback messages students see.
+"""The expression rule, the feedback on a wrong expression, and the expression kind.
 
-A checker takes a case (the command-line format of the answer specification) and
-returns a `Verdict`. The expression rule is decided numerically, in two stages:
+The expression rule is decided numerically, in two stages:
 
 1. both sides are evaluated in floating point at a thousand or more seeded,
    well-spread points of the box (and beside the zeros of `abs`, `sqrt` and `log`
-   arguments and denominators); this finds almost every wrong answer at once, and
-   says where the two sides seem to differ;
+   arguments and denominators: `grading.checkers.sampling`); this finds almost every
+   wrong answer at once, and says where the two sides seem to differ;
 2. every verdict is then confirmed in exact-enough arithmetic (`grading.evaluate`'s
    mpmath evaluator with error bounds): a difference is real only if it survives at
    high precision, and equality is claimed only after high-precision agreement at
@@ -14,6 +13,8 @@ returns a `Verdict`. The expression rule is decided numerically, in two stages:
 
 Points are random floats, not round numbers, so that they miss the measure-zero sets
 where an answer may legitimately be undefined (`(x^2-1)/(x-1)` at 1).
+
+The entries of vectors and matrices are judged by the same rule (`judge_expression`).
 """
 
 from __future__ import annotations
@@ -21,31 +22,31 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from grading import nodes as n
+from grading.checkers.base import Checker, reject_expected_group, reject_group
+from grading.checkers.sampling import (
+    SEED,
+    near_expected_zeros,
+    point_count,
+    points_near_boundaries,
+    sample_points,
+)
+from grading.checkers.setting import Setting
+from grading.checkers.verdicts import AuthorError, Invalid, Verdict, correct, incorrect
 from grading.evaluate import (
     ABSTRACT_STANDINS,
     MpResult,
     compile_float,
     compile_mp,
-    exact_value,
     mp_compare,
-    mp_number,
-    mp_to_fraction,
     mp_value,
     to_sympy,
 )
-from grading.parser import ParseError, parse, parse_choice, parse_functions
-
-DEFAULT_BOX = (-10.0, 10.0)
-DEFAULT_RTOL = Fraction(1, 1000)
-DEFAULT_ATOL = Fraction(1, 10**12)
-SEED = 20240917
 
 # Two floats this close are "the same to float noise": only mpmath can say more.
 _FLOAT_CLOSE = 1e-9
@@ -58,198 +59,6 @@ _CONFIRM_UNCLEAR = 4
 _MAX_SUSPECTS = 24
 # How many values a typical (median) ratio or difference is taken from.
 _TYPICAL = 101
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """`status` is correct, incorrect, invalid or error; `details` is JSON-safe.
-
-    The public name is `grading.Verdict` (re-exported by `grading.engine`).
-    """
-
-    status: str
-    message: str
-    details: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"status": self.status, "message": self.message, "details": self.details}
-
-
-class AuthorError(Exception):
-    """The case itself is wrong (expected answer unreadable or undefined, bad options)."""
-
-
-class Invalid(Exception):
-    """The answer cannot be read as an answer of this kind."""
-
-    def __init__(self, message: str, column: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.column = column
-
-
-def correct(message: str = "Correct.", **details) -> Verdict:
-    return Verdict("correct", message, details)
-
-
-def incorrect(message: str, **details) -> Verdict:
-    return Verdict("incorrect", message, details)
-
-
-def invalid(message: str, column: int | None = None, **details) -> Verdict:
-    if column is not None:
-        details["column"] = column
-    return Verdict("invalid", message, details)
-
-
-def error(message: str, **details) -> Verdict:
-    return Verdict("error", message, details)
-
-
-# --- the setting of a case -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Setting:
-    variables: tuple[str, ...]
-    box: tuple[tuple[float, float], ...]
-    functions: Mapping
-    rtol: Fraction | None = None
-    atol: Fraction | None = None
-
-    def parse_answer(self, text) -> n.Node:
-        try:
-            return parse(_as_text(text), self.variables, tuple(self.functions))
-        except ParseError as e:
-            raise Invalid(_sentence(e.message), e.column) from None
-
-    def parse_expected(self, text) -> n.Node:
-        try:
-            return _parse_cached(_as_text(text), self.variables, tuple(self.functions))
-        except ParseError as e:
-            raise AuthorError(f"The expected answer cannot be read: {e.message}.") from None
-
-
-@lru_cache(maxsize=512)
-def _parse_cached(text, variables: tuple, functions: tuple) -> n.Node:
-    """Expected answers recur (one per part, many students): parse each once."""
-    return parse(text, variables, functions)
-
-
-def _as_text(value):
-    """A JSON number stands for the number it writes (0.7854 is "0.7854"); text is text."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(value)
-    return value
-
-
-def _sentence(message: str) -> str:
-    message = message.strip()
-    if not message:
-        return "Your answer cannot be read."
-    message = message[0].upper() + message[1:]
-    return message if message.endswith((".", "?", "!")) else message + "."
-
-
-def _tolerance(case: Mapping, key: str) -> Fraction | None:
-    value = case.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise AuthorError(f"`{key}` must be a number.")
-    try:
-        # Through the decimal text, so that 1e-3 is exactly 1/1000.
-        result = Fraction(str(value))
-    except (ValueError, ZeroDivisionError):
-        raise AuthorError(f"`{key}` must be a number.") from None
-    if result < 0:
-        raise AuthorError(f"`{key}` must not be negative.")
-    return result
-
-
-def read_setting(case: Mapping) -> Setting:
-    variables = case.get("variables") or []
-    if isinstance(variables, str):
-        variables = [v.strip() for v in variables.split(",") if v.strip()]
-    if not isinstance(variables, list | tuple) or not all(isinstance(v, str) for v in variables):
-        raise AuthorError("`variables` must be a list of names.")
-    variables = tuple(variables)
-    domain = case.get("domain") or {}
-    if not isinstance(domain, Mapping):
-        raise AuthorError("`domain` must map variables to [low, high].")
-    box = []
-    for name in variables:
-        interval = domain.get(name, DEFAULT_BOX)
-        try:
-            lo, hi = (float(v) for v in interval)
-        except (TypeError, ValueError):
-            raise AuthorError(f"The domain of {name} must be [low, high].") from None
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise AuthorError(f"The domain of {name} must be [low, high] with low < high.")
-        box.append((lo, hi))
-    for name in domain:
-        if name not in variables:
-            raise AuthorError(f"The domain names {name}, which is not a declared variable.")
-    functions = case.get("functions") or []
-    if isinstance(functions, str):
-        functions = [functions]
-    if not isinstance(functions, list | tuple) or not all(isinstance(f, str) for f in functions):
-        raise AuthorError("`functions` must be a list of definitions or names.")
-    try:
-        table = dict(_functions_cached(tuple(functions))) if functions else {}
-    except ParseError as e:
-        raise AuthorError(f"The exercise's functions cannot be read: {e.message}.") from None
-    return Setting(variables, tuple(box), table, _tolerance(case, "rtol"), _tolerance(case, "atol"))
-
-
-@lru_cache(maxsize=256)
-def _functions_cached(definitions: tuple[str, ...]) -> tuple:
-    """An exercise's function definitions recur with every answer to it: read them once."""
-    return tuple(parse_functions(list(definitions)).items())
-
-
-# --- sample points ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def sample_points(box: tuple[tuple[float, float], ...], count: int) -> tuple[np.ndarray, ...]:
-    """Seeded points of the box: mostly uniform, some near each end and near zero.
-
-    The points near the ends and near zero are spread on a logarithmic scale (from a
-    few percent of the width down to a billionth), so that an answer that is wrong only
-    on a thin slice there is still seen. Never round numbers: an answer may be
-    undefined on a set of measure zero (often at integers), and a point there would
-    wrongly count against it.
-    """
-    rng = np.random.default_rng(SEED + count)
-    special = int(count * 0.6)
-    columns = []
-    for lo, hi in box:
-        width = hi - lo
-        # Stratified: one point in each of `count` equal slices, so no gap is wider
-        # than two slices and a narrow bump cannot fall between points.
-        u = (np.arange(count) + rng.random(count)) / count
-        u = np.clip(rng.permutation(u), 1e-9, 1 - 1e-9)
-        uniform = lo + width * u
-        kind = rng.random(special)
-        closeness = width * 0.05 * 10.0 ** (-8 * rng.random(special))
-        extra = np.where(kind < 0.33, lo + closeness, hi - closeness)
-        if lo < 0 < hi:
-            near_zero = kind >= 0.66
-            sign = np.where(rng.random(special) < 0.5, -1.0, 1.0)
-            small = sign * min(0.5, hi, -lo) * 10.0 ** (-9 * rng.random(special))
-            extra[near_zero] = small[near_zero]
-        columns.append(np.concatenate([uniform, extra]))
-    return tuple(columns)
-
-
-def _point_count(nvars: int) -> int:
-    # The float stage is cheap (NumPy over whole arrays); only a handful of these
-    # points are ever evaluated at high precision.
-    return {0: 1, 1: 1000, 2: 1500}.get(nvars, 2000)
-
-
-# --- the expression rule ---------------------------------------------------------------
 
 
 @dataclass
@@ -300,7 +109,7 @@ def _defined_somewhere(expected, setting: Setting) -> bool:
     if not setting.variables:
         return _value(fe_m, ()).defined
     return bool(
-        np.isfinite(_on_sample(fe_f, setting.box, _point_count(len(setting.variables)))).any()
+        np.isfinite(_on_sample(fe_f, setting.box, point_count(len(setting.variables)))).any()
     )
 
 
@@ -399,7 +208,7 @@ def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
 def _compiled_cached(tree, variables: tuple, functions: tuple, variant: int):
     table = dict(functions)
     fe_f = compile_float(tree, variables, table, variant)
-    fe_f.near_zeros = {}  # see _near_expected_zeros
+    fe_f.near_zeros = {}  # see near_expected_zeros
     return _Remembering(compile_mp(tree, variables, table, variant)), fe_f
 
 
@@ -452,7 +261,7 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         return _conclude(expected, answer, setting, [verdict])
 
     fa_f = compile_float(answer, variables, setting.functions, variant)
-    count = _point_count(len(variables))
+    count = point_count(len(variables))
     cols = sample_points(setting.box, count)
     E = _on_sample(fe_f, setting.box, count)
     if np.isfinite(E).sum() < 12:
@@ -461,8 +270,8 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
         cols = sample_points(setting.box, count)
         E = _on_sample(fe_f, setting.box, count)
     base = cols[0].shape[0]
-    near = _near_expected_zeros(expected, fe_f, setting, variant, count)
-    extra = _points_near_boundaries((expected, answer), setting, variant, count)
+    near = near_expected_zeros(expected, fe_f, setting, variant, count)
+    extra = points_near_boundaries((expected, answer), setting, variant, count)
     column_parts, value_parts = [cols], [E]
     if near is not None:
         column_parts.append(near[0])
@@ -632,172 +441,6 @@ def symbolic_zero(expected, answer, setting: Setting) -> bool:
         return sympy.simplify(difference) == 0
     except Exception:  # noqa: BLE001 - any failure to prove is "not proved"
         return False
-
-
-def _critical_subtrees(trees) -> list:
-    """Subtrees whose zeros are where an expression may change its formula or its domain.
-
-    Arguments of `abs`, `sqrt` and `log`, `asin`/`acos` arguments at +-1, denominators,
-    and bases of fractional powers. An answer can be wrong only on a thin slab beside
-    such a zero (`x + (0.001 - |x - 3|) + |0.001 - |x - 3||`), which random points miss.
-    """
-    found = []
-    for tree in trees:
-        for node in n.walk(tree):
-            if isinstance(node, n.Call) and node.func in {"abs", "sqrt", "log", "log10"}:
-                found.append(node.arg)
-            elif isinstance(node, n.Call) and node.func in {"asin", "acos"}:
-                found.append(n.BinOp("-", node.arg, n.Number(Fraction(1), "1")))
-                found.append(n.BinOp("+", node.arg, n.Number(Fraction(1), "1")))
-            elif isinstance(node, n.BinOp) and node.op == "/":
-                found.append(node.right)
-            elif isinstance(node, n.BinOp) and node.op == "^":
-                exponent = exact_value(node.right)
-                if exponent is None or exponent.denominator != 1:
-                    found.append(node.left)
-    unique = list(dict.fromkeys(found))
-    return [t for t in unique if n.free_symbols(t)][:_MAX_CRITICAL]
-
-
-_MAX_CRITICAL = 24
-_MAX_ROOTS = 120
-# Distances from a zero, as fractions of the box's width, at which points are added.
-_OFFSETS = (1e-9, 1e-7, 1e-5, 1e-3)
-# Beside the zeros of the expected answer itself a relative 1e-20 is a tiny absolute
-# difference (x + 1e-30 differs from x only for |x| < 1e-10): points much closer.
-_NEAR_ZERO_OFFSETS = (1e-14, 1e-12)
-_MAX_EXPECTED_ZEROS = 40
-# Root finding: halve the bracket this often, then refine by false position (Illinois).
-_BISECTIONS = 10
-_FALSE_POSITIONS = 6
-
-
-def _points_near_boundaries(trees, setting: Setting, variant: int, count: int) -> tuple | None:
-    """Points on both sides of the zeros of the critical subtrees, or None if there are none.
-
-    The zeros are found on segments between pairs of the `count` sample points whose
-    values differ in sign, so this works in any number of variables.
-    """
-    added = []
-    functions = tuple(sorted(setting.functions.items()))
-    for subtree in _critical_subtrees(trees):
-        found = _zeros_of(subtree, setting, functions, variant, count, _MAX_ROOTS)
-        if found is not None:
-            roots, directions = found
-            added += [roots + sign * o * directions for o in _OFFSETS for sign in (-1.0, 1.0)]
-    return _inside(added, setting.box)
-
-
-def _near_expected_zeros(expected, fe_f, setting: Setting, variant: int, count: int):
-    """Points very close to the zeros of the expected answer, and its values there; or None.
-
-    There a relative 1e-20 is a tiny absolute difference (x + 1e-30 differs from x only
-    for |x| < 1e-10). They depend on the expected answer alone, so they are kept with
-    its float evaluator.
-    """
-    memo = getattr(fe_f, "near_zeros", None)
-    key = (setting.box, count)
-    if memo is not None and key in memo:
-        return memo[key]
-    result = None
-    if n.free_symbols(expected):
-        functions = tuple(sorted(setting.functions.items()))
-        found = _zeros_of(expected, setting, functions, variant, count, _MAX_EXPECTED_ZEROS)
-        if found is not None:
-            roots, directions = found
-            near = [
-                roots + sign * o * directions for o in _NEAR_ZERO_OFFSETS for sign in (-1.0, 1.0)
-            ]
-            points = _inside(near, setting.box)
-            values = fe_f(points)
-            values.flags.writeable = False
-            result = (points, values)
-    if memo is not None:
-        memo[key] = result
-    return result
-
-
-def _zeros_of(subtree, setting: Setting, functions: tuple, variant: int, count: int, limit: int):
-    key = (subtree, setting.variables, functions, setting.box, variant, count, limit)
-    try:
-        return _zeros(*key)
-    except TypeError:  # something unhashable: find them afresh
-        return _zeros.__wrapped__(*key)
-
-
-def _inside(arrays: list, box) -> tuple | None:
-    """The rows of `arrays`, moved into the box, as columns; None if there are none."""
-    if not arrays:
-        return None
-    lows = np.array([lo for lo, _ in box])
-    highs = np.array([hi for _, hi in box])
-    return tuple(np.clip(np.concatenate(arrays), lows, highs).T)
-
-
-@lru_cache(maxsize=1024)
-def _zeros(
-    subtree, variables: tuple, functions: tuple, box: tuple, variant: int, count: int, limit: int
-):
-    """Zeros of `subtree` between pairs of sample points, with the direction of each segment.
-
-    At most `limit` of them. Kept: the same denominators and `sqrt` arguments recur in
-    the expected answer and in the answers to it, and the sample points are fixed by
-    the box and their count.
-    """
-    g = compile_float(subtree, variables, dict(functions), variant)
-    P = np.stack(sample_points(box, count), axis=1)
-    half = P.shape[0] // 2
-    start, end = P[:half], P[half : 2 * half]
-    width = np.array([hi - lo for lo, hi in box])
-
-    with np.errstate(all="ignore"):
-        gs, ge = g(tuple(start.T)), g(tuple(end.T))
-        crossing = np.isfinite(gs) & np.isfinite(ge) & (np.sign(gs) * np.sign(ge) < 0)
-        index = np.flatnonzero(crossing)[:limit]
-        if not index.size:
-            return None
-        a, b = start[index], end[index]
-        t = _root_parameters(lambda t: g(tuple((a + (b - a) * t[:, None]).T)), gs[index], ge[index])
-        roots = a + (b - a) * t[:, None]
-        step = b - a
-        norm = np.linalg.norm(step / width, axis=1)
-        directions = step / np.where(norm == 0, 1.0, norm)[:, None]
-    roots.flags.writeable = False
-    directions.flags.writeable = False
-    return roots, directions
-
-
-def _root_parameters(f, f0: np.ndarray, f1: np.ndarray) -> np.ndarray:
-    """For each segment, a t in [0, 1] beside a sign change of f (f(0) and f(1) differ in sign).
-
-    Bisection first, which any sign change survives (a pole, a jump, NaN in between),
-    then false position with the Illinois modification, which reaches a simple zero of
-    a smooth function to float precision in a few steps instead of dozens.
-    """
-    lo, hi = np.zeros(f0.size), np.ones(f0.size)
-    f_lo, f_hi = f0.astype(float), f1.astype(float)
-    for _ in range(_BISECTIONS):
-        mid = (lo + hi) / 2
-        f_mid = f(mid)
-        left = np.sign(f_mid) == np.sign(f_lo)
-        lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
-        hi, f_hi = np.where(left, hi, mid), np.where(left, f_hi, f_mid)
-    kept = np.zeros(f0.size)  # -1: lo was kept last time, +1: hi was
-    for _ in range(_FALSE_POSITIONS):
-        span = f_hi - f_lo
-        usable = np.isfinite(span) & (span != 0)
-        c = np.where(usable, (lo * f_hi - hi * f_lo) / np.where(usable, span, 1.0), (lo + hi) / 2)
-        c = np.where((c > lo) & (c < hi), c, (lo + hi) / 2)
-        f_c = f(c)
-        left = np.sign(f_c) == np.sign(f_lo)
-        # Illinois: an end kept twice in a row has its value halved, so that the next
-        # estimate moves off it.
-        f_hi = np.where(left & (kept > 0), f_hi / 2, f_hi)
-        f_lo = np.where(~left & (kept < 0), f_lo / 2, f_lo)
-        lo, f_lo = np.where(left, c, lo), np.where(left, f_c, f_lo)
-        hi, f_hi = np.where(left, hi, c), np.where(left, f_hi, f_c)
-        kept = np.where(left, 1.0, -1.0)
-    return np.where(np.abs(f_lo) <= np.abs(f_hi), lo, hi)
 
 
 def _judge_point(fe_m, fa_m, cols, i: int) -> str:
@@ -985,131 +628,11 @@ def _really_agrees(judged: _Judged, cols, agree: np.ndarray) -> bool:
     return True
 
 
-# --- the numeric rule ---------------------------------------------------------------
+# --- the expression kind -------------------------------------------------------------
 
 
-@dataclass
-class NumericResult:
-    status: str  # equal, close, different
-    message: str = ""
-
-
-def number_value(tree, setting: Setting, who: str) -> tuple[Fraction | None, MpResult | None]:
-    """The exact value (Fraction) of a constant tree, or its mpmath value with error bound."""
-    if who == "expected" and not _is_number(tree, setting):
-        raise AuthorError("The expected answer must be a number here, not an expression.")
-    exact = exact_value(tree)
-    if exact is not None:
-        return exact, None
-    result = mp_number(tree, setting.functions)
-    if not result.defined:
-        if not result.resolved:
-            if who == "expected":
-                raise AuthorError("The expected number cannot be evaluated.")
-            raise Invalid(
-                "Your answer could not be evaluated precisely enough to check it."
-                " Write it in a simpler form and submit again."
-            )
-        if who == "expected":
-            raise AuthorError("The expected answer is not a real number.")
-        raise Invalid(
-            "Your answer is not a real number (check for a division by zero"
-            " and the arguments of sqrt, log and powers)."
-        )
-    return None, result
-
-
-def _is_number(tree, setting: Setting) -> bool:
-    """No variables and no abstract functions: a tree with one value."""
-    if n.free_symbols(tree):
-        return False
-    return not any(
-        setting.functions.get(name) is not None and setting.functions[name].body is None
-        for name in n.applied_functions(tree)
-    )
-
-
-def _interval(exact: Fraction | None, approx: MpResult | None) -> tuple[Fraction, Fraction]:
-    if exact is not None:
-        return exact, Fraction(0)
-    return mp_to_fraction(approx.value), mp_to_fraction(approx.error)
-
-
-def compare_numbers(
-    expected, answer, setting: Setting, rtol: Fraction, atol: Fraction
-) -> NumericResult:
-    e, e_err = _interval(*number_value(expected, setting, "expected"))
-    a, a_err = _interval(*number_value(answer, setting, "answer"))
-    diff = abs(a - e)
-    bound = atol + rtol * abs(e)
-    slack = a_err + e_err + rtol * e_err
-    if diff + slack <= bound:
-        return NumericResult("equal")
-    if diff - slack <= bound:
-        # Within the error bound of the boundary: the boundary itself counts as correct.
-        return NumericResult("equal")
-    if e != 0 and abs(a + e) <= bound + slack:
-        return NumericResult("different", "Check the sign of your answer.")
-    if diff <= 100 * bound + slack or (e != 0 and diff <= abs(e) / 100):
-        half = _half_unit(answer)
-        if half is not None and diff <= half + slack:
-            # The answer is the expected number rounded: more digits would do.
-            return NumericResult(
-                "close", "Close, but not within the required accuracy: give more digits."
-            )
-        return NumericResult("close", "Close, but not within the required accuracy.")
-    return NumericResult("different", "Your answer is not equal to the expected number.")
-
-
-def _half_unit(tree) -> Fraction | None:
-    """Half a unit in the last digit of a decimal literal (`-1.25` -> 0.005), else None."""
-    if isinstance(tree, n.Neg):
-        tree = tree.operand
-    if not isinstance(tree, n.Number):
-        return None
-    mantissa, _, exponent = tree.text.lower().partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    try:
-        power = int(exponent) if exponent else 0
-    except ValueError:
-        return None
-    return Fraction(1, 2) * Fraction(10) ** (power - decimals)
-
-
-def _require_number(tree, setting: Setting) -> None:
-    names = sorted(n.free_symbols(tree))
-    if names:
-        raise Invalid(
-            f"Your answer must be a number; it contains the variable {names[0]}.", tree.col
-        )
-    for name in sorted(n.applied_functions(tree)):
-        definition = setting.functions.get(name)
-        if definition is not None and definition.body is None:
-            raise Invalid(
-                f"Your answer must be a number; {name} is not a known function here.", tree.col
-            )
-
-
-def _reject_group(tree, what: str) -> None:
-    if isinstance(tree, n.Group):
-        raise Invalid(f"Your answer should be {what}, not a list.", tree.col)
-
-
-# --- kinds ---------------------------------------------------------------------------
-
-
-def _numeric_rule(setting: Setting) -> bool:
-    return setting.rtol is not None or setting.atol is not None
-
-
-def _tolerances(setting: Setting) -> tuple[Fraction, Fraction]:
-    rtol = setting.rtol if setting.rtol is not None else DEFAULT_RTOL
-    atol = setting.atol if setting.atol is not None else DEFAULT_ATOL
-    return rtol, atol
-
-
-def _expression_entry(expected, answer, setting: Setting) -> tuple[str, str, dict]:
-    """(status, message, feedback details) for one scalar entry under the expression rule."""
+def judge_expression(expected, answer, setting: Setting) -> tuple[str, str, dict]:
+    """(status, message, feedback details) for one scalar answer or entry, by the expression rule."""
     result = compare_expressions(expected, answer, setting)
     if result.status == "equal":
         return "correct", "", {}
@@ -1128,167 +651,12 @@ def _expression_entry(expected, answer, setting: Setting) -> tuple[str, str, dic
     return "incorrect", result.message, info
 
 
-def _numeric_entry(expected, answer, setting: Setting) -> tuple[str, str, dict]:
-    _require_number(answer, setting)
-    rtol, atol = _tolerances(setting)
-    result = compare_numbers(expected, answer, setting, rtol, atol)
-    if result.status == "equal":
-        return "correct", "", {}
-    return "incorrect", result.message, {"close": result.status == "close"}
-
-
-def _entry(expected, answer, setting: Setting) -> tuple[str, str, dict]:
-    if _numeric_rule(setting) and _is_number(expected, setting):
-        return _numeric_entry(expected, answer, setting)
-    return _expression_entry(expected, answer, setting)
-
-
-def check_expression(case: Mapping, setting: Setting) -> Verdict:
-    expected = setting.parse_expected(case["expected"])
-    _reject_expected_group(expected, "a single expression")
-    answer = setting.parse_answer(case["answer"])
-    _reject_group(answer, "a single expression")
-    status, message, info = _expression_entry(expected, answer, setting)
-    if status == "correct":
-        return correct()
-    return incorrect(message + _rounding_hint(case, setting), **info)
-
-
-def _reject_expected_group(tree, what: str) -> None:
-    if isinstance(tree, n.Group):
-        raise AuthorError(f"The expected answer should be {what}, not a list.")
-
-
-def check_numeric(case: Mapping, setting: Setting) -> Verdict:
-    expected = setting.parse_expected(case["expected"])
-    _reject_expected_group(expected, "a number")
-    if not _is_number(expected, setting):
-        raise AuthorError("The expected answer of a numeric part must be a number.")
-    answer = _parse_answer_of_kind(case, setting)
-    _read_number(answer, setting)
-    rtol, atol = _tolerances(setting)
-    result = compare_numbers(expected, answer, setting, rtol, atol)
-    if result.status == "equal":
-        return correct()
-    return incorrect(result.message, close=result.status == "close")
-
-
-_NO_POINTS = {"none", "no points", "no point", "nothing", "empty", "no solution", "\u2205"}
-_DECIMAL_COMMA = re.compile(r"\s*[-+\u2212]?[0-9]+,[0-9]+\s*")
-
-
-def _parse_answer_of_kind(case: Mapping, setting: Setting):
-    """The answer's tree; a numeric answer typed with a decimal comma gets its own message."""
-    text = case["answer"]
-    try:
-        return setting.parse_answer(text)
-    except Invalid:
-        if not isinstance(text, str):
-            raise
-        if case["kind"] == "points" and text.strip().lower() in _NO_POINTS:
-            raise Invalid("Write [] when there are no points.", None) from None
-        if case["kind"] == "numeric" and _DECIMAL_COMMA.fullmatch(text):
-            shown = text.strip()
-            raise Invalid(
-                f"Write a decimal with a point, not a comma: {shown.replace(',', '.')},"
-                f" not {shown}.",
-                text.index(",") + 1,
-            ) from None
-        raise
-
-
-def _read_number(answer, setting: Setting) -> None:
-    _reject_group(answer, "a number")
-    _require_number(answer, setting)
-
-
-def _as_vector(tree) -> list | None:
-    """The items of a vector (row, column or flat list), or None if it is not a vector."""
-    if not isinstance(tree, n.Group) or tree.bracket == "{":
-        return None
-    items = list(tree.items)
-    if items and all(isinstance(i, n.Group) for i in items):
-        if all(len(i.items) == 1 for i in items):
-            return [i.items[0] for i in items]
-        if len(items) == 1:
-            return list(items[0].items)
-        return None
-    if any(isinstance(i, n.Group) for i in items):
-        return None
-    return items
-
-
-def _read_vector(answer_tree) -> list:
-    """The answer's components; Invalid, saying why, if it is not a vector."""
-    answer = _as_vector(answer_tree)
-    if answer is not None:
-        return answer
-    if isinstance(answer_tree, n.Group) and answer_tree.bracket == "{":
-        raise Invalid(
-            "Write a vector in square brackets, e.g. [a, b, c]: braces are for sets.",
-            answer_tree.col,
-        )
-    if isinstance(answer_tree, n.Group):
-        raise Invalid(
-            "Your answer should be a vector, e.g. [a, b, c], not a matrix.", answer_tree.col
-        )
-    raise Invalid(
-        "Your answer should be a vector, e.g. [a, b, c], not a single expression.",
-        answer_tree.col,
-    )
-
-
-def _ordinal_list(numbers: Sequence[int]) -> str:
-    parts = [str(k) for k in numbers]
-    if len(parts) == 1:
-        return parts[0]
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def check_vector(case: Mapping, setting: Setting) -> Verdict:
-    expected_tree = setting.parse_expected(case["expected"])
-    expected = _as_vector(expected_tree)
-    if expected is None:
-        raise AuthorError("The expected answer of a vector part must be a vector, e.g. [1, 2].")
-    answer_tree = setting.parse_answer(case["answer"])
-    answer = _read_vector(answer_tree)
-    if len(answer) != len(expected):
-        message = (
-            f"Your vector has {len(answer)} component{'s' if len(answer) != 1 else ''};"
-            f" it should have {len(expected)}."
-        )
-        if len(answer) == 1 and len(expected) > 1:
-            # `[14 -3]` is the one component 14 - 3.
-            message += " Separate the components with commas."
-        return incorrect(message, length=len(answer), expected_length=len(expected))
-    statuses, messages = [], []
-    for e, a in zip(expected, answer, strict=False):
-        status, message, _ = _entry(e, a, setting)
-        statuses.append(status)
-        messages.append(message)
-    wrong = [k + 1 for k, s in enumerate(statuses) if s != "correct"]
-    if not wrong:
-        return correct(components=statuses)
-    if len(wrong) > 1 and _reordered(expected, answer, setting, wrong):
-        listed = _ordinal_list(wrong)
-        message = f"Components {listed} are right but in the wrong places: check their order."
-    elif len(wrong) == len(statuses) and len(statuses) > 1:
-        message = _whole_feedback(expected, answer, setting) or "None of the components is right."
-    elif len(wrong) == 1:
-        message = f"Component {wrong[0]} is wrong."
-        if messages[wrong[0] - 1]:
-            message += " " + messages[wrong[0] - 1]
-    else:
-        message = f"Components {_ordinal_list(wrong)} are wrong."
-    return incorrect(message + _rounding_hint(case, setting), components=statuses, wrong=wrong)
-
-
 _ROUNDED = re.compile(r"[0-9]\.[0-9]{3,}")
 
 
-def _rounding_hint(case: Mapping, setting: Setting) -> str:
+def rounding_hint(case: Mapping, setting: Setting) -> str:
     """A word on decimals, where exact values are expected and the answer rounded some."""
-    if setting.rtol is not None or setting.atol is not None:
+    if setting.has_tolerance:
         return ""
     answer, expected = case.get("answer"), case.get("expected")
     if not isinstance(answer, str) or not _ROUNDED.search(answer):
@@ -1298,334 +666,18 @@ def _rounding_hint(case: Mapping, setting: Setting) -> str:
     return " Decimals count exactly here (0.3333 is not 1/3): give exact values such as 1/3 or sqrt(2)."
 
 
-def _reordered(expected: list, answer: list, setting: Setting, wrong: list[int]) -> bool:
-    """Each wrong component equals the expected one of another wrong position (a swap)."""
-    if len(wrong) > 4:
-        return False
-    try:
-        return all(
-            any(
-                j != i and _entry(expected[j - 1], answer[i - 1], setting)[0] == "correct"
-                for j in wrong
-            )
-            for i in wrong
-        )
-    except (AuthorError, Invalid):
-        return False
+class ExpressionChecker(Checker):
+    """A single expression (a scalar), judged by the expression rule."""
 
+    def check(self, case: Mapping, setting: Setting) -> Verdict:
+        expected = setting.parse_expected(case["expected"])
+        reject_expected_group(expected, "a single expression")
+        answer = setting.parse_answer(case["answer"])
+        reject_group(answer, "a single expression")
+        status, message, info = judge_expression(expected, answer, setting)
+        if status == "correct":
+            return correct()
+        return incorrect(message + rounding_hint(case, setting), **info)
 
-def _whole_feedback(expected: list, answer: list, setting: Setting) -> str | None:
-    """Sign flipped for every entry of a vector or matrix."""
-    negated = [n.Neg(e) for e in expected]
-    try:
-        if all(
-            _entry(e, a, setting)[0] == "correct" for e, a in zip(negated, answer, strict=False)
-        ):
-            return "Check the signs: your answer is the negative of the expected one."
-    except (AuthorError, Invalid):
-        return None
-    return None
-
-
-def _as_matrix(tree) -> list[list] | None:
-    if not isinstance(tree, n.Group):
-        return None
-    items = list(tree.items)
-    if not items:
-        return None
-    if all(isinstance(i, n.Group) for i in items):
-        rows = [list(i.items) for i in items]
-        if any(isinstance(x, n.Group) for row in rows for x in row):
-            return None
-        return rows
-    if any(isinstance(i, n.Group) for i in items):
-        return None
-    return [items]
-
-
-def check_matrix(case: Mapping, setting: Setting) -> Verdict:
-    expected = _as_matrix(setting.parse_expected(case["expected"]))
-    if expected is None or len({len(r) for r in expected}) != 1:
-        raise AuthorError(
-            "The expected answer of a matrix part must be a matrix, e.g. [[1, 2], [3, 4]]."
-        )
-    answer_tree = setting.parse_answer(case["answer"])
-    answer = _as_matrix(answer_tree)
-    if answer is None:
-        raise Invalid("Your answer should be a matrix, e.g. [[a, b], [c, d]].", answer_tree.col)
-    if len({len(r) for r in answer}) != 1:
-        raise Invalid("The rows of your matrix have different lengths.", answer_tree.col)
-    rows, cols = len(expected), len(expected[0])
-    arows, acols = len(answer), len(answer[0])
-    shape = {"shape": [arows, acols], "expected_shape": [rows, cols]}
-    transposed = [list(r) for r in zip(*expected, strict=False)]
-    if (arows, acols) != (rows, cols):
-        if (arows, acols) == (cols, rows) and _all_entries_correct(transposed, answer, setting):
-            return incorrect(
-                "Your matrix is the transpose of the expected one.", transposed=True, **shape
-            )
-        return incorrect(f"Your matrix is {arows}×{acols}; it should be {rows}×{cols}.", **shape)
-    statuses = [
-        [_entry(e, a, setting)[0] for e, a in zip(er, ar, strict=False)]
-        for er, ar in zip(expected, answer, strict=False)
-    ]
-    wrong = [
-        [i + 1, j + 1] for i, r in enumerate(statuses) for j, s in enumerate(r) if s != "correct"
-    ]
-    if not wrong:
-        return correct(entries=statuses)
-    if rows == cols and rows > 1 and _all_entries_correct(transposed, answer, setting):
-        return incorrect(
-            "Your matrix is the transpose of the expected one.",
-            transposed=True,
-            entries=statuses,
-            wrong=wrong,
-        )
-    flat_e = [x for r in expected for x in r]
-    flat_a = [x for r in answer for x in r]
-    if len(wrong) == len(flat_e) and len(flat_e) > 1:
-        message = _whole_feedback(flat_e, flat_a, setting) or "None of the entries is right."
-    else:
-        listed = _ordinal_list([f"({i}, {j})" for i, j in wrong])
-        message = f"Entr{'y' if len(wrong) == 1 else 'ies'} {listed} {'is' if len(wrong) == 1 else 'are'} wrong (row, column)."
-    return incorrect(message + _rounding_hint(case, setting), entries=statuses, wrong=wrong)
-
-
-def _all_entries_correct(expected: list[list], answer: list[list], setting: Setting) -> bool:
-    if len(expected) != len(answer) or any(
-        len(e) != len(a) for e, a in zip(expected, answer, strict=False)
-    ):
-        return False
-    try:
-        return all(
-            _entry(e, a, setting)[0] == "correct"
-            for er, ar in zip(expected, answer, strict=False)
-            for e, a in zip(er, ar, strict=False)
-        )
-    except (AuthorError, Invalid):
-        return False
-
-
-def _as_points(tree, dimension: int | None) -> list[list] | None:
-    if not isinstance(tree, n.Group):
-        return None
-    items = list(tree.items)
-    if not items:
-        return []
-    if all(isinstance(i, n.Group) for i in items):
-        return [list(i.items) for i in items]
-    if any(isinstance(i, n.Group) for i in items):
-        return None
-    if dimension == 1:
-        return [[i] for i in items]
-    if tree.bracket == "(":
-        return [items]
-    return None
-
-
-def _expected_points(case: Mapping, setting: Setting) -> tuple[list[list], int | None]:
-    expected = _as_points(setting.parse_expected(case["expected"]), None)
-    if expected is None:
-        raise AuthorError(
-            "The expected answer of a points part must be a list of points, e.g. [(1, 2)]."
-        )
-    dims = {len(p) for p in expected}
-    if len(dims) > 1:
-        raise AuthorError("The expected points have different dimensions.")
-    return expected, (dims.pop() if dims else None)
-
-
-def _read_points(case: Mapping, setting: Setting, answer_tree, dimension=None) -> list[list]:
-    """The answer's points; Invalid if it is not a list of points of the right dimension."""
-    if dimension is None:
-        try:
-            dimension = _expected_points(case, setting)[1]
-        except AuthorError:
-            dimension = None
-    if isinstance(answer_tree, n.Group) and answer_tree.bracket == "(":
-        raise Invalid(
-            "Put your points in square brackets, even a single point: [(1, 2)].",
-            answer_tree.col,
-        )
-    answer = _as_points(answer_tree, dimension)
-    if answer is None:
-        raise Invalid(
-            "Your answer should be a list of points, e.g. [(1, 2), (3, 4)], or [] for none.",
-            answer_tree.col,
-        )
-    for k, p in enumerate(answer, start=1):
-        if dimension is not None and len(p) != dimension:
-            raise Invalid(
-                f"Point {k} of your answer has {len(p)} coordinate{'s' if len(p) != 1 else ''};"
-                f" points here have {dimension}.",
-                answer_tree.col,
-            )
-        for coordinate in p:
-            if isinstance(coordinate, n.Group):
-                raise Invalid("A coordinate of a point must be a number.", coordinate.col)
-            try:
-                _require_number(coordinate, setting)
-            except Invalid as e:
-                raise Invalid(f"Point {k}: {_of_a_coordinate(e.message)}", e.column) from None
-    return answer
-
-
-def check_points(case: Mapping, setting: Setting) -> Verdict:
-    expected, dimension = _expected_points(case, setting)
-    answer_tree = _parse_answer_of_kind(case, setting)
-    answer = _read_points(case, setting, answer_tree, dimension)
-    rtol, atol = _tolerances(setting)
-    values_e = [[_point_value(c, setting, "expected") for c in p] for p in expected]
-    values_a = []
-    for k, p in enumerate(answer, start=1):
-        try:
-            values_a.append([_point_value(c, setting, "answer") for c in p])
-        except Invalid as e:
-            raise Invalid(f"Point {k}: {_of_a_coordinate(e.message)}", e.column) from None
-
-    def same(p, q) -> bool:
-        return all(_numbers_match(x, y, rtol, atol) for x, y in zip(p, q, strict=True))
-
-    missing = sum(1 for p in values_e if not any(same(q, p) for q in values_a))
-    extra = sum(1 for q in values_a if not any(same(q, p) for p in values_e))
-    details = {"missing": missing, "extra": extra}
-    if not missing and not extra:
-        return correct(**details)
-    parts = []
-    if missing:
-        parts.append(
-            f"{missing} point{'s' if missing != 1 else ''} {'are' if missing != 1 else 'is'} missing"
-        )
-    if extra:
-        parts.append(
-            f"{extra} point{'s' if extra != 1 else ''} in your answer"
-            f" {'are' if extra != 1 else 'is'} not right"
-        )
-    return incorrect(_sentence("; ".join(parts)), **details)
-
-
-def _of_a_coordinate(message: str) -> str:
-    """A message about "your answer", said of one coordinate of a point."""
-    return message.replace("Your answer", "a coordinate").replace("your answer", "the coordinate")
-
-
-def _point_value(tree, setting: Setting, who: str):
-    if who == "answer":
-        _require_number(tree, setting)
-    if isinstance(tree, n.Group):
-        if who == "answer":
-            raise Invalid("A coordinate of a point must be a number.", tree.col)
-        raise AuthorError("A coordinate of an expected point is not a number.")
-    return _interval(*number_value(tree, setting, who))
-
-
-def _numbers_match(a, e, rtol: Fraction, atol: Fraction) -> bool:
-    (av, ae), (ev, ee) = a, e
-    diff = abs(av - ev)
-    bound = atol + rtol * abs(ev)
-    return diff - ae - ee - rtol * ee <= bound
-
-
-def check_choice(case: Mapping, setting: Setting) -> Verdict:
-    options = case.get("options")
-    if options is not None and (
-        not isinstance(options, list | tuple) or not all(isinstance(o, str) for o in options)
-    ):
-        raise AuthorError("`options` must be a list of option keys.")
-    expected_text = case["expected"]
-    if isinstance(expected_text, list | tuple):
-        expected_text = ", ".join(str(x) for x in expected_text)
-    if options is None:
-        options = [k.strip() for k in str(expected_text).split(",") if k.strip()]
-        answer_text = case["answer"]
-        if isinstance(answer_text, str):
-            options += [
-                k.strip() for k in answer_text.split(",") if k.strip() and k.strip().isalnum()
-            ]
-    try:
-        expected = parse_choice(str(expected_text), options)
-    except ParseError as e:
-        raise AuthorError(f"The expected choice cannot be read: {e.message}.") from None
-    answer_text = case["answer"]
-    if isinstance(answer_text, list | tuple):
-        answer_text = ", ".join(str(x) for x in answer_text)
-    try:
-        answer = parse_choice(answer_text, options)
-    except ParseError as e:
-        raise Invalid(_sentence(e.message), e.column) from None
-    if answer == expected:
-        return correct()
-    if len(expected) > 1 or len(answer) > 1:
-        missing = len(expected - answer)
-        extra = len(answer - expected)
-        return incorrect("Your selection is not right.", missing=missing, extra=extra)
-    return incorrect("That is not the right choice.")
-
-
-CHECKERS = {
-    "expression": check_expression,
-    "numeric": check_numeric,
-    "vector": check_vector,
-    "matrix": check_matrix,
-    "points": check_points,
-    "choice": check_choice,
-}
-
-
-# --- reading only -----------------------------------------------------------------------
-
-
-def read_answer(case: Mapping, setting: Setting) -> None:
-    """Raise `Invalid` unless the answer can be read as an answer of the case's kind."""
-    kind = case["kind"]
-    if kind == "choice":
-        check_choice_readable(case)
-        return
-    answer = _parse_answer_of_kind(case, setting)
-    if kind == "expression":
-        _reject_group(answer, "a single expression")
-    elif kind == "numeric":
-        _read_number(answer, setting)
-    elif kind == "vector":
-        _read_vector(answer)
-    elif kind == "matrix":
-        rows = _as_matrix(answer)
-        if rows is None:
-            raise Invalid("Your answer should be a matrix, e.g. [[a, b], [c, d]].", answer.col)
-        if len({len(r) for r in rows}) != 1:
-            raise Invalid("The rows of your matrix have different lengths.", answer.col)
-    elif kind == "points":
-        _read_points(case, setting, answer)
-
-
-def check_choice_readable(case: Mapping) -> None:
-    options = case.get("options")
-    if not options:
-        return
-    try:
-        parse_choice(case["answer"], options)
-    except ParseError as e:
-        raise Invalid(_sentence(e.message), e.column) from None
-
-
-# --- authors' expected mistakes ------------------------------------------------------
-
-
-def match_mistake(case: Mapping, setting: Setting) -> str | None:
-    """The message of the first listed mistake the answer is equivalent to."""
-    mistakes = case.get("mistakes") or []
-    if not isinstance(mistakes, list):
-        return None
-    for mistake in mistakes:
-        if not isinstance(mistake, Mapping) or "answer" not in mistake or "message" not in mistake:
-            continue
-        trial = dict(case)
-        trial["expected"] = mistake["answer"]
-        trial.pop("mistakes", None)
-        try:
-            verdict = CHECKERS[case["kind"]](trial, setting)
-        except (AuthorError, Invalid):
-            continue
-        if verdict.status == "correct":
-            return str(mistake["message"])
-    return None
+    def read(self, case: Mapping, setting: Setting) -> None:
+        reject_group(setting.parse_answer(case["answer"]), "a single expression")
