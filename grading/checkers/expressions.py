@@ -208,7 +208,7 @@ def _undefined_confirmed(fe, fa, cols, i: int) -> bool:
 def _compiled_cached(tree, variables: tuple, functions: tuple, variant: int):
     table = dict(functions)
     fe_f = compile_float(tree, variables, table, variant)
-    fe_f.near_zeros = {}  # see near_expected_zeros
+    fe_f.near_zeros = {}  # see grading.checkers.sampling.near_expected_zeros
     return _Remembering(compile_mp(tree, variables, table, variant)), fe_f
 
 

@@ -24,6 +24,8 @@ from grading.evaluate import MpResult, exact_value, mp_number, mp_to_fraction
 
 @dataclass
 class NumericResult:
+    """The outcome of comparing two numbers, with the feedback on a difference."""
+
     status: str  # equal, close, different
     message: str = ""
 
@@ -64,6 +66,7 @@ def is_number(tree, setting: Setting) -> bool:
 
 
 def as_interval(exact: Fraction | None, approx: MpResult | None) -> tuple[Fraction, Fraction]:
+    """`number_value`'s result as (value, error bound), both exact."""
     if exact is not None:
         return exact, Fraction(0)
     return mp_to_fraction(approx.value), mp_to_fraction(approx.error)
@@ -111,6 +114,7 @@ def _half_unit(tree) -> Fraction | None:
 
 
 def require_number(tree, setting: Setting) -> None:
+    """`Invalid` for an answer that holds a variable or an abstract function."""
     names = sorted(n.free_symbols(tree))
     if names:
         raise Invalid(
