@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from grading.engine import DEFAULT_TIMEOUT, REQUIRED, check
+from grading.engine import DEFAULT_TIMEOUT, check, missing_keys
 
 
 def _verdict_line(line: str, timeout: float, in_process: bool) -> dict | None:
@@ -31,7 +31,7 @@ def _verdict_line(line: str, timeout: float, in_process: bool) -> dict | None:
     if not isinstance(case, dict):
         return {"id": None, "status": "error", "message": "A case must be a JSON object."}
     case_id = case.get("id")
-    missing = [key for key in ("id", *REQUIRED) if key not in case]
+    missing = (["id"] if "id" not in case else []) + missing_keys(case)
     if missing:
         return {
             "id": case_id,

@@ -14,23 +14,22 @@ from collections.abc import Mapping
 from grading.checkers import (
     CHECKERS,
     AuthorError,
+    Checker,
     Invalid,
     Verdict,
     error,
     incorrect,
     invalid,
     match_mistake,
-    read_answer,
     read_setting,
 )
 
-__all__ = ["ENGINE_VERSION", "Verdict", "check", "check_unbounded", "validate"]
+__all__ = ["ENGINE_VERSION", "Verdict", "check", "check_unbounded", "missing_keys", "validate"]
 
 # Stored with every verdict; bump it whenever a verdict could change for the same case.
 ENGINE_VERSION = "1.1"
 
 DEFAULT_TIMEOUT = 2.0
-REQUIRED = ("kind", "expected", "answer")
 
 TOO_SLOW = (
     "Your answer took too long to check. Write it in a simpler form"
@@ -46,10 +45,18 @@ CRASHED = (
 _RECURSION_LIMIT = 5_000
 
 
+def missing_keys(case: Mapping) -> list[str]:
+    """The keys `case` lacks: `kind`, and those its kind requires (`Checker.required`)."""
+    kind = case.get("kind")
+    checker = CHECKERS.get(kind) if isinstance(kind, str) else None
+    required = checker.required if checker is not None else Checker.required
+    return [key for key in ("kind", *required) if key not in case]
+
+
 def _case_problem(case) -> Verdict | None:
     if not isinstance(case, Mapping):
         return error("A case must be a JSON object.")
-    missing = [key for key in REQUIRED if key not in case]
+    missing = missing_keys(case)
     if missing:
         return error(f"The case lacks {', '.join(missing)}.")
     if not isinstance(case["kind"], str) or case["kind"] not in CHECKERS:
@@ -71,9 +78,10 @@ def _check_here(case: Mapping) -> Verdict:
         sys.setrecursionlimit(_RECURSION_LIMIT)
     try:
         setting = read_setting(case)
-        verdict = CHECKERS[case["kind"]](case, setting)
+        checker = CHECKERS[case["kind"]]
+        verdict = checker.check(case, setting)
         if verdict.status == "incorrect" and case.get("mistakes"):
-            message = match_mistake(case, setting)
+            message = match_mistake(checker, case, setting)
             if message:
                 return incorrect(message, **verdict.details, mistake=True)
         return verdict
@@ -139,7 +147,7 @@ def validate(case: Mapping) -> Verdict | None:
     except AuthorError:
         return None
     try:
-        read_answer(case, setting)
+        CHECKERS[case["kind"]].read(case, setting)
     except Invalid as e:
         return invalid(e.message, e.column)
     except RecursionError:

@@ -140,8 +140,3 @@ def free_symbols(node: Node) -> frozenset[str]:
 def applied_functions(node: Node) -> frozenset[str]:
     """Names of the exercise functions that occur in the tree."""
     return frozenset(n.name for n in walk(node) if isinstance(n, Apply))
-
-
-def is_constant(node: Node) -> bool:
-    """True when the tree has no variable and no exercise function: a plain number."""
-    return not any(isinstance(n, Symbol | Apply) for n in walk(node))

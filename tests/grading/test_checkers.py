@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from grading.checkers import _describe_region, read_setting
+from grading.checkers import read_setting
+from grading.checkers.expressions import _describe_region
 from grading.engine import check
 
 

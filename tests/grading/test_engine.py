@@ -7,7 +7,15 @@ import pytest
 
 import grading
 from grading import engine, pool
-from grading.engine import ENGINE_VERSION, Verdict, check, check_unbounded, validate
+from grading.checkers import CHECKERS, Checker, Invalid
+from grading.engine import (
+    ENGINE_VERSION,
+    Verdict,
+    check,
+    check_unbounded,
+    missing_keys,
+    validate,
+)
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -181,3 +189,44 @@ def test_validate_and_check_agree_on_what_is_unreadable(case):
     verdict = validate(case)
     assert verdict is not None
     assert check(case, in_process=True) == verdict
+
+
+class _EchoChecker(Checker):
+    """A kind for the tests: correct when the answer is the word "yes"."""
+
+    required = ("answer", "word")
+
+    def check(self, case, setting):
+        return Verdict("correct" if case["answer"] == "yes" else "incorrect", case["word"])
+
+    def read(self, case, setting):
+        if not isinstance(case["answer"], str):
+            raise Invalid("Not a word.")
+
+
+@pytest.fixture
+def echo_kind(monkeypatch):
+    monkeypatch.setitem(CHECKERS, "echo", _EchoChecker())
+
+
+def test_it_dispatches_a_case_through_the_table_of_kinds(echo_kind):
+    case = {"kind": "echo", "answer": "yes", "word": "Fine."}
+    assert check(case, in_process=True) == Verdict("correct", "Fine.")
+    assert check({**case, "answer": "no"}, in_process=True).status == "incorrect"
+    assert validate(case) is None
+    assert validate({**case, "answer": 3}) == Verdict("invalid", "Not a word.")
+
+
+def test_it_asks_a_case_for_the_keys_its_kind_requires(echo_kind):
+    assert missing_keys({"kind": "echo", "answer": "yes"}) == ["word"]
+    assert missing_keys({"kind": "expression", "answer": "x"}) == ["expected"]
+    assert missing_keys({"answer": "x"}) == ["kind", "expected"]
+    verdict = check({"kind": "echo", "answer": "yes"}, in_process=True)
+    assert verdict == Verdict("error", "The case lacks word.")
+
+
+def test_it_lists_the_kinds_of_the_table_for_an_unknown_kind(echo_kind):
+    verdict = check({"kind": "essay", "expected": "x", "answer": "x"}, in_process=True)
+    assert verdict.message.endswith(
+        "the kinds are expression, numeric, vector, matrix, points, choice, echo."
+    )

@@ -1,0 +1,34 @@
+"""Authors' expected mistakes: an answer equivalent to one of them gets its message.
+
+A case may list `mistakes`, each `{"answer": ..., "message": ...}`. A wrong answer is
+checked against each listed answer in turn, by the case's own kind and setting, as if
+it were the expected one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from grading.checkers.base import Checker
+from grading.checkers.setting import Setting
+from grading.checkers.verdicts import AuthorError, Invalid
+
+
+def match_mistake(checker: Checker, case: Mapping, setting: Setting) -> str | None:
+    """The message of the first listed mistake the answer is equivalent to."""
+    mistakes = case.get("mistakes") or []
+    if not isinstance(mistakes, list):
+        return None
+    for mistake in mistakes:
+        if not isinstance(mistake, Mapping) or "answer" not in mistake or "message" not in mistake:
+            continue
+        trial = dict(case)
+        trial["expected"] = mistake["answer"]
+        trial.pop("mistakes", None)
+        try:
+            verdict = checker.check(trial, setting)
+        except (AuthorError, Invalid):
+            continue
+        if verdict.status == "correct":
+            return str(mistake["message"])
+    return None
