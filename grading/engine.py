@@ -16,6 +16,7 @@ from grading.checkers import (
     AuthorError,
     Checker,
     Invalid,
+    Unavailable,
     Verdict,
     error,
     incorrect,
@@ -89,6 +90,9 @@ def _check_here(case: Mapping) -> Verdict:
         return error(str(e))
     except Invalid as e:
         return invalid(e.message, e.column)
+    except Unavailable:
+        # Not a verdict: nothing was judged, and the caller tries again later.
+        raise
     except RecursionError:
         return invalid(TOO_SLOW)
     except Exception as e:  # noqa: BLE001 - a checker bug must not cost the student an attempt
@@ -103,12 +107,14 @@ def check(case: Mapping, timeout: float = DEFAULT_TIMEOUT, in_process: bool = Fa
 
     The comparison runs in a helper process and is abandoned after `timeout` seconds
     (an `invalid` verdict asking for a simpler form); `in_process=True` runs it here,
-    without a time bound, for tests and tools.
+    without a time bound, for tests and tools. A kind that bounds itself (code, in its
+    sandbox, under the case's own `time_limit`) is checked here; it raises
+    `Unavailable` when it cannot run now.
     """
     problem = _case_problem(case)
     if problem is not None:
         return problem
-    if in_process:
+    if in_process or CHECKERS[case["kind"]].isolated:
         return _check_here(case)
     # Imported here: the helper processes import this module, and must not import
     # their own entry point (`grading._worker`) before running it.

@@ -18,6 +18,7 @@ and a new kind is plugged in by adding its `Checker` to it.
 
 from grading.checkers.base import Checker
 from grading.checkers.choice import ChoiceChecker
+from grading.checkers.code import CodeChecker
 from grading.checkers.expressions import ExpressionChecker, compare_expressions
 from grading.checkers.matrix import MatrixChecker
 from grading.checkers.mistakes import match_mistake
@@ -29,6 +30,7 @@ from grading.checkers.vector import VectorChecker
 from grading.checkers.verdicts import (
     AuthorError,
     Invalid,
+    Unavailable,
     Verdict,
     correct,
     error,
@@ -44,6 +46,7 @@ CHECKERS: dict[str, Checker] = {
     "matrix": MatrixChecker(),
     "points": PointsChecker(),
     "choice": ChoiceChecker(),
+    "code": CodeChecker(),
 }
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "Checker",
     "Invalid",
     "Setting",
+    "Unavailable",
     "Verdict",
     "compare_expressions",
     "correct",

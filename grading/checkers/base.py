@@ -24,6 +24,9 @@ class Checker:
 
     # The keys a case of this kind must have, besides `kind`.
     required: tuple[str, ...] = ("expected", "answer")
+    # A kind that bounds its own time and memory (code runs in a sandbox with its own
+    # deadline) is checked in the caller, not in one of `grading.pool`'s helpers.
+    isolated: bool = False
 
     def check(self, case: Mapping, setting: Setting) -> Verdict:
         """The verdict on the case's answer."""

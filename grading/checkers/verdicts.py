@@ -3,7 +3,9 @@
 A checker returns a `Verdict`: correct, incorrect, invalid (the answer cannot be read
 as an answer of its kind; it costs no attempt) or error (the case itself is wrong).
 While judging, it raises `Invalid` for an unreadable answer and `AuthorError` for a
-case the author got wrong; the engine turns both into verdicts.
+case the author got wrong; the engine turns both into verdicts. `Unavailable` is not a
+verdict at all: the check could not run here and now (no sandbox for code), and the
+caller must try again later rather than tell the student anything about the answer.
 """
 
 from __future__ import annotations
@@ -64,3 +66,8 @@ def sentence(message: str) -> str:
         return "Your answer cannot be read."
     message = message[0].upper() + message[1:]
     return message if message.endswith((".", "?", "!")) else message + "."
+
+
+class Unavailable(RuntimeError):
+    """The check cannot run here now (for code: no sandbox can be started); nothing was
+    judged, and the same case may be checked again later."""

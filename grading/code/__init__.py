@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from grading import Verdict
+from grading.checkers.verdicts import Verdict
 from grading.code import arguments, compare, harness, references, sandbox
 from grading.code.arguments import CaseError
 from grading.code.compare import Raised

@@ -50,6 +50,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grading.checkers.verdicts import Unavailable
+
 HARNESS = Path(__file__).resolve().parent / "harness.py"
 INSIDE_HARNESS = "/sandbox/harness.py"
 INSIDE_SITE = "/sandbox/site"
@@ -60,7 +62,7 @@ STDERR_LIMIT = 4_000
 UID_SPAN = 10_000
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(Unavailable):
     """No sandbox could be started: the code was not run."""
 
 

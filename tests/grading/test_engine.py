@@ -228,5 +228,39 @@ def test_it_asks_a_case_for_the_keys_its_kind_requires(echo_kind):
 def test_it_lists_the_kinds_of_the_table_for_an_unknown_kind(echo_kind):
     verdict = check({"kind": "essay", "expected": "x", "answer": "x"}, in_process=True)
     assert verdict.message.endswith(
-        "the kinds are expression, numeric, vector, matrix, points, choice, echo."
+        "the kinds are expression, numeric, vector, matrix, points, choice, code, echo."
     )
+
+
+def test_it_reads_a_code_answer_through_the_table_of_kinds():
+    case = {
+        "kind": "code",
+        "answer": "def double(x):\n    return 2 * x\n",
+        "function": "double",
+        "reference": {"routine": "forward_difference"},
+        "tests": [{"args": [1]}],
+    }
+    assert validate(case) is None
+    verdict = validate({**case, "answer": "def double(x:\n    return 2 * x\n"})
+    assert verdict.status == "invalid"
+    assert verdict.message.startswith("line 1, column 11:")
+    assert missing_keys({"kind": "code", "answer": "x"}) == ["function", "reference", "tests"]
+
+
+def test_it_lets_an_unavailable_sandbox_through_rather_than_judge(monkeypatch):
+    from grading.checkers.verdicts import Unavailable
+    from grading.code import sandbox
+
+    def refuse(*args, **kwargs):
+        raise sandbox.SandboxUnavailable("no user namespaces")
+
+    monkeypatch.setattr("grading.code.check_code", refuse)
+    case = {
+        "kind": "code",
+        "answer": "def f(x):\n    return x\n",
+        "function": "f",
+        "reference": {"source": "def f(x):\n    return x\n"},
+        "tests": [{"args": [1]}],
+    }
+    with pytest.raises(Unavailable):
+        check(case)
