@@ -816,9 +816,38 @@ class _Parser:
                 if factors is None:
                     continue
             for stop in range(len(word) - 1, start, -1):
-                function, rest = word[start:stop], word[stop:]
-                if function in callables and self.readable_argument(rest):
-                    return "*".join([*(factors or []), f"{function}({rest})"])
+                function = word[start:stop]
+                if function in callables:
+                    calls = self.calls_in(word[stop:], function)
+                    if calls:
+                        return "*".join([*(factors or []), calls])
+        return None
+
+    def calls_in(self, rest: str, function: str) -> str | None:
+        """`sin(x)*cos(x)` for the rest "xcosx" of "sinxcosx" after `function` "sin"."""
+        arguments = self.call_arguments(rest, {})
+        return function + arguments if arguments else None
+
+    def call_arguments(self, rest: str, memo: dict[str, str | None]) -> str | None:
+        """`(x)*cos(x)` for "xcosx": an argument, then maybe more calls. Remembering
+        the answer for each tail keeps the search polynomial in the length."""
+        if rest in memo:
+            return memo[rest]
+        memo[rest] = None
+        if self.readable_argument(rest):
+            memo[rest] = f"({rest})"
+            return memo[rest]
+        callables = self.functions | FUNCTION_NAMES
+        for end in range(1, len(rest)):
+            argument, tail = rest[:end], rest[end:]
+            if not self.readable_argument(argument):
+                continue
+            for stop in range(len(tail) - 1, 0, -1):
+                if tail[:stop] in callables:
+                    after = self.call_arguments(tail[stop:], memo)
+                    if after:
+                        memo[rest] = f"({argument})*{tail[:stop]}{after}"
+                        return memo[rest]
         return None
 
     def readable_argument(self, text: str) -> bool:

@@ -356,6 +356,11 @@ def test_it_points_at_the_letters_of_a_run():
         ("sin2x", ("x",), '"sin2x" at column 1 is not a known name: write sin(2x)'),
         ("xsinx", ("x",), '"xsinx" at column 1 is not a known name: did you mean x*sin(x)?'),
         ("fx", ("x",), '"fx" at column 1 is not a known name: write f(x)'),
+        (
+            "2sinxcosx",
+            ("x",),
+            '"sinxcosx" at column 2 is not a known name: did you mean sin(x)*cos(x)?',
+        ),
         # A run is split before "(" only: sin^2(x) after a run is not read.
         (
             "xsin^2(x)",
