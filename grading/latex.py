@@ -6,11 +6,15 @@ underscores; digits, ".", "e" and signs), so no text a student typed reaches the
 renderer unchecked.
 
 The preview shows how an answer was read, so it keeps the tree's structure: `1/2x`
-shows as a half times x, and parentheses appear wherever precedence needs them.
+shows as a half times x, parentheses appear wherever precedence needs them, and two
+letters multiplied show a dot between them (`xy` as x·y), so that a run of letters
+read as a product is not mistaken for one name.
 Long chains of one operator are rendered with loops rather than recursion.
 """
 
 from __future__ import annotations
+
+import re
 
 from grading.nodes import Apply, BinOp, Call, Constant, Group, Neg, Node, Number, Symbol
 
@@ -39,6 +43,7 @@ _FUNCTIONS = {
     "log": r"\log",
     "log10": r"\log_{10}",
 }
+_ENDS_WITH_COMMAND = re.compile(r"\\[A-Za-z]+\Z")
 # Functions whose power is conventionally written sin^2(x).
 _POWER_BEFORE_ARGUMENT = {"sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh"}
 
@@ -176,10 +181,14 @@ def _product(node: BinOp) -> tuple[str, int]:
         factor = _operand(right, POWER)
         if factor[0].isdigit() or factor[0] in ".-":
             separator = r" \cdot "
+        elif text[-1].isalpha() and factor[0].isalpha() and not _ENDS_WITH_COMMAND.search(text):
+            # x·y: two letters side by side would look like one name, and a student
+            # who typed the run xy should see that it was read as a product.
+            separator = r" \cdot "
         elif text[-1].isalpha() and (
             factor[0].isalpha() or (factor[0] == "\\" and not factor.startswith(r"\left"))
         ):
-            # x y, not the single name xy
+            # x \sin(x), \theta \, x: a space the eye sees, which also ends a command.
             separator = r" \, "
         else:
             separator = ""

@@ -74,17 +74,16 @@ GREEK = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
     " rho sigma tau upsilon phi chi psi omega"
 ).split()
-# The capitals that look like Latin letters (Alpha, Beta, ...) are left out: a pasted
-# "Α" is far more likely a mistaken "A" than a name, so it is refused with a message.
-_GREEK_CAPITALS = "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
 
 # The pasted-character table of the specification, and nothing else. "√" stays a
 # character of its own: it becomes a token, not the letters "sqrt", which would run
-# into the name that follows.
+# into the name that follows. A Greek letter is a name of its own, kept apart from its
+# neighbours by the tokenizer.
 PASTED = {
     "\u2212": "-",
     "\u00d7": "*",
     "\u00b7": "*",
+    "\u22c5": "*",
     "\u00f7": "/",
     "\u00b2": "^2",
     "\u00b3": "^3",
@@ -94,6 +93,8 @@ PASTED = {
 PASTED.update({chr(0x3B1 + i): name for i, name in enumerate(GREEK[:17])})
 PASTED["\u03c2"] = "sigma"  # final sigma
 PASTED.update({chr(0x3C3 + i): name for i, name in enumerate(GREEK[17:])})
+# The capitals that look like Latin letters (Alpha, Beta, ...) are left out: a pasted
+# "Α" is far more likely a mistaken "A" than a name, so it is refused with a message.
 PASTED.update(
     {
         "\u0393": "Gamma",
@@ -119,7 +120,6 @@ SQRT_SIGN = "\u221a"
 
 # Characters students paste that the table does not read, with what to type instead.
 _HINTS = {
-    "\u22c5": "*",
     "\u2217": "*",
     "\u2013": "-",
     "\u2014": "-",
@@ -159,7 +159,6 @@ _MISSING_FUNCTIONS = {
     "arccot": "atan(1/...)",
 }
 
-_OPERATORS = {"+", "-", "*", "/", "^"}
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")", "]", "}"}
 _LOG10_2 = math.log10(2)
@@ -203,6 +202,9 @@ def _translate(text: str) -> tuple[str, list[int]]:
             )
         if ch in PASTED:
             replacement = PASTED[ch]
+            if replacement.isalpha():
+                # A pasted letter is a name of its own: 2πx is 2*pi*x, not 2*pix.
+                replacement = f" {replacement} "
         elif ch == SQRT_SIGN or ch.isascii():
             replacement = ch
         else:
@@ -233,8 +235,8 @@ def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
     """Split an answer into tokens; the last one has kind "end".
 
     `<digits>e<sign?><digits>` is always scientific notation; "2e" alone, or "2e+x", is
-    2 followed by the constant e. A Greek letter reads as its name typed out: "θ1" is
-    the name theta1, "xθ" the name xtheta.
+    2 followed by the constant e. A pasted Greek letter is a name token of its own:
+    "xθ" is the names x and theta, "θ1" the name theta and the number 1.
     """
     source, cols = _translate(text)
     tokens: list[Token] = []
@@ -334,6 +336,30 @@ def _suggest_split(word: str, known: set[str], functions: set[str], call: bool) 
     return text + "(...)" if call and pieces[-1] in functions else text
 
 
+def _letter_run(
+    word: str, variables: set[str], callables: set[str], call: bool
+) -> list[str] | None:
+    """The factors that a run of letters is read as, or None when it is not read.
+
+    The specification's letter runs: every letter a declared one-letter variable, or e
+    (declared or Euler's number); before "(" the longest function name that ends the run
+    is split off first. `word` is a name that is neither declared nor a constant nor a
+    function: "xy" gives x, y; "xsin" before "(" gives x, sin; "thetax" gives None.
+    """
+    if not word.isalpha():
+        return None
+    function: list[str] = []
+    if call:
+        for length in range(len(word) - 1, 0, -1):
+            if word[-length:] in callables:
+                function = [word[-length:]]
+                word = word[:-length]
+                break
+    if all(letter in variables or letter == "e" for letter in word):
+        return list(word) + function
+    return None
+
+
 class _Parser:
     def __init__(
         self,
@@ -346,12 +372,39 @@ class _Parser:
         self.limits = limits
         self.variables = set(variables)
         self.functions = set(functions)
-        self.tokens = tokenize(text, limits)
+        self.tokens = self.split_letter_runs(tokenize(text, limits))
         self.pos = 0
         # The closers expected by the brackets and bars we are inside, innermost last,
         # with the opening token of each.
         self.open: list[Token] = []
         self.depth = 0
+
+    def split_letter_runs(self, tokens: list[Token]) -> list[Token]:
+        """Each name that reads as a letter run replaced by its factors, one token each,
+        so that a power after the run takes only its last letter: 2xy^2 is 2*x*(y^2)."""
+        callables = self.functions | FUNCTION_NAMES
+        result: list[Token] = []
+        for index, token in enumerate(tokens):
+            word = token.text
+            if (
+                token.kind != "name"
+                or word in self.variables
+                or word in callables
+                or word in CONSTANTS
+            ):
+                result.append(token)
+                continue
+            call = tokens[index + 1].kind == "("
+            pieces = _letter_run(word, self.variables, callables, call)
+            if pieces is None:
+                result.append(token)
+                continue
+            # A name token is typed in ASCII, so its columns follow its letters.
+            offset = 0
+            for piece in pieces:
+                result.append(Token("name", piece, token.col + offset, piece))
+                offset += len(piece)
+        return result
 
     # -- token helpers --------------------------------------------------------
 
@@ -499,6 +552,8 @@ class _Parser:
                         f" write {previous.raw}{token.raw}, or * for a product",
                         token.col,
                     )
+                if previous is not None and previous.kind == "name":
+                    self.check_pasted_letter_then_number(previous, token)
                 raise ParseError(
                     f"missing operator before {_quote(token.raw)} at column {token.col}:"
                     " write * for a product",
@@ -513,6 +568,20 @@ class _Parser:
             else:
                 return node
             node = BinOp(token.text, self.scalar(node), self.scalar(right), col=node.col)
+
+    def check_pasted_letter_then_number(self, letter: Token, number: Token) -> None:
+        """Refuse "θ1" where theta1 or theta_1 is declared, naming it: a pasted letter is
+        a name of its own, so "θ1" is theta followed by 1."""
+        if letter.raw.isascii() or letter.col + len(letter.raw) != number.col:
+            return
+        names = (f"{letter.text}{number.raw}", f"{letter.text}_{number.raw}")
+        for name in names:
+            if name in self.variables:
+                raise ParseError(
+                    f"{_quote(letter.raw + number.raw)} at column {letter.col}: a pasted letter"
+                    f" is a name of its own; type {name}",
+                    letter.col,
+                )
 
     def signs(self) -> list[Token]:
         signs = []
@@ -667,11 +736,24 @@ class _Parser:
         callables = set(self.functions) | FUNCTION_NAMES
         what = "function" if call and not known & {name} else "name"
         shown = _quote(token.raw)
+        if self.tok.kind == "number":
+            self.check_pasted_letter_then_number(token, self.tok)
         hint = None
-        split = _suggest_split(name, known, callables, call)
-        if split:
-            hint = split
-        else:
+        power = self.function_power_after()
+        split = _suggest_split(name, known, callables, call or power is not None)
+        if split and power is not None and split.endswith("(...)"):
+            # "xsin^2(x)": a run is split before "(" only, not before a power.
+            hint = split.removesuffix("(...)") + f"^{power}(...)"
+        elif split:
+            hint = split.removesuffix("(...)") if power is not None else split
+        written = self.function_inside(name) if not hint and not call else None
+        if written and "*" not in written:
+            return ParseError(
+                f"{shown} at column {token.col} is not a known name: write {written}", token.col
+            )
+        if written:
+            hint = written
+        if not hint:
             everything = known | callables
             folded = [k for k in everything if k.lower() == name.lower()]
             folded += [
@@ -706,6 +788,77 @@ class _Parser:
         if not call and not self.variables:
             message += " (this answer has no variables)"
         return ParseError(message, token.col)
+
+    def function_power_after(self) -> str | None:
+        """The n when the tokens ahead are `^ n (`, as after the "sin" of sin^2(x)."""
+        caret, power, opener = self.tok, self.peek(), self.peek(2)
+        if (
+            caret.kind == "op"
+            and caret.text == "^"
+            and power.kind == "number"
+            and power.text.isdigit()
+            and opener.kind == "("
+        ):
+            return power.text
+        return None
+
+    def function_inside(self, word: str) -> str | None:
+        """`sin(x)` for "sinx", `x*sin(2x)` for "xsin2x": a function name inside a name,
+        with the rest of the name as its argument, when every part can be read."""
+        if len(word) > 30:
+            return None
+        callables = self.functions | FUNCTION_NAMES
+        for start in range(len(word) - 1):
+            prefix = word[:start]
+            factors = [prefix] if prefix in self.variables or prefix in CONSTANTS else None
+            if prefix and factors is None:
+                factors = _letter_run(prefix, self.variables, callables, call=False)
+                if factors is None:
+                    continue
+            for stop in range(len(word) - 1, start, -1):
+                function = word[start:stop]
+                if function in callables:
+                    calls = self.calls_in(word[stop:], function)
+                    if calls:
+                        return "*".join([*(factors or []), calls])
+        return None
+
+    def calls_in(self, rest: str, function: str) -> str | None:
+        """`sin(x)*cos(x)` for the rest "xcosx" of "sinxcosx" after `function` "sin"."""
+        arguments = self.call_arguments(rest, {})
+        return function + arguments if arguments else None
+
+    def call_arguments(self, rest: str, memo: dict[str, str | None]) -> str | None:
+        """`(x)*cos(x)` for "xcosx": an argument, then maybe more calls. Remembering
+        the answer for each tail keeps the search polynomial in the length."""
+        if rest in memo:
+            return memo[rest]
+        memo[rest] = None
+        if self.readable_argument(rest):
+            memo[rest] = f"({rest})"
+            return memo[rest]
+        callables = self.functions | FUNCTION_NAMES
+        for end in range(1, len(rest)):
+            argument, tail = rest[:end], rest[end:]
+            if not self.readable_argument(argument):
+                continue
+            for stop in range(len(tail) - 1, 0, -1):
+                if tail[:stop] in callables:
+                    after = self.call_arguments(tail[stop:], memo)
+                    if after:
+                        memo[rest] = f"({argument})*{tail[:stop]}{after}"
+                        return memo[rest]
+        return None
+
+    def readable_argument(self, text: str) -> bool:
+        """`text`, the tail of a name, reads as a number, a name or a letter run."""
+        digits = len(text) - len(text.lstrip("0123456789"))
+        name = text[digits:]
+        if not name:
+            return True
+        if name in self.variables or name in CONSTANTS:
+            return True
+        return _letter_run(name, self.variables, set(), call=False) is not None
 
     def call(self, token: Token, name: str, builtin: bool) -> Node:
         node_type = Call if builtin else Apply

@@ -239,8 +239,14 @@ def test_the_help_page_shows_what_the_parser_reads(client):
     assert "<code>1/2x</code>" in html
     assert r"\(\frac{1}{2}x\)" in html
     assert r"\begin{pmatrix} 1 &amp; 2 \\ 3 &amp; 4 \end{pmatrix}" in html
+    # Letters typed together show how they were split.
+    assert "<code>xy</code>" in html
+    assert r"\(x \cdot y\)" in html
+    assert r"\(x \, \sin\left(x\right)\)" in html
+    assert r"\(2\pi \, x\)" in html
     # An example that cannot be read shows the parser's own message.
-    assert "did you mean x*y?" in html
+    assert "did you mean theta*x?" in html
+    assert "write sin(x)" in html
 
 
 def test_the_verdict_carries_a_summary_for_screen_readers(alice_client, alice, exercise):

@@ -104,9 +104,9 @@ def test_it_calls_an_unreadable_expected_answer_an_error():
 
 
 def test_it_reports_the_parsers_message_and_column_for_an_unreadable_answer():
-    verdict = judge(answer="x^2 + xy", variables=["x", "y"])
+    verdict = judge(answer="x^2 + x1y", variables=["x", "x1", "y"])
     assert verdict.status == "invalid"
-    assert "x*y" in verdict.message
+    assert "x1*y" in verdict.message
     assert verdict.details["column"] == 7
 
 

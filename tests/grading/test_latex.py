@@ -21,7 +21,7 @@ def latex(text: str) -> str:
         ("2x", "2x"),
         ("2*3", r"2 \cdot 3"),
         ("x*2", r"x \cdot 2"),
-        ("x y", r"x \, y"),
+        ("x y", r"x \cdot y"),
         ("2 pi", r"2\pi"),
         ("-2x", "-2x"),
         ("2(x+1)", r"2\left(x + 1\right)"),
@@ -45,6 +45,29 @@ def test_it_shows_products(text, expected):
 )
 def test_it_shows_quotients_as_fractions(text, expected):
     assert latex(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("xy", r"x \cdot y"),
+        ("2xy^2", r"2x \cdot y^{2}"),
+        ("xe^x", r"x \cdot e^{x}"),
+        ("xsin(x)", r"x \, \sin\left(x\right)"),
+        ("2xcos(x^2)", r"2x \, \cos\left(x^{2}\right)"),
+        ("aasin(x)", r"a \, \arcsin\left(x\right)"),
+        ("xf(x)", r"x \cdot f\left(x\right)"),
+        ("θx", r"\theta \, x"),
+        ("2πx", r"2\pi \, x"),
+    ],
+)
+def test_it_shows_how_a_run_of_letters_was_split(text, expected):
+    assert latex(text) == expected
+
+
+def test_it_tells_a_declared_name_from_a_run_of_letters():
+    assert to_latex(parse("xy", ("x", "y", "xy"))) == r"\mathrm{xy}"
+    assert to_latex(parse("xy", ("x", "y"))) == r"x \cdot y"
 
 
 @pytest.mark.parametrize(

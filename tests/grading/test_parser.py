@@ -208,22 +208,16 @@ def test_it_says_when_the_answer_takes_no_variables():
     assert "no variables" in error("x", variables=()).message
 
 
-def test_it_does_not_split_names_but_suggests_the_product():
-    problem = error("xy")
-    assert problem.message == '"xy" at column 1 is not a known name: did you mean x*y?'
-    assert problem.column == 1
-
-
 @pytest.mark.parametrize(
     ("text", "suggestion"),
     [
-        ("2xy", "x*y"),
         ("xpi", "x*pi"),
         ("thetax", "theta*x"),
-        ("xsin(x)", "x*sin(...)"),
+        ("thetasin(x)", "theta*sin(...)"),
         ("Sin(x)", "sin"),
         ("PI", "pi"),
-        ("θx", "theta*x"),
+        ("xx1", "x*x1"),
+        ("x_1y", "x_1*y"),
     ],
 )
 def test_it_suggests_what_an_unknown_name_may_mean(text, suggestion):
@@ -232,6 +226,161 @@ def test_it_suggests_what_an_unknown_name_may_mean(text, suggestion):
 
 def test_it_suggests_a_differently_written_subscript():
     assert "did you mean x_2?" in error("x2", variables=("x_2",)).message
+
+
+# -- letter runs ------------------------------------------------------------
+
+
+def read_run(text: str, variables=("x", "y"), functions=()) -> str:
+    return read(text, variables, functions)
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "same_as"),
+    [
+        # The specification's examples.
+        ("xy", ("x", "y"), "x*y"),
+        ("2xy^2", ("x", "y"), "2*x*(y^2)"),
+        ("xe^x", ("x", "y"), "x*e^x"),
+        ("xsin(x)", ("x", "y"), "x*sin(x)"),
+        ("2xcos(x^2)", ("x", "y"), "2*x*cos(x^2)"),
+        ("aasin(x)", ("a", "x"), "a*asin(x)"),
+        # More letters, other functions, aliases.
+        ("xyz", ("x", "y", "z"), "x*y*z"),
+        ("xx", ("x",), "x*x"),
+        ("xycos(x)", ("x", "y"), "x*y*cos(x)"),
+        ("xarcsin(x)", ("x",), "x*asin(x)"),
+        ("xln(x)", ("x",), "x*log(x)"),
+        ("xsinh(x)", ("x",), "x*sinh(x)"),
+        ("xexp(-x)", ("x",), "x*exp(-x)"),
+        ("ex", ("x",), "e*x"),
+        ("2ex", ("x",), "2*e*x"),
+        ("ee^x", ("x",), "e*e^x"),
+        ("Xy", ("X", "y"), "X*y"),
+    ],
+)
+def test_it_reads_a_run_of_declared_letters_as_a_product(text, variables, same_as):
+    assert parse(text, variables) == parse(same_as, variables)
+
+
+def test_it_gives_a_power_after_a_run_to_its_last_letter():
+    assert read_run("2xy^2") == "(* (* 2 x) (^ y 2))"
+    assert read_run("xy^2x") == "(* (* x (^ y 2)) x)"
+    assert read_run("-xy^2") == read_run("-x y^2")
+
+
+def test_it_splits_off_the_longest_function_name_before_a_bracket():
+    assert read_run("xasin(x)", ("x", "a")) == "(* x (asin x))"
+    assert read_run("xsinh(x)", ("x", "h")) == "(* x (sinh x))"
+    # The function is split off first, even when its letters are declared too.
+    assert read_run("xsin(x)", ("x", "s", "i", "n")) == "(* x (sin x))"
+
+
+def test_it_reads_a_run_before_a_bracket_without_a_function_as_letters():
+    assert read_run("xy(x+1)") == "(* (* x y) (+ x 1))"
+
+
+def test_it_splits_off_an_exercise_function():
+    assert read_run("zsigma(z)", ("z",), ("sigma",)) == "(* z (sigma z))"
+    assert read_run("xf(x)", ("x",), ("f",)) == "(* x (f x))"
+    assert read_run("2xyf(x)", ("x", "y"), ("f",)) == "(* (* (* 2 x) y) (f x))"
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "functions", "expected"),
+    [
+        ("xy", ("x", "y", "xy"), (), "xy"),
+        ("pi", ("p", "i"), (), "pi"),
+        ("sin(x)", ("s", "i", "n", "x"), (), "(sin x)"),
+        ("ab(x)", ("a", "b", "x"), ("ab",), "(ab x)"),
+        ("xy^2", ("x", "y", "xy"), (), "(^ xy 2)"),
+    ],
+)
+def test_it_reads_a_declared_name_rather_than_a_run(text, variables, functions, expected):
+    assert read(text, variables, functions) == expected
+
+
+def test_it_reads_e_in_a_run_as_the_variable_when_e_is_declared():
+    assert parse("xe", ("x", "e")) == BinOp("*", Symbol("x"), Symbol("e"))
+    assert parse("xe", ("x",)) == BinOp("*", Symbol("x"), Constant("e"))
+    assert parse("ex", ("x", "e")) == BinOp("*", Symbol("e"), Symbol("x"))
+
+
+def test_it_still_reads_scientific_notation_before_a_run():
+    assert read_run("2e3xy") == "(* (* 2000 x) y)"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2xy(x+1)", "(* (* (* 2 x) y) (+ x 1))"),
+        ("(x+1)xy", "(* (* (+ x 1) x) y)"),
+        ("1/2xy", "(* (* (/ 1 2) x) y)"),
+        ("e^2xy", "(* (* (^ e 2) x) y)"),
+        ("xy sin^2(x)", "(* (* x y) (^ (sin x) 2))"),
+        ("xy√x", "(* (* x y) (sqrt x))"),
+        ("[xy, yx]", "[(* x y) (* y x)"),
+    ],
+)
+def test_it_reads_a_run_next_to_numbers_and_brackets(text, expected):
+    assert read_run(text) == expected
+
+
+@pytest.mark.parametrize(("text", "column"), [("xy 2", 4), ("xy(x+1)2", 8)])
+def test_it_refuses_a_number_after_a_run_as_after_any_factor(text, column):
+    problem = error(text, ("x", "y"))
+    assert problem.column == column
+    assert "write * for a product" in problem.message
+
+
+def test_it_points_at_the_letters_of_a_run():
+    tree = parse("2xy^2", ("x", "y"))
+    assert tree.right.left.col == 3
+    assert error("xy + q", ("x", "y")).column == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "message"),
+    [
+        # The specification's examples.
+        (
+            "thetax",
+            ("theta", "x"),
+            '"thetax" at column 1 is not a known name: did you mean theta*x?',
+        ),
+        ("pix", ("x",), '"pix" at column 1 is not a known name: did you mean pi*x?'),
+        ("sinx", ("x",), '"sinx" at column 1 is not a known name: write sin(x)'),
+        ("x1y", ("x1", "y"), '"x1y" at column 1 is not a known name: did you mean x1*y?'),
+        # A function name inside a name, with what follows as its argument.
+        ("2sinxy", ("x", "y"), '"sinxy" at column 2 is not a known name: write sin(xy)'),
+        ("sin2x", ("x",), '"sin2x" at column 1 is not a known name: write sin(2x)'),
+        ("xsinx", ("x",), '"xsinx" at column 1 is not a known name: did you mean x*sin(x)?'),
+        ("fx", ("x",), '"fx" at column 1 is not a known name: write f(x)'),
+        (
+            "2sinxcosx",
+            ("x",),
+            '"sinxcosx" at column 2 is not a known name: did you mean sin(x)*cos(x)?',
+        ),
+        # A run is split before "(" only: sin^2(x) after a run is not read.
+        (
+            "xsin^2(x)",
+            ("x",),
+            '"xsin" at column 1 is not a known name: did you mean x*sin^2(...)?',
+        ),
+        # A letter that is not declared.
+        ("xq", ("x",), 'unknown name "xq" at column 1'),
+        ("xsin", ("x",), 'unknown name "xsin" at column 1'),
+        # A name with a digit or an underscore is not a run of letters.
+        ("xy1", ("x", "y"), 'unknown name "xy1" at column 1'),
+    ],
+)
+def test_it_refuses_other_runs_with_a_suggestion(text, variables, message):
+    assert error(text, variables, ("f",)).message == message
+
+
+def test_it_does_not_read_a_run_with_an_abstract_function_letter():
+    assert "f(x)" in error("xfx", ("x",), ("f",)).message
+    assert error("fx", ("x",), ("f",)).column == 1
 
 
 def test_it_reads_the_constants():
@@ -551,6 +700,41 @@ def test_it_reads_a_pasted_greek_function_name():
     assert parse("σ(x)", VARIABLES, FUNCTIONS) == Apply("sigma", Symbol("x"))
 
 
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("2πx", "2*pi*x"),
+        ("θx", "theta*x"),
+        ("xθ", "x*theta"),
+        ("θθ", "theta*theta"),
+        ("2πθx", "2*pi*theta*x"),
+        ("xσ(x)", "x*sigma(x)"),
+        ("θ^2x", "theta^2*x"),
+        ("xy", "x*y"),
+    ],
+)
+def test_it_reads_a_pasted_letter_as_a_name_of_its_own(text, same_as):
+    assert parse(text, VARIABLES, FUNCTIONS) == parse(same_as, VARIABLES, FUNCTIONS)
+
+
+def test_it_does_not_glue_a_pasted_letter_to_the_letters_around_it():
+    # Glued, "πx" would be the unknown name pix and "θx" the name thetax.
+    assert parse("πx", ("x", "pix")) == BinOp("*", Constant("pi"), Symbol("x"))
+    assert parse("θx", ("x", "theta", "thetax")) == BinOp("*", Symbol("theta"), Symbol("x"))
+
+
+@pytest.mark.parametrize("variables", [("theta_1",), ("theta", "theta1")])
+def test_it_names_the_variable_a_pasted_letter_and_a_digit_may_mean(variables):
+    problem = error("θ1", variables)
+    assert problem.message.endswith(f"a pasted letter is a name of its own; type {variables[-1]}")
+    assert problem.column == 1
+
+
+def test_it_reads_the_dot_operator_as_a_product():
+    assert parse("x⋅y", VARIABLES) == parse("x*y", VARIABLES)
+    assert parse("2⋅3", VARIABLES) == parse("2*3", VARIABLES)
+
+
 def test_it_refuses_a_run_of_superscripts():
     problem = error("x\u00b2\u00b3")
     assert problem.column == 2
@@ -564,7 +748,7 @@ def test_it_never_reads_a_superscript_as_a_factor():
 
 @pytest.mark.parametrize(
     ("text", "column"),
-    [("x⁴", 2), ("x + ½", 5), ("ｘ", 1), ("x⋅y", 2), ("x–y", 2), ("∞", 1), ("x\u2009y", 2)],
+    [("x⁴", 2), ("x + ½", 5), ("ｘ", 1), ("x∗y", 2), ("x–y", 2), ("∞", 1), ("x\u2009y", 2)],
 )
 def test_it_refuses_other_non_ascii_characters_naming_them(text, column):
     problem = error(text)
@@ -574,7 +758,7 @@ def test_it_refuses_other_non_ascii_characters_naming_them(text, column):
 
 
 def test_it_hints_what_to_type_for_a_lookalike():
-    assert "type * instead" in error("x⋅y").message
+    assert "type * instead" in error("x∗y").message
     assert 'type "A" instead' in error("\u0391", variables=("A",)).message
 
 
