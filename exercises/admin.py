@@ -27,6 +27,7 @@ from exercises.models import (
     Submission,
     Variant,
 )
+from exercises.presentation import StudentView
 
 
 class ProblemSetInline(admin.TabularInline):
@@ -485,64 +486,23 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
 
 
 def preview_context(request, exercise: Exercise) -> dict:
-    """What a student with the chosen seed would see, and the expected answers."""
-    from exercises.views import variant_options
-
+    """What a student with the chosen seed would see, with everything revealed, and the
+    expected answers."""
     try:
         seed = int(request.GET.get("seed", "0"))
     except ValueError:
         seed = 0
     seed = max(0, min(seed, 2**63 - 1))
-    parts = list(exercise.parts.all())
-    error = ""
-    values: dict = {}
-    expected: dict = {}
-    try:
-        values = exercise.values_for_seed(seed)
-        expected = exercise.expected_answers(values, parts)
-    except variants.VariantError as e:
-        error = str(e)
-    fields = []
-    for part in parts:
-        try:
-            label_html = part.label_html(values)
-            part.options = variant_options(part, values)
-        except variants.VariantError as e:
-            label_html, error = "", error or str(e)
-        fields.append(
-            {
-                "part": part,
-                "label_html": label_html,
-                "value": "",
-                "error": "",
-                "expected": expected.get(part.key, ""),
-            }
-        )
-    try:
-        prompt_html = render_preview(exercise.prompt, values)
-        solution_html = render_preview(exercise.solution, values)
-    except variants.VariantError as e:
-        prompt_html, solution_html, error = "", "", error or str(e)
+    view = StudentView.for_preview(exercise, seed)
     return {
+        "view": view,
         "exercise": exercise,
         "problem_set": exercise.problem_set,
-        "prompt_html": prompt_html,
-        "solution_html": solution_html,
-        "fields": fields,
-        "history": [],
-        "best": None,
+        "fields": [{"part": part, "value": "", "error": ""} for part in view.parts],
         "refusal": "",
         "seed": seed,
-        "values": values,
-        "error": error,
         "randomised": bool(exercise.parameters),
     }
-
-
-def render_preview(text: str, values: dict) -> str:
-    from exercises.models import render_markdown
-
-    return render_markdown(variants.render_text(text, values))
 
 
 @admin.register(QuestionTestRun)

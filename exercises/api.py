@@ -16,9 +16,8 @@ from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from exercises import queue, variants
-from exercises.models import Exercise, Module, ProblemSet, Submission
-
-HELD_MESSAGE = "Submitted: feedback will be released later."
+from exercises.models import Exercise, Module, Part, ProblemSet, Submission
+from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
 
 
 class TokenThrottle(SimpleRateThrottle):
@@ -104,49 +103,39 @@ def modules(request: Request) -> Response:
 
 @api_view(["GET"])
 def exercise(request: Request, slug: str) -> Response:
-    """The prompt and the parts of the caller's variant (never the expected answers)."""
+    """The prompt and the parts of the caller's variant (never the expected answers), and
+    what the feedback rules let the caller see: scores, hints and the solution."""
     ex = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
     try:
-        variant = ex.variant_for(request.user)
+        view = StudentView.opened_by(ex, request.user)
+        body = {"slug": ex.slug, "title": ex.title, "prompt": view.prompt}
+        parts = []
+        for p in view.parts:
+            item = {"key": p.key, "kind": p.kind, "label": p.label, "variables": p.variables}
+            if p.kind == Part.Kind.CHOICE:
+                item["options"] = p.options
+            if p.hint:
+                item["hint"] = p.hint
+            parts.append(item)
     except variants.VariantError:
         return Response({"detail": queue.UNAVAILABLE_MESSAGE}, status=503)
-    values = variant.values if variant else {}
-    parts = []
-    for p in ex.parts.all():
-        item = {
-            "key": p.key,
-            "kind": p.kind,
-            "label": variants.render_text(p.label, values),
-            "variables": p.variables,
-        }
-        if p.kind == p.Kind.CHOICE:
-            item["options"] = [
-                {**o, "text": variants.render_text(o.get("text", ""), values)} for o in p.options
-            ]
-        parts.append(item)
-    problem_set = ex.problem_set
-    if problem_set.is_quiz and problem_set.is_open():
-        # Opening an exercise starts the quiz, and its clock if it is timed.
-        problem_set.start_for(request.user)
-    used = (
-        Submission.objects.filter(student=request.user, exercise=ex)
-        .exclude(status=Submission.Status.FAILED)
-        .count()
-    )
-    return Response(
+    body.update(
         {
-            "slug": ex.slug,
-            "title": ex.title,
-            "prompt": variants.render_text(ex.prompt, values),
             "parts": parts,
-            "max_attempts": ex.attempt_limit,
-            "attempts_used": used,
-            "due": problem_set.due_for(request.user),
-            "kind": problem_set.kind,
-            "quiz_ends": problem_set.ends_for(request.user),
-            "feedback_released": problem_set.shows_feedback(),
+            "max_attempts": view.attempt_limit,
+            "attempts_used": view.attempts_used,
+            "due": view.due,
+            "late": view.late,
+            "kind": view.problem_set.kind,
+            "quiz_ends": view.quiz_ends,
+            "feedback_released": view.feedback,
         }
     )
+    if view.feedback:
+        body.update({"best_score": view.best, "solved": view.solved})
+    if view.solution:
+        body["solution"] = view.solution
+    return Response(body)
 
 
 @api_view(["POST"])
@@ -182,8 +171,11 @@ def submit(request: Request, slug: str) -> Response:
 @api_view(["GET"])
 def submission(request: Request, pk: int) -> Response:
     sub = get_object_or_404(
-        Submission.objects.select_related("exercise__problem_set"), pk=pk, student=request.user
+        Submission.objects.select_related("exercise__problem_set", "variant"),
+        pk=pk,
+        student=request.user,
     )
+    verdict = SubmissionView.of(sub)
     body = {
         "id": sub.pk,
         "exercise": sub.exercise.slug,
@@ -191,9 +183,9 @@ def submission(request: Request, pk: int) -> Response:
         "status": sub.status,
         "late": sub.late,
         "answers": sub.answers,
-        "feedback_released": sub.feedback_shown,
+        "feedback_released": verdict.feedback,
     }
-    if not sub.feedback_shown:
+    if not verdict.feedback:
         # A quiz's verdicts wait for the instructor; the grading has happened all the same.
         body["detail"] = HELD_MESSAGE
         if sub.status == Submission.Status.FAILED:
@@ -201,8 +193,8 @@ def submission(request: Request, pk: int) -> Response:
         return Response(body)
     body.update(
         {
-            "score": sub.score,
-            "credit": sub.credit,
+            "score": verdict.score,
+            "credit": verdict.credit,
             "message": sub.message,
             "parts": {
                 key: {"status": r.get("status"), "message": r.get("message")}

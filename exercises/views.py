@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from exercises import queue
 from exercises.models import Exercise, Module, ProblemSet, Submission
-from exercises.variants import VariantError, render_text
+from exercises.presentation import StudentView, SubmissionView
+from exercises.variants import VariantError
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,6 @@ def exercise_states(user, exercises) -> dict[int, str]:
         else:
             states[pk] = "tried"
     return states
-
-
-def best_score(user, exercise: Exercise) -> float | None:
-    """The score of an exercise is the student's best graded attempt."""
-    return Submission.objects.filter(
-        student=user, exercise=exercise, status=Submission.Status.GRADED
-    ).aggregate(best=Max("score"))["best"]
 
 
 # ---------------------------------------------------------------- accounts
@@ -113,10 +107,6 @@ def signup(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- course pages
 
 
-def variant_options(part, values: dict) -> list:
-    return [{**o, "text": render_text(o.get("text", ""), values)} for o in part.options]
-
-
 def _published() -> Prefetch:
     """Students see only published exercises; drafts are for the admin's preview."""
     return Prefetch("exercises", queryset=Exercise.published.all())
@@ -169,93 +159,30 @@ def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _exercise_page(request, exercise, answers=None, errors=None, refusal="", status=200):
-    history = Submission.objects.filter(student=request.user, exercise=exercise)
-    parts = list(exercise.parts.all())
-    # Shown once, kept for good: the student's own values of the parameters.
     try:
-        variant = exercise.variant_for(request.user)
+        view = StudentView.opened_by(exercise, request.user)
+        view.prompt_html  # noqa: B018 (rendered here: the student's values may break a template)
     except VariantError as e:
         log.error("exercise %s: no variant for user %s: %s", exercise.slug, request.user.pk, e)
-        return render(
-            request,
-            "exercises/exercise.html",
-            {
-                "exercise": exercise,
-                "problem_set": exercise.problem_set,
-                "prompt_html": "",
-                "solution_html": "",
-                "fields": [],
-                "history": history[:20],
-                "best": None,
-                "refusal": queue.UNAVAILABLE_MESSAGE,
-                "feedback": exercise.problem_set.shows_feedback(),
-            },
-            status=503,
-        )
-    values = variant.values if variant else {}
-    for p in parts:
-        # In memory only: the page shows the options of the student's variant.
-        p.options = variant_options(p, values)
+        context = {
+            "exercise": exercise,
+            "problem_set": exercise.problem_set,
+            "refusal": queue.UNAVAILABLE_MESSAGE,
+        }
+        return render(request, "exercises/exercise.html", context, status=503)
     if answers is None:
         # Start from the last attempt, so a student fixes their answer rather than retyping it.
-        last = history.first()
-        answers = dict(last.answers) if last else {}
+        answers = dict(view.history[0].answers) if view.history else {}
     errors = errors or {}
-    problem_set = exercise.problem_set
-    feedback = problem_set.shows_feedback()
-    # A part's hint is offered once the student has answered that part wrongly.
-    missed = (
-        {
-            key
-            for results in history.filter(status=Submission.Status.GRADED).values_list(
-                "results", flat=True
-            )
-            for key, result in results.items()
-            if result.get("status") == "incorrect"
-        }
-        if feedback
-        else set()
-    )
     fields = [
-        {
-            "part": p,
-            "label_html": p.label_html(values),
-            "hint_html": p.hint_html(values) if p.hint and p.key in missed else "",
-            "value": answers.get(p.key, ""),
-            "error": errors.get(p.key, ""),
-        }
-        for p in parts
+        {"part": p, "value": answers.get(p.key, ""), "error": errors.get(p.key, "")}
+        for p in view.parts
     ]
-    # The worked solution once the student has solved the exercise; in a quiz, once the
-    # instructor has released the feedback.
-    solved = any(s.is_correct for s in history)
-    used = history.exclude(status=Submission.Status.FAILED).count()
-    out_of_attempts = exercise.attempt_limit is not None and used >= exercise.attempt_limit
-    show_solution = (
-        feedback and (problem_set.is_quiz or solved or out_of_attempts) and bool(exercise.solution)
-    )
-    if problem_set.is_quiz and problem_set.is_open():
-        # Opening an exercise starts the quiz, and its clock if it is timed.
-        problem_set.start_for(request.user)
     context = {
-        # For the page to say how many attempts are left and when the set is due.
-        "max_attempts": exercise.attempt_limit,
-        "attempts_used": used,
-        "due": problem_set.due_for(request.user),
-        "quiz": problem_set.is_quiz,
-        "quiz_ends": problem_set.ends_for(request.user),
-        "feedback": feedback,
+        "view": view,
         "exercise": exercise,
-        "problem_set": problem_set,
-        "prompt_html": variant.prompt_html() if variant else exercise.prompt_html(),
-        "solution_html": (
-            (variant.solution_html() if variant else exercise.solution_html())
-            if show_solution
-            else ""
-        ),
+        "problem_set": exercise.problem_set,
         "fields": fields,
-        "history": history[:20],
-        "best": best_score(request.user, exercise) if feedback else None,
         "refusal": refusal,
     }
     return render(request, "exercises/exercise.html", context, status=status)
@@ -294,7 +221,11 @@ def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
 @require_GET
 def submission(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _get_submission_for_user(request, pk)
-    context = {"submission": submission, "exercise": submission.exercise}
+    context = {
+        "submission": submission,
+        "exercise": submission.exercise,
+        "verdict": SubmissionView.of(submission),
+    }
     if request.GET.get("fragment"):
         return render(request, "exercises/_verdict.html", context)
     return render(request, "exercises/submission.html", context)

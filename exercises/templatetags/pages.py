@@ -6,8 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from exercises import plots
-from exercises.models import Exercise, Submission
+from exercises.models import Submission
+from exercises.presentation import StudentView
 from grading.latex import to_latex
 from grading.parser import ParseError, parse
 
@@ -42,27 +42,17 @@ def attempt_result(submission: Submission) -> str:
     )
 
 
-@register.simple_tag(takes_context=True)
-def exercise_plot(context, exercise: Exercise) -> str:
-    """The exercise's picture as inline SVG, for the student's variant; what it asks for
-    is drawn once it is solved."""
-    if exercise.slug not in plots.PLOTS:
-        return ""
-    user = getattr(context.get("request"), "user", None)
-    if user is None or not user.is_authenticated:
-        return ""
-    variant = exercise.variant_for(user)
-    solved = Submission.objects.filter(
-        student=user, exercise=exercise, status=Submission.Status.GRADED, score__gte=1
-    ).exists()
-    svg = plots.plot_svg(exercise.slug, variant.values if variant else None, solved)
+@register.simple_tag
+def exercise_plot(view: StudentView | None) -> str:
+    """The exercise's picture as inline SVG, for the values of the view (the student's
+    variant, or the previewed seed); what it asks for is drawn once the answer is revealed."""
+    svg = view.plot_svg if isinstance(view, StudentView) else None
     if svg is None:
         return ""
-    note = "Now that you have solved it, the picture shows the answer too." if solved else ""
     return format_html(
         '<figure class="plot-figure">{}{}</figure>',
         mark_safe(svg),  # built from fixed text and numbers in exercises/plots.py
-        format_html("<figcaption>{}</figcaption>", note) if note else "",
+        format_html("<figcaption>{}</figcaption>", view.plot_note) if view.plot_note else "",
     )
 
 

@@ -133,7 +133,8 @@ def test_it_tells_the_student_on_the_page_when_attempts_are_used_up(alice_client
     response = alice_client.post(exercise.get_absolute_url(), {"answer-a": "2x"})
     assert response.status_code == 403
     assert "You have used all 1 attempts" in response.content.decode()
-    assert (response.context["max_attempts"], response.context["attempts_used"]) == (1, 1)
+    view = response.context["view"]
+    assert (view.attempt_limit, view.attempts_used, view.attempts_left) == (1, 1, 0)
     assert Submission.objects.filter(student=alice).count() == 1
 
 

@@ -1,0 +1,314 @@
+"""What a student is shown of an exercise, and when.
+
+`StudentView` is an exercise as one student sees it: their variant, the prompt and the
+parts, their attempts and due date, and what the feedback rules let them see (scores,
+hints, the worked solution, the answer drawn on the plot). The exercise page, the API,
+the plot and the admin's preview all read it, so a rule holds on every surface at once.
+`SubmissionView` is one attempt's verdict as its student may see it, for the submission
+page, its verdict fragment and the API.
+
+The rules:
+- Feedback (verdicts, scores, solved marks, hints, the solution, the answer on the plot)
+  is shown in practice sets at once, in a quiz once the instructor has released it.
+  Before that a student only knows they have answered: a hint offered after a wrong
+  answer, or the answer drawn after a right one, would tell the verdict.
+- A part's hint is offered once the student's own graded answer to it was wrong.
+- The answer (worked solution and plot) is revealed once the exercise is solved or the
+  attempts are used up, and in a quiz once its feedback is released.
+- Staff previewing a seed see everything, expected answers included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from django.utils import timezone
+
+from exercises import plots
+from exercises.models import Exercise, Part, ProblemSet, Submission, render_markdown
+from exercises.variants import VariantError, render_text
+
+HELD_MESSAGE = "Submitted: feedback will be released later."
+
+
+@dataclass
+class PartView:
+    """One part as the student sees it: its label, options and, when offered, its hint."""
+
+    part: Part
+    values: dict
+    hint_offered: bool = False
+    # The expected answer: only ever filled in for staff's preview.
+    expected: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.part.key
+
+    @property
+    def kind(self) -> str:
+        return self.part.kind
+
+    @property
+    def variables(self) -> list:
+        return self.part.variables
+
+    def get_kind_display(self) -> str:
+        return self.part.get_kind_display()
+
+    @cached_property
+    def label(self) -> str:
+        return render_text(self.part.label, self.values)
+
+    @cached_property
+    def label_html(self) -> str:
+        return self.part.label_html(self.values) if self.part.label else ""
+
+    @cached_property
+    def options(self) -> list[dict]:
+        return [
+            {**o, "text": render_text(o.get("text", ""), self.values)} for o in self.part.options
+        ]
+
+    @cached_property
+    def hint(self) -> str:
+        return render_text(self.part.hint, self.values) if self.hint_offered else ""
+
+    @cached_property
+    def hint_html(self) -> str:
+        return self.part.hint_html(self.values) if self.hint_offered and self.part.hint else ""
+
+
+@dataclass
+class StudentView:
+    """An exercise as one student sees it now (or as staff preview one seed of it)."""
+
+    exercise: Exercise
+    values: dict
+    parts: list[PartView]
+    feedback: bool
+    # Solved, as far as the student may know: never while the feedback is held back.
+    solved: bool
+    best: float | None
+    reveals_answer: bool
+    attempts_used: int = 0
+    history: list[Submission] = field(default_factory=list)
+    due: datetime | None = None
+    quiz_ends: datetime | None = None
+    now: datetime = field(default_factory=timezone.now)
+    preview: bool = False
+    # Staff's preview only: why this seed's variant cannot be shown.
+    error: str = ""
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def for_student(cls, exercise: Exercise, student, now: datetime | None = None) -> StudentView:
+        """The student's view; draws and keeps their variant the first time.
+        Raises `VariantError` when no variant can be drawn."""
+        now = now or timezone.now()
+        problem_set = exercise.problem_set
+        variant = exercise.variant_for(student)
+        values = variant.values if variant is not None else {}
+        history = list(Submission.objects.filter(student=student, exercise=exercise))
+        feedback = problem_set.shows_feedback(now)
+        graded = [s for s in history if s.status == Submission.Status.GRADED]
+        scores = [s.score for s in graded if s.score is not None]
+        solved = feedback and any(s.is_correct for s in graded)
+        used = sum(s.status != Submission.Status.FAILED for s in history)
+        limit = exercise.attempt_limit
+        out_of_attempts = limit is not None and used >= limit
+        missed = (
+            {
+                key
+                for s in graded
+                for key, result in s.results.items()
+                if result.get("status") == "incorrect"
+            }
+            if feedback
+            else set()
+        )
+        return cls(
+            exercise=exercise,
+            values=values,
+            parts=[
+                PartView(p, values, hint_offered=bool(p.hint) and p.key in missed)
+                for p in exercise.parts.all()
+            ],
+            feedback=feedback,
+            solved=solved,
+            best=max(scores) if feedback and scores else None,
+            reveals_answer=feedback and (problem_set.is_quiz or solved or out_of_attempts),
+            attempts_used=used,
+            history=history,
+            due=problem_set.due_for(student),
+            quiz_ends=problem_set.ends_for(student),
+            now=now,
+        )
+
+    @classmethod
+    def opened_by(cls, exercise: Exercise, student, now: datetime | None = None) -> StudentView:
+        """The student's view when they open the exercise: opening one starts its quiz,
+        and the quiz's clock if it is timed."""
+        view = cls.for_student(exercise, student, now)
+        problem_set = exercise.problem_set
+        if problem_set.is_quiz and problem_set.is_open(now):
+            problem_set.start_for(student, now)
+            view.quiz_ends = problem_set.ends_for(student)
+        return view
+
+    @classmethod
+    def for_preview(cls, exercise: Exercise, seed: int) -> StudentView:
+        """Everything, for staff: the variant of `seed`, its expected answers, every hint,
+        the solution and the answer on the plot. Draws and keeps nothing. A seed whose
+        values break the exercise gives a view with `error` set and what could be shown."""
+        parts = list(exercise.parts.all())
+        errors = []
+        try:
+            values = exercise.values_for_seed(seed)
+            expected = exercise.expected_answers(values, parts)
+        except VariantError as e:
+            values, expected = {}, {}
+            errors.append(str(e))
+        view = cls(
+            exercise=exercise,
+            values=values,
+            parts=[
+                PartView(p, values, hint_offered=bool(p.hint), expected=expected.get(p.key, ""))
+                for p in parts
+            ],
+            feedback=True,
+            solved=False,
+            best=None,
+            reveals_answer=True,
+            due=exercise.problem_set.due,
+            preview=True,
+        )
+        # Rendered now, so that a template these values break shows as this seed's error
+        # rather than as a failing page.
+        settle = [(view, ("prompt", "prompt_html", "solution", "solution_html"))]
+        settle += [
+            (part, ("label", "label_html", "options", "hint", "hint_html")) for part in view.parts
+        ]
+        for obj, names in settle:
+            for name in names:
+                try:
+                    getattr(obj, name)
+                except VariantError as e:
+                    obj.__dict__[name] = [] if name == "options" else ""
+                    errors.append(str(e))
+        view.error = errors[0] if errors else ""
+        return view
+
+    # ------------------------------------------------------------ what is shown
+
+    @property
+    def problem_set(self) -> ProblemSet:
+        return self.exercise.problem_set
+
+    @property
+    def is_quiz(self) -> bool:
+        return self.problem_set.is_quiz
+
+    @cached_property
+    def prompt(self) -> str:
+        return render_text(self.exercise.prompt, self.values)
+
+    @cached_property
+    def prompt_html(self) -> str:
+        return render_markdown(self.prompt)
+
+    @cached_property
+    def solution(self) -> str:
+        if not self.reveals_answer:
+            return ""
+        return render_text(self.exercise.solution, self.values)
+
+    @cached_property
+    def solution_html(self) -> str:
+        return render_markdown(self.solution) if self.solution else ""
+
+    @property
+    def attempt_limit(self) -> int | None:
+        return self.exercise.attempt_limit
+
+    @property
+    def attempts_left(self) -> int | None:
+        limit = self.attempt_limit
+        return None if limit is None else max(0, limit - self.attempts_used)
+
+    @property
+    def late(self) -> bool:
+        """Past the student's own due date (their extension's, if they have one)."""
+        return self.due is not None and self.now > self.due
+
+    @property
+    def quiz_time_left(self) -> timedelta | None:
+        if self.quiz_ends is None:
+            return None
+        return max(timedelta(0), self.quiz_ends - self.now)
+
+    @cached_property
+    def plot_svg(self) -> str | None:
+        """The exercise's picture for these values; what it asks for is drawn once the
+        answer is revealed, never while the feedback is held back."""
+        if self.error:
+            return None
+        return plots.plot_svg(self.exercise.slug, self.values, self.reveals_answer)
+
+    @property
+    def plot_note(self) -> str:
+        if self.preview or not self.reveals_answer:
+            return ""
+        if self.solved:
+            return "Now that you have solved it, the picture shows the answer too."
+        return "The picture shows the answer too, beside the worked solution."
+
+
+@dataclass
+class SubmissionView:
+    """One attempt as its student may see it: the verdict only once feedback is shown."""
+
+    submission: Submission
+    feedback: bool
+
+    @classmethod
+    def of(cls, submission: Submission, now: datetime | None = None) -> SubmissionView:
+        return cls(submission, submission.exercise.problem_set.shows_feedback(now))
+
+    @property
+    def score(self) -> float | None:
+        return self.submission.score if self.feedback else None
+
+    @property
+    def credit(self) -> float | None:
+        return self.submission.credit if self.feedback else None
+
+    @property
+    def is_correct(self) -> bool:
+        return self.feedback and self.submission.is_correct
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        """Each part with what the student typed and, when shown, its verdict."""
+        rows = self.submission.part_results()
+        if not self.feedback:
+            for row in rows:
+                row["status"], row["message"] = "", ""
+        return rows
+
+    @property
+    def summary(self) -> str:
+        """One line for screen readers once grading is over."""
+        submission = self.submission
+        if submission.status == Submission.Status.FAILED:
+            return f"Grading failed. {submission.message}"
+        if not self.feedback:
+            return HELD_MESSAGE
+        percent = round((submission.score or 0) * 100)
+        return f"Graded: score {percent}%{', all correct' if self.is_correct else ''}."
+
+
+__all__ = ["HELD_MESSAGE", "PartView", "StudentView", "SubmissionView", "VariantError"]
