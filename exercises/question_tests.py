@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 
 import grading
-from exercises import variants
+from exercises import routines, variants
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _variant(exercise, parts, seed: int, report: Report) -> tuple[dict, dict] | 
     expected = {}
     for part in parts:
         try:
-            expected[part.key] = variants.expected_answer(
+            expected[part.key] = routines.expected_answer(
                 part.expected, part.expected_routine, values
             )
         except variants.VariantError as e:
