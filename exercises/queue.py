@@ -149,7 +149,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             exercise_version=exercise.version,
             created=now,
         )
-        send(submission.pk)
+        send(submission.pk)  # once the transaction commits
     return submission
 
 
