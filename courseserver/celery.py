@@ -1,11 +1,56 @@
-"""The Celery app. Tasks live in `exercises/tasks.py`; settings are the CELERY_* ones."""
+"""The Celery app, and `publish`, the one way the web app and the workers send it work.
 
+Tasks live in `exercises/tasks.py`; settings are the CELERY_* ones. The modules the tasks
+call (`exercises.queue`, `regrade`, `question_tests`, `answer_stats`) send a task by its
+name through `publish`, so they never import the tasks module that imports them.
+"""
+
+from __future__ import annotations
+
+import logging
 import os
+from collections.abc import Callable
 
 from celery import Celery
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseserver.settings")
+
+log = logging.getLogger(__name__)
 
 app = Celery("courseserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def publish(name: str, *args, on_sent: Callable[[], object] | None = None) -> bool:
+    """Send task `name` ("exercises.tasks.grade_submission") with `args` to a worker.
+
+    Inside a transaction the message goes once it commits (pretix's
+    `TransactionAwareTask`): a worker never looks for a row that is not there yet, and a
+    rolled-back transaction sends nothing. Publishing fails fast (no retries, the
+    broker's short timeouts) and never raises: the database keeps the work, and whoever
+    published it publishes it again later (the sweep, or the author asking again).
+
+    Returns False when the broker refused the message there and then; True when it took
+    it, or will be given it at the commit. `on_sent` runs once the broker has it.
+    """
+    # An unknown name is a mistake in the code, not a broker fault: it raises here.
+    task = app.tasks[name]
+
+    def send() -> bool:
+        try:
+            task.apply_async(args=list(args), retry=False)
+        except Exception:  # the broker is down or unreachable: the database still has it
+            log.warning(
+                "could not publish %s%r; it will be sent again", name, tuple(args), exc_info=True
+            )
+            return False
+        if on_sent is not None:
+            on_sent()
+        return True
+
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(send)
+        return True
+    return send()

@@ -259,6 +259,8 @@ SUBMISSIONS_IN_FLIGHT = envint("SUBMISSIONS_IN_FLIGHT", "3")
 SUBMISSIONS_PER_MINUTE = envint("SUBMISSIONS_PER_MINUTE", "10")
 LOGIN_ATTEMPTS_PER_15_MINUTES = envint("LOGIN_ATTEMPTS_PER_15_MINUTES", "20")
 PREVIEWS_PER_MINUTE = envint("PREVIEWS_PER_MINUTE", "120")
+API_TOKEN_REQUESTS_PER_MINUTE = envint("API_TOKEN_REQUESTS_PER_MINUTE", "20")
+API_SUBMISSIONS_PER_MINUTE = envint("API_SUBMISSIONS_PER_MINUTE", "30")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -268,10 +270,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_RATES": {
-        "token": envstr("TOKEN_THROTTLE_RATE", "20/min"),
-        "submit": envstr("API_SUBMIT_THROTTLE_RATE", "30/min"),
-    },
     "EXCEPTION_HANDLER": "exercises.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

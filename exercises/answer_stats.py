@@ -17,9 +17,9 @@ import logging
 from collections import Counter, defaultdict
 
 import numpy as np
-from django.db import transaction
 from django.utils import timezone
 
+from courseserver.celery import publish
 from exercises.models import AnswerStats, Exercise, Part, Submission
 from grading.checkers import DEFAULT_BOX
 from grading.evaluate import compile_float
@@ -27,6 +27,8 @@ from grading.nodes import Group
 from grading.parser import parse, parse_choice, parse_functions
 
 log = logging.getLogger(__name__)
+
+COMPUTE = "exercises.tasks.compute_answer_stats"
 
 POINTS = 8
 SEED = 20261124
@@ -139,21 +141,14 @@ def start(exercise: Exercise) -> int:
         exercise=exercise,
         defaults={"status": AnswerStats.Status.PENDING, "requested": timezone.now()},
     )
-    transaction.on_commit(lambda: send(exercise.pk))
+    send(exercise.pk)
     return stats.pk
 
 
 def send(exercise_id: int) -> bool:
-    """Publish. Never raises: with the broker down the statistics stay pending, and asking
-    again sends them again."""
-    from exercises.tasks import compute_answer_stats
-
-    try:
-        compute_answer_stats.apply_async(args=[exercise_id], retry=False)
-    except Exception:  # the broker is down or unreachable
-        log.warning("could not publish answer statistics of %s", exercise_id, exc_info=True)
-        return False
-    return True
+    """Publish, after the commit inside a transaction. Never raises: with the broker down
+    the statistics stay pending, and asking again sends them again."""
+    return publish(COMPUTE, exercise_id)
 
 
 def perform(exercise_id: int) -> str:

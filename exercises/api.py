@@ -12,25 +12,12 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from exercises import queue, variants
 from exercises.models import Exercise, Module, Part, ProblemSet, Submission
 from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
-
-
-class TokenThrottle(SimpleRateThrottle):
-    """Token requests per client address: guessing passwords through the API is slow."""
-
-    scope = "token"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class SubmitThrottle(UserRateThrottle):
-    scope = "submit"
+from exercises.ratelimit import SubmitThrottle, TokenThrottle
 
 
 def exception_handler(exc, context):
@@ -157,7 +144,8 @@ def submit(request: Request, slug: str) -> Response:
         body = {"detail": refused.message}
         if refused.errors:
             body["errors"] = refused.errors
-        return Response(body, status=refused.http_status)
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        return Response(body, status=refused.http_status, headers=headers)
     return Response(
         {
             "id": sub.pk,

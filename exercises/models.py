@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import grading
-from exercises import variants
+from exercises import routines, variants
 
 
 class Module(models.Model):
@@ -261,7 +261,7 @@ class Exercise(models.Model):
         """Each part's expected answer for these parameter values."""
         parts = self.parts.all() if parts is None else parts
         return {
-            p.key: variants.expected_answer(p.expected, p.expected_routine, values) for p in parts
+            p.key: routines.expected_answer(p.expected, p.expected_routine, values) for p in parts
         }
 
     def variant_for(self, student) -> Variant | None:
@@ -364,7 +364,7 @@ class Part(models.Model):
         if variant is not None:
             expected = variant.expected_answers().get(self.key, "")
         elif self.expected_routine:
-            expected = variants.expected_answer(self.expected, self.expected_routine, {})
+            expected = routines.expected_answer(self.expected, self.expected_routine, {})
         else:
             expected = self.expected
         return self.case_for(answer, expected, values)

@@ -10,16 +10,14 @@ Nothing of the expected answer is ever sent back.
 from __future__ import annotations
 
 import logging
-import time
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 import grading
+from exercises import ratelimit
 from exercises.models import Exercise, Part, Variant
 from grading.latex import to_latex
 from grading.parser import Limits, ParseError, parse, parse_choice
@@ -70,31 +68,17 @@ def preview_answer(part: Part, answer: str, variant: Variant | None = None) -> d
         return {"ok": False, "message": e.message, "column": e.column}
 
 
-def _minute() -> int:
-    return int(time.time() // 60)
-
-
-def _over_limit(user_id: int) -> bool:
-    """Counts this user's previews in the current minute; True beyond the allowance."""
-    allowance = settings.PREVIEWS_PER_MINUTE
-    key = f"preview:{user_id}:{_minute()}"
-    try:
-        cache.add(key, 0, timeout=120)
-        count = cache.incr(key)
-    except Exception:  # the cache (Redis) is down: previews go on, submissions are checked anyway
-        return False
-    return count > allowance
-
-
 @login_required
 @require_GET
 def preview(request: HttpRequest, slug: str) -> JsonResponse:
     exercise = get_object_or_404(Exercise.published, slug=slug)
     part = get_object_or_404(Part, exercise=exercise, key=request.GET.get("part", ""))
-    if _over_limit(request.user.pk):
+    refusal = ratelimit.preview(request.user)
+    if refusal is not None:
         return JsonResponse(
-            {"ok": False, "message": "Too many previews: the preview pauses for a minute."},
+            {"ok": False, "message": refusal.message},
             status=429,
+            headers={"Retry-After": str(refusal.retry_after)},
         )
     answer = request.GET.get("answer", "")
     if not answer.strip():

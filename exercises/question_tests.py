@@ -16,10 +16,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import timezone
+
 import grading
-from exercises import variants
+from courseserver.celery import publish
+from exercises import routines, variants
+from exercises.models import QuestionTestRun
 
 log = logging.getLogger(__name__)
+
+RUN = "exercises.tasks.run_question_tests"
 
 VERDICTS = ("correct", "incorrect", "invalid")
 MAX_FAILURES = 50
@@ -57,7 +64,7 @@ def _variant(exercise, parts, seed: int, report: Report) -> tuple[dict, dict] | 
     expected = {}
     for part in parts:
         try:
-            expected[part.key] = variants.expected_answer(
+            expected[part.key] = routines.expected_answer(
                 part.expected, part.expected_routine, values
             )
         except variants.VariantError as e:
@@ -191,37 +198,21 @@ def describe(failure: dict) -> str:
 def start(exercise) -> int:
     """Record a pending run for the exercise's current version and send it to a worker
     once the transaction commits. Returns the run's id."""
-    from django.db import transaction
-
-    from exercises.models import QuestionTestRun
-
     test_run = QuestionTestRun.objects.create(
         exercise=exercise, exercise_version=exercise.version, seeds=BACKGROUND_SEEDS
     )
-    transaction.on_commit(lambda: send(test_run.pk))
+    send(test_run.pk)
     return test_run.pk
 
 
 def send(run_id: int) -> bool:
-    """Publish the run. Never raises: with the broker down the run stays pending, and the
-    next save of the exercise starts another."""
-    from exercises.tasks import run_question_tests
-
-    try:
-        run_question_tests.apply_async(args=[run_id], retry=False)
-    except Exception:  # the broker is down or unreachable
-        log.warning("could not publish question test run %s", run_id, exc_info=True)
-        return False
-    return True
+    """Publish the run, after the commit inside a transaction. Never raises: with the
+    broker down the run stays pending, and the next save of the exercise starts another."""
+    return publish(RUN, run_id)
 
 
 def perform(run_id: int) -> str:
     """Run the tests of a pending run and record the result; a finished run is left alone."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from exercises.models import QuestionTestRun
-
     test_run = QuestionTestRun.objects.select_related("exercise").filter(pk=run_id).first()
     if test_run is None or test_run.status != QuestionTestRun.Status.PENDING:
         return "skipped"

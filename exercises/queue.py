@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,10 +23,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import grading
-from exercises import variants
+from courseserver.celery import publish
+from exercises import ratelimit, variants
 from exercises.models import Exercise, Grading, Submission
 
 log = logging.getLogger(__name__)
+
+GRADE = "exercises.tasks.grade_submission"
 
 FAILED_MESSAGE = (
     "We could not grade this submission. Your answers are saved and your teachers "
@@ -42,10 +46,18 @@ UNAVAILABLE_MESSAGE = (
 class SubmissionRefused(Exception):
     """The submission was not accepted; the message says why, for the student."""
 
-    def __init__(self, message: str, errors: dict[str, str] | None = None, http_status: int = 422):
+    def __init__(
+        self,
+        message: str,
+        errors: dict[str, str] | None = None,
+        http_status: int = 422,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        # Seconds, for a refusal that passes with time (a rate limit).
+        self.retry_after = retry_after
         # 422: an answer cannot be read; 400: the request names no such part;
         # 403: out of attempts, or outside the problem set's dates;
         # 429: the student is over a limit; 503: the exercise itself is broken.
@@ -115,17 +127,10 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
                 f"You have used all {limit} attempts at this exercise.",
                 http_status=403,
             )
-        mine = Submission.objects.filter(student=student)
-        in_flight = mine.filter(status__in=[Submission.Status.QUEUED, Submission.Status.GRADING])
-        if in_flight.count() >= settings.SUBMISSIONS_IN_FLIGHT:
+        refusal = ratelimit.submission(student)
+        if refusal is not None:
             raise SubmissionRefused(
-                "You have answers still being graded: wait for their verdicts, then submit again.",
-                http_status=429,
-            )
-        recent = mine.filter(created__gte=now - timedelta(minutes=1)).count()
-        if recent >= settings.SUBMISSIONS_PER_MINUTE:
-            raise SubmissionRefused(
-                "Too many submissions in the last minute: wait a moment.", http_status=429
+                refusal.message, http_status=429, retry_after=refusal.retry_after
             )
         last = (
             Submission.objects.filter(student=student, exercise=exercise)
@@ -144,7 +149,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             exercise_version=exercise.version,
             created=now,
         )
-        transaction.on_commit(lambda: send(submission.pk))
+        send(submission.pk)  # once the transaction commits
     return submission
 
 
@@ -158,18 +163,13 @@ def attempt_multiplier(exercise: Exercise, earlier: int, late: bool) -> float:
 
 
 def send(submission_id: int) -> bool:
-    """Publish "grade this". Never raises: if the broker is down, the sweep sends it later."""
-    from exercises.tasks import grade_submission
+    """Publish "grade this", after the commit inside a transaction. Never raises: if the
+    broker is down, the sweep sends it later."""
+    return publish(GRADE, submission_id, on_sent=partial(_mark_sent, submission_id))
 
-    try:
-        grade_submission.apply_async(args=[submission_id], retry=False)
-    except Exception:  # the broker is down or unreachable: the database still has it
-        log.warning(
-            "could not publish submission %s; the sweep will retry", submission_id, exc_info=True
-        )
-        return False
+
+def _mark_sent(submission_id: int) -> None:
     Submission.objects.filter(pk=submission_id).update(last_sent=timezone.now())
-    return True
 
 
 def claim(submission_id: int) -> uuid.UUID | None:
@@ -335,5 +335,5 @@ def requeue(submission_ids) -> int:
         status=Submission.Status.QUEUED, tries=0, lease_token=None, lease_expires=None, message=""
     )
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: send(pk))
+        send(pk)
     return len(ids)

@@ -23,9 +23,13 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 import grading
+from courseserver.celery import publish
+from exercises import queue
 from exercises.models import Exercise, Grading, ProblemSet, RegradeJob, Submission
 
 log = logging.getLogger(__name__)
+
+REGRADE = "exercises.tasks.regrade_submissions"
 
 # Submissions per task, and the time a task gives itself before handing on: well under
 # Celery's soft time limit even when every answer takes the grading timeout.
@@ -45,20 +49,14 @@ def start(
     job.until = Submission.objects.aggregate(last=Max("pk"))["last"] or 0
     job.total = job.submissions().count()
     job.save()
-    transaction.on_commit(lambda: send(job.pk))
+    send(job.pk)
     return job
 
 
 def send(job_id: int) -> bool:
-    """Publish the job. Never raises: with the broker down the sweep sends it later."""
-    from exercises.tasks import regrade_submissions
-
-    try:
-        regrade_submissions.apply_async(args=[job_id], retry=False)
-    except Exception:  # the broker is down or unreachable: the database still has the job
-        log.warning("could not publish regrade job %s; the sweep will retry", job_id, exc_info=True)
-        return False
-    return True
+    """Publish the job, after the commit inside a transaction. Never raises: with the
+    broker down the sweep sends it later."""
+    return publish(REGRADE, job_id)
 
 
 def perform(job_id: int) -> str:
@@ -118,8 +116,6 @@ def regrade_one(job: RegradeJob, submission: Submission) -> bool | None:
     Returns whether the verdict changed, or None when there was nothing to do (already
     regraded by this job, or no longer graded).
     """
-    from exercises import queue
-
     if Grading.objects.filter(submission=submission, job=job).exists():
         return None
     # The engine runs before any lock is taken: it is bounded by the grading timeout.

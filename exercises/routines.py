@@ -1,4 +1,5 @@
-"""The reference routines an exercise may call to compute an expected answer.
+"""The expected answer of a part for a variant: its template with the values written in,
+or the result of a reference routine the exercise calls.
 
 A part's expected answer can be a call instead of a text:
 
@@ -19,7 +20,7 @@ from fractions import Fraction
 
 import sympy
 
-from exercises.variants import VariantError, render_data
+from exercises.variants import VariantError, render_data, render_expression
 from grading.evaluate import to_sympy
 from grading.parser import ParseError, parse
 from grading.reference import numeric, regression, symbolic
@@ -249,3 +250,10 @@ def call(spec: dict, values: dict) -> str:
         raise
     except (AnswerTextError, ValueError, TypeError, ZeroDivisionError, ArithmeticError) as e:
         raise VariantError(f"routine {name}: {e}") from None
+
+
+def expected_answer(expected: str, routine: dict | None, values: dict) -> str:
+    """The expected answer for these values: a template, or a reference routine's result."""
+    if routine:
+        return call(routine, values)
+    return render_expression(expected, values)

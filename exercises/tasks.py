@@ -1,10 +1,12 @@
-"""Celery tasks: thin wrappers around `exercises.queue`, which tests call directly."""
+"""Celery tasks: thin wrappers around the modules that do the work, which tests call
+directly. Those modules send these tasks by name through `courseserver.celery.publish`:
+they never import this module, which imports them."""
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from exercises import queue
+from exercises import answer_stats, question_tests, queue, regrade
 
 
 @shared_task(
@@ -25,16 +27,12 @@ def grade_submission(self, submission_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def sweep_submissions() -> dict:
-    from exercises import regrade
-
     return {**queue.sweep(), **regrade.sweep()}
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)
 def run_question_tests(self, run_id: int) -> str:
     """Run question test run `run_id`; running it twice records it once."""
-    from exercises import question_tests
-
     try:
         return question_tests.perform(run_id)
     except OperationalError as e:
@@ -44,8 +42,6 @@ def run_question_tests(self, run_id: int) -> str:
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)
 def regrade_submissions(self, job_id: int) -> str:
     """Regrade the next batch of regrade job `job_id`; a second delivery regrades nothing twice."""
-    from exercises import regrade
-
     try:
         return regrade.perform(job_id)
     except OperationalError as e:
@@ -55,8 +51,6 @@ def regrade_submissions(self, job_id: int) -> str:
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)
 def compute_answer_stats(self, exercise_id: int) -> str:
     """Count exercise `exercise_id`'s wrong answers; computing them twice stores the same."""
-    from exercises import answer_stats
-
     try:
         return answer_stats.perform(exercise_id)
     except OperationalError as e:

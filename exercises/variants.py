@@ -334,19 +334,6 @@ def render_data(data, values: dict, expression: bool = True):
     return data
 
 
-def placeholders(template: str) -> list[str]:
-    return TEMPLATE.findall(template or "")
-
-
-def expected_answer(expected: str, routine: dict | None, values: dict) -> str:
-    """The expected answer for these values: a template, or a reference routine's result."""
-    if routine:
-        from exercises.routines import call
-
-        return call(routine, values)
-    return render_expression(expected, values)
-
-
 def mistakes_for(mistakes: list, values: dict) -> list:
     if not values:
         return list(mistakes)

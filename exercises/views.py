@@ -10,14 +10,13 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from exercises import queue
+from exercises import queue, ratelimit
 from exercises.models import Exercise, Module, ProblemSet, Submission
 from exercises.presentation import StudentView, SubmissionView
 from exercises.variants import VariantError
@@ -57,37 +56,19 @@ def exercise_states(user, exercises) -> dict[int, str]:
 # ---------------------------------------------------------------- accounts
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address, seen through the trusted proxies in front of the app."""
-    if settings.TRUSTED_PROXIES:
-        hops = [
-            h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()
-        ]
-        if len(hops) >= settings.TRUSTED_PROXIES:
-            return hops[-settings.TRUSTED_PROXIES]
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _login_key(request: HttpRequest) -> str:
-    return f"login:{client_address(request)}"
-
-
 class ThrottledLoginView(auth_views.LoginView):
     """Django's login view, refusing after too many attempts from one address."""
 
     template_name = "registration/login.html"
 
     def post(self, request, *args, **kwargs):
-        key = _login_key(request)
-        try:
-            attempts = cache.get_or_set(key, 0, timeout=15 * 60)
-            cache.incr(key)
-        except Exception:  # the cache (Redis) is down: do not lock everyone out
-            attempts = 0
-        if attempts >= settings.LOGIN_ATTEMPTS_PER_15_MINUTES:
+        refusal = ratelimit.login(request)
+        if refusal is not None:
             form = self.get_form()
-            form.add_error(None, "Too many sign-in attempts. Wait a few minutes and try again.")
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+            form.add_error(None, refusal.message)
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         return super().post(request, *args, **kwargs)
 
 

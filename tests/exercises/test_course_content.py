@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import grading
-from exercises import question_tests, variants
+from exercises import question_tests, routines, variants
 from exercises.management.commands.load_course import PART_FIELDS, load_course
 from exercises.models import Exercise, Module, Part, ProblemSet
 
@@ -71,7 +71,7 @@ def variants_of(part: dict) -> list[tuple[dict, str]]:
         values = variants.draw(ex.get("parameters") or {}, ex.get("constraints") or [], seed)
         expected = part["expected"]
         routine = expected if isinstance(expected, dict) else None
-        out.append((values, variants.expected_answer(str(expected), routine, values)))
+        out.append((values, routines.expected_answer(str(expected), routine, values)))
     return out
 
 

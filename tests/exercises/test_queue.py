@@ -3,10 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from exercises import queue
+from courseserver.celery import app as celery_app
+from exercises import answer_stats, question_tests, queue, regrade
 from exercises.models import Submission
+from exercises.tasks import grade_submission
 from tests.conftest import broker_down, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -117,12 +120,46 @@ def test_it_requeues_failed_submissions_with_fresh_tries(
     assert sent == [s.pk]
 
 
-def test_it_never_raises_when_the_broker_is_down(alice, exercise, monkeypatch):
+def test_it_never_raises_when_the_broker_is_down(
+    alice, exercise, monkeypatch, django_capture_on_commit_callbacks
+):
     s = make_submission(alice, exercise)
     broker_down(monkeypatch)
-    assert queue.send(s.pk) is False
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        queue.send(s.pk)
+    assert len(callbacks) == 1
     s.refresh_from_db()
     assert s.last_sent is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_publishes_at_once_outside_a_transaction(alice, exercise, monkeypatch):
+    s = make_submission(alice, exercise)
+    monkeypatch.setattr(grade_submission, "apply_async", lambda **kwargs: None)
+    assert queue.send(s.pk) is True
+    s.refresh_from_db()
+    assert s.last_sent is not None
+
+    broker_down(monkeypatch)
+    assert queue.send(s.pk) is False
+
+
+def test_it_publishes_only_once_the_transaction_commits(alice, exercise, monkeypatch):
+    sent = []
+    monkeypatch.setattr(grade_submission, "apply_async", lambda **kwargs: sent.append(kwargs))
+    s = make_submission(alice, exercise)
+    with transaction.atomic():
+        queue.send(s.pk)
+        assert sent == []
+    # The test's own transaction is still open: nothing is sent until it commits.
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    "name", [queue.GRADE, regrade.REGRADE, question_tests.RUN, answer_stats.COMPUTE]
+)
+def test_it_names_tasks_that_exist(name):
+    assert name in celery_app.tasks
 
 
 def test_it_reports_an_author_error_without_blaming_the_student(alice):
