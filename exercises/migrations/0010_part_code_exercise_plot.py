@@ -4,25 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exercises', '0009_part_hint'),
+        ("exercises", "0009_part_hint"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='exercise',
-            name='plot',
-            field=models.JSONField(blank=True, default=dict, help_text='A picture: {"kind": "function", "f": "sqrt(x)", "x": [0, 9], "y": [0, 4], "title": "...", "description": "...", "tangent_at": 4}; see docs/authoring.md.'),
+            model_name="exercise",
+            name="plot",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='A picture: {"kind": "function", "f": "sqrt(x)", "x": [0, 9], "y": [0, 4], "title": "...", "description": "...", "tangent_at": 4}; see docs/authoring.md.',
+            ),
         ),
         migrations.AddField(
-            model_name='part',
-            name='code',
-            field=models.JSONField(blank=True, default=dict, help_text='Code parts: {"function": "...", "reference": {"routine": "..."}, "tests": [{"args": [...]}]}; see docs/authoring.md.'),
+            model_name="part",
+            name="code",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Code parts: {"function": "...", "reference": {"routine": "..."}, "tests": [{"args": [...]}]}; see docs/authoring.md.',
+            ),
         ),
         migrations.AlterField(
-            model_name='part',
-            name='kind',
-            field=models.CharField(choices=[('expression', 'Expression'), ('numeric', 'Numeric'), ('vector', 'Vector'), ('matrix', 'Matrix'), ('points', 'Points'), ('choice', 'Choice'), ('code', 'Code')], default='expression', max_length=20),
+            model_name="part",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("expression", "Expression"),
+                    ("numeric", "Numeric"),
+                    ("vector", "Vector"),
+                    ("matrix", "Matrix"),
+                    ("points", "Points"),
+                    ("choice", "Choice"),
+                    ("code", "Code"),
+                ],
+                default="expression",
+                max_length=20,
+            ),
         ),
     ]
