@@ -595,14 +595,17 @@ def figure_for(plot, values: dict | None, reveal: bool) -> Figure:
             plot = parse_plot(plot)
         except DefinitionError as e:
             raise PlotError(str(e)) from None
-    return _DRAW[plot.kind](plot, values or {}, reveal)
+    try:
+        return _DRAW[plot.kind](plot, values or {}, reveal)
+    except (variants.VariantError, ParseError) as e:
+        raise PlotError(str(e)) from None
 
 
 @lru_cache(maxsize=256)
 def _cached_svg(plot_json: str, values_json: str, reveal: bool) -> str:
     try:
         figure = figure_for(json.loads(plot_json), json.loads(values_json), reveal)
-    except (PlotError, variants.VariantError):
+    except PlotError:
         # A picture drawn for other numbers than the student's would mislead: none at all.
         return ""
     digest = hashlib.sha256(plot_json.encode()).hexdigest()[:8]
