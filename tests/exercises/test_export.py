@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -149,7 +150,19 @@ def test_it_refuses_to_write_over_a_course_unless_told(tmp_path):
 
 def test_it_refuses_to_load_malformed_parameters(tmp_path):
     load_course(COURSE)
-    Exercise.objects.filter(slug="chain-rule").update(parameters={"k": {"int": [9, 2]}})
     export_course(tmp_path)
-    with pytest.raises(CommandError, match="chain-rule.*low <= high"):
+    path = next(tmp_path.glob("*/derivatives.yaml"))
+    data = yaml.safe_load(path.read_text())
+    (chain,) = [e for e in data["exercises"] if e["slug"] == "chain-rule"]
+    chain["parameters"]["k"] = {"int": [9, 2]}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(CommandError, match="slug chain-rule.*low <= high"):
         load_course(tmp_path)
+
+
+def test_it_refuses_to_export_an_exercise_that_does_not_validate(tmp_path):
+    load_course(COURSE)
+    Exercise.objects.filter(slug="chain-rule").update(parameters={"k": {"int": [9, 2]}})
+    with pytest.raises(CommandError, match="chain-rule → parameters: parameter k: needs low"):
+        export_course(tmp_path)
+    assert not list(tmp_path.iterdir())

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises.definition import ExerciseDef
+from exercises.definition import DefinitionError, ExerciseDef
 from exercises.models import Exercise, Module, ProblemSet
 
 
@@ -36,7 +36,11 @@ def dump(data) -> str:
 
 def exercise_data(exercise: Exercise) -> dict:
     """The exercise's definition as YAML writes it: in field order, defaults left out."""
-    return ExerciseDef.from_model(exercise).to_data()
+    try:
+        return ExerciseDef.from_model(exercise).to_data()
+    except DefinitionError as e:
+        # A file load_course would refuse is not written: the author fixes it first.
+        raise CommandError("\n".join(e.messages(f"exercise {exercise.slug}"))) from None
 
 
 def course_files() -> dict[str, str]:
