@@ -672,7 +672,7 @@ class ExerciseDef(Definition):
 
     def apply_to_model(self, exercise) -> bool:
         """Set the exercise's own columns (not its parts); True if any changed."""
-        return _update(exercise, self.exercise_fields())
+        return assign(exercise, self.exercise_fields())
 
 
 def part_data(part) -> dict:
@@ -720,7 +720,7 @@ def part_fields(part: PartDef, order: int) -> dict:
     }
 
 
-def _update(obj, values: dict) -> bool:
+def assign(obj, values: dict) -> bool:
     changed = False
     for name, value in values.items():
         if getattr(obj, name) != value:

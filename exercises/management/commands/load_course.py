@@ -32,7 +32,7 @@ from exercises.definition import (
     DefinitionError,
     ExerciseDef,
     ProblemSetDef,
-    _update,
+    assign,
     parse,
     part_fields,
 )
@@ -166,7 +166,7 @@ def write_course(course: Course) -> Loaded:
     modules = {}
     for order, item in enumerate(course.modules.modules, start=1):
         module, _ = Module.objects.get_or_create(slug=item.slug, defaults={"title": item.title})
-        if _update(module, {"title": item.title, "summary": item.summary, "order": order}):
+        if assign(module, {"title": item.title, "summary": item.summary, "order": order}):
             module.save()
         modules[module.slug] = module
         counts["modules"] += 1
@@ -177,7 +177,7 @@ def write_course(course: Course) -> Loaded:
         ps, _ = ProblemSet.objects.get_or_create(
             slug=data.slug, defaults={"module": module, "title": data.title}
         )
-        if _update(
+        if assign(
             ps,
             {
                 "module": module,
@@ -211,7 +211,7 @@ def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, b
         exercise = Exercise(problem_set=ps, status=Exercise.Status.DRAFT)
     fields = definition.exercise_fields()
     status = fields.pop("status")
-    changed = _update(exercise, {**fields, "problem_set": ps})
+    changed = assign(exercise, {**fields, "problem_set": ps})
     if status == Exercise.Status.DRAFT:
         exercise.status = Exercise.Status.DRAFT
     exercise.save()
@@ -223,7 +223,7 @@ def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, b
         if row is None:
             Part.objects.create(exercise=exercise, **values)
             changed = True
-        elif _update(row, values):
+        elif assign(row, values):
             row.save()
             changed = True
     removed, _ = exercise.parts.exclude(key__in=keys).delete()
