@@ -1,4 +1,6 @@
+import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django import forms
 from django.conf import settings
@@ -12,7 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from exercises import answer_stats, gradebook, question_tests, queue, regrade, variants
+from exercises import answer_stats, gradebook, question_tests, queue, regrade
+from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
     AnswerStats,
     Exercise,
@@ -205,10 +208,26 @@ PUBLISH_REFUSED = (
 )
 
 
+def definition_errors(form: forms.BaseForm, error: DefinitionError, aliases=None) -> None:
+    """Each problem of a definition as an error on the form field it names (the whole
+    path in the message: `tests[0].expect: must be one of ...`), else on the form."""
+    aliases = aliases or {}
+    for where, message in error.problems:
+        name = re.split(r"[.\[]", where, maxsplit=1)[0] if where else ""
+        name = aliases.get(name, name)
+        text = f"{where}: {message}" if where else message
+        if name in form.fields:
+            if name not in getattr(form, "cleaned_data", {}) and name in form.errors:
+                continue  # Django has already said what is wrong with the field
+            form.add_error(name, text)
+        else:
+            form.add_error(None, text)
+
+
 class PartFormSet(BaseInlineFormSet):
-    """Validates the exercise as a whole, with the parts as they are about to be saved:
-    parameters, templates and expected answers for many seeds, and, to publish, the
-    question tests for a few seeds."""
+    """Validates the exercise as a whole, through its definition, with the parts as they
+    are about to be saved: the fields, then parameters, templates and expected answers
+    for many seeds, and, to publish, the question tests for a few seeds."""
 
     def clean(self):
         super().clean()
@@ -220,15 +239,19 @@ class PartFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
+        try:
+            definition = ExerciseDef.from_model(exercise, parts)
+        except DefinitionError as e:
+            raise ValidationError(e.messages()[:10]) from None
         # The engine runs in its time-bounded helpers: an expected answer it cannot settle
         # is reported to the author instead of holding up the web process.
         timeout = settings.GRADING_TIMEOUT
-        problems = question_tests.validate(exercise, parts, timeout=timeout)
+        problems = question_tests.validate(definition, timeout=timeout)
         if problems:
             raise ValidationError([*problems[:10]])
         if exercise.status == Exercise.Status.PUBLISHED:
             report = question_tests.run(
-                exercise, parts, seeds=question_tests.PUBLISH_SEEDS, timeout=timeout
+                definition, seeds=question_tests.PUBLISH_SEEDS, timeout=timeout
             )
             if not report.passed:
                 failures = [question_tests.describe(f) for f in report.failures[:10]]
@@ -238,19 +261,37 @@ class PartFormSet(BaseInlineFormSet):
 class PartForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
-        tests = cleaned.get("tests") or []
-        if not isinstance(tests, list) or not all(
-            isinstance(t, dict)
-            and isinstance(t.get("answer"), str)
-            and t.get("expect") in question_tests.VERDICTS
-            for t in tests
-        ):
-            self.add_error(
+        if cleaned.get("DELETE"):
+            return cleaned
+        if "code" in cleaned:
+            cleaned["code"] = cleaned["code"] or {}
+        data = {
+            name: cleaned.get(name, getattr(self.instance, name))
+            for name in (
+                "key",
+                "label",
+                "kind",
+                "expected",
+                "expected_routine",
+                "hint",
+                "variables",
+                "domain",
+                "functions",
+                "options",
+                "mistakes",
+                "rtol",
+                "atol",
+                "weight",
+                "code",
                 "tests",
-                'Give a list of {"answer": "...", "expect": "correct"} (or incorrect, or invalid).',
             )
-        if not cleaned.get("expected") and not cleaned.get("expected_routine"):
-            self.add_error("expected", "Give the expected answer, or a routine that computes it.")
+        }
+        try:
+            parse(PartDef, part_data(SimpleNamespace(**data)))
+        except DefinitionError as e:
+            # The definition's `expected` is the text or the routine call.
+            alias = "expected_routine" if data.get("expected_routine") else "expected"
+            definition_errors(self, e, {"expected": alias})
         return cleaned
 
 
@@ -270,6 +311,7 @@ class PartInline(admin.StackedInline):
         ("rtol", "atol"),
         "options",
         "mistakes",
+        "code",
         "tests",
     ]
 
@@ -289,16 +331,37 @@ class ExerciseForm(forms.ModelForm):
             "constraints",
             "max_attempts",
             "retry_penalty",
+            "plot",
         ]
+
+    # The parts are checked by the formset; a stand-in lets the definition check the rest.
+    _STAND_IN_PART = {"key": "a", "kind": "expression", "expected": "x"}
 
     def clean(self):
         cleaned = super().clean()
-        try:
-            variants.check_parameters(
-                cleaned.get("parameters") or {}, cleaned.get("constraints") or []
+        data = {
+            name: cleaned.get(name, getattr(self.instance, name, None))
+            for name in (
+                "slug",
+                "title",
+                "status",
+                "parameters",
+                "constraints",
+                "max_attempts",
+                "retry_penalty",
+                "prompt",
+                "solution",
             )
-        except variants.VariantError as e:
-            self.add_error("parameters", str(e))
+        }
+        data["parameters"] = data["parameters"] if data["parameters"] is not None else {}
+        data["constraints"] = data["constraints"] if data["constraints"] is not None else []
+        if "plot" in cleaned:
+            cleaned["plot"] = cleaned["plot"] or {}
+        data["plot"] = cleaned.get("plot") or None
+        try:
+            parse(ExerciseDef, {**data, "parts": [self._STAND_IN_PART]})
+        except DefinitionError as e:
+            definition_errors(self, e)
         return cleaned
 
 
@@ -320,6 +383,7 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
         "solution",
         ("parameters", "constraints"),
         ("max_attempts", "retry_penalty"),
+        "plot",
         "version",
         "question_tests",
         "regrades",

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 import grading
 from exercises import routines, variants
+from exercises.definition import ExerciseDef, PartDef, parse, part_data
 
 
 class Module(models.Model):
@@ -225,6 +226,12 @@ class Exercise(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="The share of the score each attempt after the first loses, from 0 to 1.",
     )
+    plot = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='A picture: {"kind": "function", "f": "sqrt(x)", "x": [0, 9], "y": [0, 4], '
+        '"title": "...", "description": "...", "tangent_at": 4}; see docs/authoring.md.',
+    )
 
     objects = models.Manager()
     published = PublishedManager()
@@ -258,11 +265,13 @@ class Exercise(models.Model):
         return variants.draw(self.parameters, self.constraints, seed)
 
     def expected_answers(self, values: dict, parts=None) -> dict[str, str]:
-        """Each part's expected answer for these parameter values."""
+        """Each part's expected answer for these parameter values ("" for a code part)."""
         parts = self.parts.all() if parts is None else parts
-        return {
-            p.key: routines.expected_answer(p.expected, p.expected_routine, values) for p in parts
-        }
+        return {p.key: p.expected_answer(values) for p in parts}
+
+    def definition(self, parts=None):
+        """The exercise as its definition (`exercises.definition.ExerciseDef`)."""
+        return ExerciseDef.from_model(self, parts)
 
     def variant_for(self, student) -> Variant | None:
         """The student's variant, drawn and stored the first time they are shown it."""
@@ -301,6 +310,7 @@ class Part(models.Model):
         MATRIX = "matrix"
         POINTS = "points"
         CHOICE = "choice"
+        CODE = "code"
 
     exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="parts")
     key = models.SlugField(max_length=20, help_text="Short name, unique within the exercise.")
@@ -337,6 +347,12 @@ class Part(models.Model):
     rtol = models.FloatField(null=True, blank=True)
     atol = models.FloatField(null=True, blank=True)
     weight = models.FloatField(default=1.0)
+    code = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Code parts: {"function": "...", "reference": {"routine": "..."}, '
+        '"tests": [{"args": [...]}]}; see docs/authoring.md.',
+    )
     tests = models.JSONField(
         default=list,
         blank=True,
@@ -363,29 +379,23 @@ class Part(models.Model):
         values = variant.values if variant is not None else {}
         if variant is not None:
             expected = variant.expected_answers().get(self.key, "")
-        elif self.expected_routine:
-            expected = routines.expected_answer(self.expected, self.expected_routine, {})
         else:
-            expected = self.expected
-        return self.case_for(answer, expected, values)
+            expected = self.expected_answer({})
+        seed = variant.seed if variant is not None else 0
+        return self.case_for(answer, expected, values, seed)
 
-    def case_for(self, answer: str, expected: str, values: dict) -> dict:
-        case: dict = {"kind": self.kind, "expected": expected, "answer": answer}
-        if self.variables:
-            case["variables"] = list(self.variables)
-        if self.domain:
-            case["domain"] = dict(self.domain)
-        if self.functions:
-            case["functions"] = list(self.functions)
-        if self.kind == self.Kind.CHOICE:
-            case["options"] = [option["key"] for option in self.options]
-        if self.mistakes:
-            case["mistakes"] = variants.mistakes_for(self.mistakes, values)
-        if self.rtol is not None:
-            case["rtol"] = self.rtol
-        if self.atol is not None:
-            case["atol"] = self.atol
-        return case
+    def expected_answer(self, values: dict) -> str:
+        if self.kind == self.Kind.CODE:
+            return ""
+        return routines.expected_answer(self.expected, self.expected_routine, values)
+
+    def definition(self):
+        """The part as its definition (`exercises.definition.PartDef`)."""
+        return parse(PartDef, part_data(self))
+
+    def case_for(self, answer: str, expected: str, values: dict, seed: int = 0) -> dict:
+        """The engine's case, built by the part's definition."""
+        return self.definition().case_for(answer, expected, values, seed)
 
     def validate_answer(self, answer: str, variant: Variant | None = None) -> str | None:
         """None if the answer can be read as an answer of this part's kind, else why not."""

@@ -9,12 +9,16 @@ A plot shows the set-up of its exercise (the function, the data, the starting po
 what the student is asked to find (a tangent line, a fit, the iterates) is drawn only
 once the student has solved the exercise, beside the worked solution.
 
-The registry `PLOTS` is keyed by exercise slug, for the course in `course/`; a plot
-is drawn with the student's own values of the exercise's parameters (their variant).
+An exercise declares its plot in its definition (`plot:` in YAML, see
+`exercises.definition` and docs/authoring.md): a function with a tangent or
+Newton-Raphson's steps, a Taylor polynomial, contours with a path of iterates, or data
+with a fit. It is drawn with the student's own values of the exercise's parameters
+(their variant); `reveal` says whether to draw what the exercise asks for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -25,8 +29,10 @@ from xml.sax.saxutils import escape
 import numpy as np
 import sympy as sp
 
-from grading.evaluate import compile_float
-from grading.parser import parse
+from exercises import variants
+from exercises.definition import DefinitionError, parse_plot
+from grading.evaluate import compile_float, to_sympy
+from grading.parser import ParseError, parse
 from grading.reference import numeric, regression, symbolic
 from grading.reference.text import to_answer_text
 
@@ -334,216 +340,284 @@ def _level_segments(xs, ys, z, level: float) -> list[tuple[tuple[float, float], 
     return segments
 
 
-# ---------------------------------------------------------------- the course's plots
+# ---------------------------------------------------------------- plots declared in exercises
 
-_x = sp.Symbol("x")
+
+class PlotError(ValueError):
+    """A declared plot that cannot be drawn for these values; says why."""
+
+
+def _text(template: str, values: dict) -> str:
+    return variants.render_text(template, values)
+
+
+def _expression(template: str, values: dict) -> str:
+    return variants.render_expression(template, values)
+
+
+def _amount(value, values: dict, where: str) -> float:
+    """A number of the declaration: a number, or an expression over the parameters."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = _expression(str(value), values)
+    try:
+        result = float(variants.exact_value(text, values, where))
+    except (TypeError, ValueError) as e:
+        raise PlotError(f"{where}: {e}") from None
+    return result
+
+
+def _range(pair, values: dict, where: str) -> tuple[float, float]:
+    low, high = (_amount(v, values, where) for v in pair)
+    if not low < high:
+        raise PlotError(f"{where}: needs low < high, got {low:g} and {high:g}")
+    return low, high
+
+
+def _curve(text: str, values: dict, variables=("x",), where: str = "f"):
+    rendered = _expression(text, values)
+    try:
+        return rendered, function_of(rendered, variables)
+    except ParseError as e:
+        raise PlotError(f"{where}: {e}") from None
+
+
+def _symbolic(text: str, variables) -> sp.Expr:
+    symbols = {name: sp.Symbol(name) for name in variables}
+    return to_sympy(parse(text, variables=list(variables)), symbols=symbols)
 
 
 def _n(value: float) -> str:
-    """A parameter as answer text and as a label: `3`, `0.2`, `-1.5`."""
+    """A number as a label: `3`, `0.2`, `-1.5`."""
     return f"{value:g}"
 
 
-def maclaurin_cos_kx(values: dict, solved: bool) -> Figure:
-    k = values["k"]
-    fig = Figure(
-        title=f"The graph of cos({_n(k)}x)",
-        desc=f"The curve y = cos({_n(k)}x) for x from {_n(-5 / k)} to {_n(5 / k)},"
-        " a wave between −1 and 1 with its peak at x = 0."
-        + (
-            " Dashed: its Maclaurin polynomial up to x⁴, close to the curve near 0."
-            if solved
-            else ""
-        ),
-        xlim=(-5 / k, 5 / k),
-        ylim=(-1.6, 1.8),
+def _figure(spec, values: dict, reveal: bool, xlim, ylim) -> Figure:
+    desc = _text(spec.description, values)
+    if reveal and spec.solved_description:
+        desc = f"{desc} {_text(spec.solved_description, values)}"
+    return Figure(
+        title=_text(spec.title, values),
+        desc=desc,
+        xlim=xlim,
+        ylim=ylim,
+        xlabel=spec.xlabel,
+        ylabel=spec.ylabel,
     )
-    fig.curve(function_of(f"cos({_n(k)}x)"), series="f", label=f"cos({_n(k)}x)")
-    if solved:
-        series = symbolic.taylor_polynomial(sp.cos(sp.nsimplify(k) * _x), _x, 0, 4)
+
+
+def _function_plot(spec, values: dict, reveal: bool) -> Figure:
+    xlim, ylim = _range(spec.x, values, "x"), _range(spec.y, values, "y")
+    text, f = _curve(spec.f, values)
+    fig = _figure(spec, values, reveal, xlim, ylim)
+
+    def at(v: float) -> float:
+        return float(f(np.array([v]))[0])
+
+    fig.curve(f, series="f", label=_text(spec.label, values))
+    if reveal and spec.tangent_at is not None:
+        a = _amount(spec.tangent_at, values, "tangent_at")
+        x = sp.Symbol("x")
+        line = symbolic.linearisation(_symbolic(text, ["x"]), x, sp.nsimplify(a))
         fig.curve(
-            function_of(to_answer_text(series)),
-            series="taylor",
-            label="Taylor polynomial",
+            function_of(to_answer_text(line)),
+            series="tangent",
+            label=f"tangent at {_n(a)}",
             style="answer",
         )
+    if spec.newton is not None:
+        x0 = _amount(spec.newton.x0, values, "newton.x0")
+        if reveal:
+            x = sp.Symbol("x")
+            df = function_of(to_answer_text(sp.diff(_symbolic(text, ["x"]), x)))
+            run = numeric.newton_raphson(
+                at, lambda v: float(df(np.array([v]))[0]), x0, steps=spec.newton.steps
+            )
+            xs = [float(v) for v in run.iterates]
+            tangents = [((a, at(a)), (b, 0.0)) for a, b in zip(xs, xs[1:], strict=False)]
+            guides = [((a, 0.0), (a, at(a))) for a in xs[1:-1]]
+            fig.segments(tangents, series="tangents", label="tangent steps", style="answer")
+            fig.segments(guides, series="guides", label=None, style="guide")
+        fig.points([x0], [at(x0)], series="start", label=f"x₀ = {_n(x0)}")
+    for point in spec.points:
+        px = _amount(point.x, values, "points.x")
+        py = at(px) if point.y is None else _amount(point.y, values, "points.y")
+        label = _text(point.label, values) if point.label else f"({_n(px)}, {_n(py)})"
+        fig.points([px], [py], series="point", label=label)
     return fig
 
 
-def linearise_square_root(values: dict, solved: bool) -> Figure:
-    m = values["m"]
-    a = m * m
-    fig = Figure(
-        title=f"The graph of √x near x = {_n(a)}",
-        desc=f"The curve y = √x for x from 0 to {_n(2.25 * a)}, with the point ({_n(a)}, {_n(m)})"
-        " marked."
-        + (" Dashed: the tangent line there, which lies above the curve." if solved else ""),
-        xlim=(0, 2.25 * a),
-        ylim=(0, 1.75 * m),
-    )
-    fig.curve(function_of("sqrt(x)"), series="f", label="√x")
-    if solved:
-        tangent = to_answer_text(symbolic.linearisation(sp.sqrt(_x), _x, sp.nsimplify(a)))
-        fig.curve(
-            function_of(tangent), series="tangent", label=f"tangent at {_n(a)}", style="answer"
-        )
-    fig.points([a], [m], series="point", label=f"({_n(a)}, {_n(m)})")
+def _taylor_plot(spec, values: dict, reveal: bool) -> Figure:
+    xlim, ylim = _range(spec.x, values, "x"), _range(spec.y, values, "y")
+    text, f = _curve(spec.f, values)
+    fig = _figure(spec, values, reveal, xlim, ylim)
+    fig.curve(f, series="f", label=_text(spec.label, values))
+    if reveal:
+        x = sp.Symbol("x")
+        centre = sp.nsimplify(_amount(spec.centre, values, "centre"))
+        degrees = spec.degree if isinstance(spec.degree, list) else [spec.degree]
+        for degree in degrees:
+            series = symbolic.taylor_polynomial(_symbolic(text, ["x"]), x, centre, degree)
+            fig.curve(
+                function_of(to_answer_text(series)),
+                series="taylor",
+                label="Taylor polynomial" if len(degrees) == 1 else f"degree {degree}",
+                style="answer",
+            )
     return fig
 
 
-def newton_raphson_cubic(values: dict, solved: bool) -> Figure:
-    f, df = function_of("x^3 - 2x - 5"), function_of("3x^2 - 2")
-
-    def at(g, v: float) -> float:
-        return float(g(np.array([v]))[0])
-
-    fig = Figure(
-        title="The graph of x³ − 2x − 5",
-        desc="The curve y = x³ − 2x − 5 for x from 1.8 to 2.4, crossing zero between 2 and 2.2,"
-        " with the starting point x₀ = 2 marked."
-        + (
-            " Each Newton-Raphson step follows the tangent line down to the axis." if solved else ""
-        ),
-        xlim=(1.8, 2.4),
-        ylim=(-3, 4),
-    )
-    fig.curve(f, series="f", label="f(x)")
-    if solved:
-        run = numeric.newton_raphson(lambda v: at(f, v), lambda v: at(df, v), 2.0, steps=2)
-        xs = [float(v) for v in run.iterates]
-        tangents = [((a, at(f, a)), (b, 0.0)) for a, b in zip(xs, xs[1:], strict=False)]
-        guides = [((a, 0.0), (a, at(f, a))) for a in xs[1:-1]]
-        fig.segments(tangents, series="tangents", label="tangent steps", style="answer")
-        fig.segments(guides, series="guides", label=None, style="guide")
-    fig.points([2], [at(f, 2.0)], series="start", label="x₀ = 2")
-    return fig
-
-
-def gradient_descent_steps(values: dict, solved: bool) -> Figure:
-    c, p, q = values["c"], values["p"], values["q"]
-    variables = ("x", "y")
-    f = function_of(f"x^2 + {_n(c)}y^2", variables)
-    top = p * p + c * q * q
-    # A square-ish window around the origin and the start, in the plot's 8:5 shape.
-    half_y = max(abs(q), abs(p) * 5 / 8) + 0.5
-    half_x = half_y * 8 / 5
-    fig = Figure(
-        title=f"Contours of f(x, y) = x² + {_n(c)}y²",
-        desc=f"Level curves of x² + {_n(c)}y², ellipses around the minimum at the origin,"
-        f" narrower in y, with the starting point ({_n(p)}, {_n(q)}) marked."
-        + (
-            " The gradient-descent iterates with step size 0.1 head for the origin,"
-            " y shrinking faster than x."
-            if solved
-            else ""
-        ),
-        xlim=(-half_x, half_x),
-        ylim=(-half_y, half_y),
-        ylabel="y",
-    )
-    levels = [top * s for s in (0.02, 0.06, 0.12, 0.25, 0.45, 0.7, 1.0, 1.4)]
+def _contour_plot(spec, values: dict, reveal: bool) -> Figure:
+    xlim, ylim = _range(spec.x, values, "x"), _range(spec.y, values, "y")
+    variables = tuple(spec.variables)
+    text, f = _curve(spec.f, values, variables)
+    fig = _figure(spec, values, reveal, xlim, ylim)
+    start = [_amount(v, values, "start") for v in spec.start]
+    if spec.levels:
+        levels = [_amount(v, values, "levels") for v in spec.levels]
+    else:
+        # Levels through the start and inside it, down to the minimum.
+        top = float(f(np.array([start[0]]), np.array([start[1]]))[0])
+        levels = [top * s for s in (0.02, 0.06, 0.12, 0.25, 0.45, 0.7, 1.0, 1.4)]
     fig.contours(f, levels, series="contours", label="level curves")
-    if solved:
-        grad = function_of("2x", variables), function_of(f"{_n(2 * c)}y", variables)
+    if reveal:
+        expr = _symbolic(text, variables)
+        symbols = [sp.Symbol(v) for v in variables]
+        grad = [function_of(to_answer_text(sp.diff(expr, s)), variables) for s in symbols]
 
         def gradient(point):
             return np.array([float(g(np.array([point[0]]), np.array([point[1]]))[0]) for g in grad])
 
-        run = numeric.gradient_descent(gradient, [float(p), float(q)], 0.1, steps=8)
-        it = np.asarray(run.iterates)
-        fig.path(it[:, 0], it[:, 1], series="descent", label="descent", names=["x₀", "x₁", "x₂"])
+        if spec.path.method == "gradient_descent":
+            run = numeric.gradient_descent(gradient, start, spec.path.gamma, steps=spec.path.steps)
+        else:
+            hess = [
+                [function_of(to_answer_text(sp.diff(expr, a, b)), variables) for b in symbols]
+                for a in symbols
+            ]
+
+            def hessian(point):
+                return np.array(
+                    [
+                        [float(h(np.array([point[0]]), np.array([point[1]]))[0]) for h in row]
+                        for row in hess
+                    ]
+                )
+
+            run = numeric.newton_raphson_nd(gradient, hessian, start, steps=spec.path.steps)
+        it = np.asarray(run.iterates, dtype=float)
+        label = "descent" if spec.path.method == "gradient_descent" else "Newton-Raphson"
+        fig.path(it[:, 0], it[:, 1], series="descent", label=label, names=["x₀", "x₁", "x₂"])
     else:
-        fig.points([p], [q], series="start", label=f"x₀ = ({_n(p)}, {_n(q)})")
+        fig.points(
+            [start[0]], [start[1]], series="start", label=f"x₀ = ({_n(start[0])}, {_n(start[1])})"
+        )
     return fig
 
 
-def straight_line_fit(values: dict, solved: bool) -> Figure:
-    xs, ys = [1, 2, 3, 4], [2, 3, 5, 6]
-    fig = Figure(
-        title="The four data points",
-        desc="Data points (1, 2), (2, 3), (3, 5) and (4, 6), rising roughly in a line."
-        + (" Dashed: the least-squares line, passing between them." if solved else ""),
-        xlim=(0, 5),
-        ylim=(0, 8),
-    )
-    if solved:
-        m, c = regression.linfit(xs, ys)
-        line = to_answer_text(sp.nsimplify(m) * _x + sp.nsimplify(c))
-        fig.curve(function_of(line), series="fit", label="fitted line", style="answer")
+def _fit_plot(spec, values: dict, reveal: bool) -> Figure:
+    xlim, ylim = _range(spec.x, values, "x"), _range(spec.y, values, "y")
+    xs = np.array([_amount(v, values, "data.x") for v in spec.data.x])
+    ys = np.array([_amount(v, values, "data.y") for v in spec.data.y])
+    fig = _figure(spec, values, reveal, xlim, ylim)
+    if spec.model == "line":
+        if reveal:
+            m, c = regression.linfit(xs, ys)
+            line = to_answer_text(sp.nsimplify(m) * sp.Symbol("x") + sp.nsimplify(c))
+            label = _text(spec.fit_label, values) or "fitted line"
+            fig.curve(function_of(line), series="fit", label=label, style="answer")
+    else:
+        names = list(spec.model.start)
+        start = np.array(
+            [_amount(v, values, f"model.start.{n}") for n, v in spec.model.start.items()]
+        )
+        text = _expression(spec.model.f, values)
+        model = function_of(text, ("x", *names))
+
+        def curve_at(params):
+            return lambda x: model(x, *(np.full_like(x, p, dtype=float) for p in params))
+
+        if spec.model.show_start:
+            label = ", ".join(f"{n} = {_n(v)}" for n, v in zip(names, start, strict=True))
+            fig.curve(curve_at(start), series="start", label=label)
+        if reveal:
+            best = _least_squares(lambda p: curve_at(p)(xs), ys, start)
+            label = _text(spec.fit_label, values) or ", ".join(
+                f"{n} = {v:.3f}" for n, v in zip(names, best, strict=True)
+            )
+            fig.curve(curve_at(best), series="fit", label=label, style="answer")
     fig.points(xs, ys, series="data", label="data")
     return fig
 
 
-def steepest_descent_fit(values: dict, solved: bool) -> Figure:
-    fig = Figure(
-        title="The model y = e^(kx) and the two data points",
-        desc="Data points (1, 2) and (2, 5), and the model y = e^(kx) at the starting k = 1,"
-        " which passes well above them."
-        + (" Dashed: the model at the best fit, k near 0.80." if solved else ""),
-        xlim=(0, 2.5),
-        ylim=(0, 10),
-    )
-    fig.curve(function_of("e^x"), series="start", label="k = 1")
-    if solved:
-        slope = function_of("-2(2 - e^k) e^k - 4(5 - e^(2k)) e^(2k)", ("k",))
-        run = numeric.gradient_descent(
-            lambda k: np.array([float(slope(np.array([k[0]]))[0])]), [1.0], 0.001, max_iter=20000
+def _least_squares(model: Callable, ys: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The parameters minimising the sum of squared residuals: Gauss-Newton with
+    step halving, from the declared start."""
+    p = np.asarray(start, dtype=float).copy()
+
+    def cost(q):
+        r = ys - model(q)
+        return float(r @ r) if np.all(np.isfinite(r)) else np.inf
+
+    for _ in range(200):
+        r = ys - model(p)
+        h = 1e-7 * np.maximum(1.0, np.abs(p))
+        jac = np.column_stack(
+            [(model(p + h[i] * np.eye(len(p))[i]) - model(p)) / h[i] for i in range(len(p))]
         )
-        k = float(np.asarray(run.iterates)[-1][0])
-        fig.curve(function_of(f"e^({k!r} x)"), series="fit", label=f"k = {k:.3f}", style="answer")
-    fig.points([1, 2], [2, 5], series="data", label="data")
-    return fig
+        step, *_ = np.linalg.lstsq(jac, r, rcond=None)
+        t = 1.0
+        while t > 1e-6 and cost(p + t * step) > cost(p):
+            t /= 2
+        if t <= 1e-6:
+            break
+        p = p + t * step
+        if np.linalg.norm(t * step) <= 1e-12 * max(1.0, float(np.linalg.norm(p))):
+            break
+    return p
 
 
-@dataclass(frozen=True)
-class Plot:
-    """How to draw an exercise's picture, and the parameters it reads.
-
-    `defaults` are the values of an exercise without parameters; `ignored` names
-    parameters that change nothing in the picture. A picture drawn for other numbers
-    than the student's would mislead, so a variant whose parameters are not exactly
-    these (an exercise rewritten since) gets no picture at all.
-    """
-
-    draw: Callable[[dict, bool], Figure]
-    defaults: dict = field(default_factory=dict)
-    ignored: frozenset = frozenset()
-
-    def values_for(self, values: dict | None) -> dict | None:
-        if not values:
-            return dict(self.defaults)
-        if set(values) - self.ignored != set(self.defaults):
-            return None
-        return {name: values[name] for name in self.defaults}
-
-
-PLOTS: dict[str, Plot] = {
-    "maclaurin-cos-2x": Plot(maclaurin_cos_kx, {"k": 2}),
-    "linearise-square-root": Plot(linearise_square_root, {"m": 2}, frozenset({"h"})),
-    "newton-raphson-cubic": Plot(newton_raphson_cubic),
-    "gradient-descent-steps": Plot(gradient_descent_steps, {"c": 3, "p": 2, "q": 1}),
-    "straight-line-fit": Plot(straight_line_fit),
-    "steepest-descent-fit": Plot(steepest_descent_fit),
+_DRAW = {
+    "function": _function_plot,
+    "taylor": _taylor_plot,
+    "contour": _contour_plot,
+    "fit": _fit_plot,
 }
 
 
-def figure_for(slug: str, values: dict | None, solved: bool) -> Figure | None:
-    """The exercise's picture for a student's parameter values, or None if it has none."""
-    plot = PLOTS.get(slug)
-    if plot is None:
-        return None
-    used = plot.values_for(values)
-    return None if used is None else plot.draw(used, solved)
+def figure_for(plot, values: dict | None, reveal: bool) -> Figure:
+    """The declared plot (a definition, or its data as stored) for a variant's values.
+    What the exercise asks for is drawn only when `reveal` is true. Raises PlotError
+    (or VariantError) when it cannot be drawn for these values."""
+    if isinstance(plot, dict):
+        try:
+            plot = parse_plot(plot)
+        except DefinitionError as e:
+            raise PlotError(str(e)) from None
+    try:
+        return _DRAW[plot.kind](plot, values or {}, reveal)
+    except (variants.VariantError, ParseError) as e:
+        raise PlotError(str(e)) from None
 
 
 @lru_cache(maxsize=256)
-def _cached_svg(slug: str, values_json: str, solved: bool) -> str | None:
-    figure = figure_for(slug, json.loads(values_json), solved)
-    return None if figure is None else figure.to_svg(id_prefix=f"plot-{slug}")
+def _cached_svg(plot_json: str, values_json: str, reveal: bool) -> str:
+    try:
+        figure = figure_for(json.loads(plot_json), json.loads(values_json), reveal)
+    except PlotError:
+        # A picture drawn for other numbers than the student's would mislead: none at all.
+        return ""
+    digest = hashlib.sha256(plot_json.encode()).hexdigest()[:8]
+    return figure.to_svg(id_prefix=f"plot-{digest}")
 
 
-def plot_svg(slug: str, values: dict | None = None, solved: bool = False) -> str | None:
-    """The exercise's picture as inline SVG (drawn once per slug, values and state), or None."""
-    if slug not in PLOTS:
-        return None
-    return _cached_svg(slug, json.dumps(values or {}, sort_keys=True), solved)
+def plot_svg(plot_spec, values: dict | None, reveal: bool) -> str:
+    """The declared plot as inline SVG for a variant's values, drawn once per plot, values
+    and state; "" when there is no plot or it cannot be drawn for these values."""
+    if not plot_spec:
+        return ""
+    if not isinstance(plot_spec, dict):
+        plot_spec = plot_spec.to_data()
+    return _cached_svg(
+        json.dumps(plot_spec, sort_keys=True), json.dumps(values or {}, sort_keys=True), reveal
+    )

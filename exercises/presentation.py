@@ -254,9 +254,9 @@ class StudentView:
     def plot_svg(self) -> str | None:
         """The exercise's picture for these values; what it asks for is drawn once the
         answer is revealed, never while the feedback is held back."""
-        if self.error:
+        if self.error or not self.exercise.plot:
             return None
-        return plots.plot_svg(self.exercise.slug, self.values, self.reveals_answer)
+        return plots.plot_svg(self.exercise.plot, self.values, self.reveals_answer) or None
 
     @property
     def plot_note(self) -> str:

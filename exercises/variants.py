@@ -262,6 +262,11 @@ def _exact(text: str, values: dict, where: str):
     return result
 
 
+def exact_value(text: str, values: dict, where: str):
+    """The exact value of an expression over the parameters (VariantError if it has none)."""
+    return _exact(text, values, where)
+
+
 def describe(values: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in values.items())
 

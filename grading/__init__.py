@@ -4,6 +4,6 @@ Plain Python (SymPy, NumPy, mpmath); nothing here imports Django. The contract i
 implements is the project's answer specification: see README and docs.
 """
 
-from grading.engine import ENGINE_VERSION, Verdict, check, validate
+from grading.engine import ENGINE_VERSION, Unavailable, Verdict, check, validate
 
-__all__ = ["ENGINE_VERSION", "Verdict", "check", "validate"]
+__all__ = ["ENGINE_VERSION", "Unavailable", "Verdict", "check", "validate"]

@@ -106,7 +106,7 @@ def course(chromium_path, transactional_db) -> dict:
     from exercises.models import Module
     from tests.conftest import make_exercise, make_problem_set
 
-    load_course(Path(settings.BASE_DIR) / "course")
+    load_course(Path(settings.BASE_DIR) / "course", seeds=1)
     # A one-part exercise beside the real ones, for what is simplest with one input.
     quick_set = make_problem_set(
         module=Module.objects.order_by("order").last(),

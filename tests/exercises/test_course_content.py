@@ -15,8 +15,9 @@ import yaml
 
 import grading
 from exercises import question_tests, routines, variants
-from exercises.management.commands.load_course import PART_FIELDS, load_course
-from exercises.models import Exercise, Module, Part, ProblemSet
+from exercises.definition import PartDef
+from exercises.management.commands.load_course import load_course
+from exercises.models import Exercise, Module, Part, ProblemSet, QuestionTestRun
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
 
@@ -28,7 +29,7 @@ SYLLABUS = [
     "optimisation",
     "regression",
 ]
-KINDS = {"expression", "numeric", "vector", "matrix", "points", "choice"}
+KINDS = {"expression", "numeric", "vector", "matrix", "points", "choice"}  # shipped so far
 VERDICTS = {"correct", "incorrect", "invalid"}
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
@@ -76,20 +77,9 @@ def variants_of(part: dict) -> list[tuple[dict, str]]:
 
 
 def case_for(part: dict, answer: str, values: dict, expected: str) -> dict:
-    """The engine's case for a part, as `Part.case` builds it from the database row."""
-    case = {
-        "kind": part["kind"],
-        "expected": expected,
-        "answer": variants.render_expression(answer, values),
-    }
-    for name in ("variables", "domain", "functions", "rtol", "atol"):
-        if name in part:
-            case[name] = part[name]
-    if "mistakes" in part:
-        case["mistakes"] = variants.mistakes_for(part["mistakes"], values)
-    if part["kind"] == "choice":
-        case["options"] = [option["key"] for option in part["options"]]
-    return case
+    """The engine's case for a part, built by its definition as for a student."""
+    definition = PartDef.model_validate({k: v for k, v in part.items() if k != "exercise"})
+    return definition.case_for(variants.render_expression(answer, values), expected, values)
 
 
 def grade(part: dict, answer: str, values: dict, expected: str) -> grading.Verdict:
@@ -142,7 +132,7 @@ def test_it_uses_unique_slugs_and_part_keys():
 
 
 def test_it_writes_every_part_in_the_loaders_format():
-    allowed = set(PART_FIELDS) | {"key", "exercise"}
+    allowed = set(PartDef.model_fields) | {"exercise"}
     for name, part in parts():
         assert set(part) <= allowed, f"{name}: {set(part) - allowed}"
         assert part["kind"] in KINDS, name
@@ -267,11 +257,18 @@ def test_it_loads_the_course_into_the_database_idempotently():
     computed = Part.objects.get(exercise__slug="newton-square-root", key="b")
     assert computed.expected == ""
     assert computed.expected_routine["routine"] == "newton_raphson_steps"
+    # Every exercise's question tests ran, as the admin runs them, and passed.
+    runs = QuestionTestRun.objects.filter(status="passed", finished__isnull=False)
+    assert {(r.exercise.slug, r.exercise_version) for r in runs} == set(
+        Exercise.objects.values_list("slug", "version")
+    )
+    assert first["tests"].line() == f"{len(exercises())} exercises: {len(exercises())} passed"
+    assert not Exercise.objects.exclude(status=Exercise.Status.PUBLISHED).exists()
 
 
 @pytest.mark.django_db
 def test_it_passes_the_admins_checks_for_every_randomised_exercise():
-    load_course(COURSE)
+    load_course(COURSE, seeds=1)
     failing = {}
     for exercise in Exercise.objects.exclude(parameters={}):
         parts = list(exercise.parts.all())

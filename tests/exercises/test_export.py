@@ -6,16 +6,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from exercises.management.commands import load_course as loader
 from exercises.management.commands.export_course import export_course
-from exercises.management.commands.load_course import load_course
 from exercises.models import Exercise, Module, Part, ProblemSet
 
 pytestmark = pytest.mark.django_db
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
+
+
+def load_course(folder: Path) -> dict:
+    # One seed of question tests: the round trip is the point here, not the tests.
+    return loader.load_course(folder, seeds=1)
 
 
 def snapshot() -> dict:
@@ -51,6 +57,7 @@ def snapshot() -> dict:
                 "constraints",
                 "max_attempts",
                 "retry_penalty",
+                "plot",
             ),
             key=lambda row: row[0],
         ),
@@ -58,7 +65,7 @@ def snapshot() -> dict:
             (
                 (p.exercise.slug, p.key, p.label, p.order, p.kind, p.expected)
                 + (p.expected_routine, p.variables, p.domain, p.functions, p.options)
-                + (p.mistakes, p.rtol, p.atol, p.weight, p.tests)
+                + (p.mistakes, p.rtol, p.atol, p.weight, p.code, p.tests)
                 for p in Part.objects.select_related("exercise")
             ),
             key=lambda row: (row[0], row[1]),
@@ -143,7 +150,19 @@ def test_it_refuses_to_write_over_a_course_unless_told(tmp_path):
 
 def test_it_refuses_to_load_malformed_parameters(tmp_path):
     load_course(COURSE)
-    Exercise.objects.filter(slug="chain-rule").update(parameters={"k": {"int": [9, 2]}})
     export_course(tmp_path)
-    with pytest.raises(CommandError, match="chain-rule.*low <= high"):
+    path = next(tmp_path.glob("*/derivatives.yaml"))
+    data = yaml.safe_load(path.read_text())
+    (chain,) = [e for e in data["exercises"] if e["slug"] == "chain-rule"]
+    chain["parameters"]["k"] = {"int": [9, 2]}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(CommandError, match="slug chain-rule.*low <= high"):
         load_course(tmp_path)
+
+
+def test_it_refuses_to_export_an_exercise_that_does_not_validate(tmp_path):
+    load_course(COURSE)
+    Exercise.objects.filter(slug="chain-rule").update(parameters={"k": {"int": [9, 2]}})
+    with pytest.raises(CommandError, match="chain-rule → parameters: parameter k: needs low"):
+        export_course(tmp_path)
+    assert not list(tmp_path.iterdir())

@@ -52,6 +52,7 @@ def change_data(exercise: Exercise, **changes) -> dict:
         "constraints": json.dumps(exercise.constraints),
         "max_attempts": "" if exercise.max_attempts is None else exercise.max_attempts,
         "retry_penalty": exercise.retry_penalty,
+        "plot": json.dumps(exercise.plot),
         "parts-TOTAL_FORMS": len(parts),
         "parts-INITIAL_FORMS": len(parts),
         "parts-MIN_NUM_FORMS": 0,
@@ -77,6 +78,7 @@ def change_data(exercise: Exercise, **changes) -> dict:
             "functions",
             "options",
             "mistakes",
+            "code",
             "tests",
         ):
             row[name] = json.dumps(getattr(part, name))
@@ -282,7 +284,9 @@ def test_it_refuses_sample_answers_without_a_verdict(client, charlie):
         change_data(exercise, **{"parts-0-tests": [{"answer": "2x", "expect": "right"}]}),
     )
     assert response.status_code == 200
-    assert "(or incorrect, or invalid)" in response.content.decode()
+    assert "tests[0].expect: must be one of correct, incorrect or invalid" in (
+        response.content.decode()
+    )
     assert exercise.parts.get().tests == GOOD_PART["tests"]
 
 

@@ -1,7 +1,8 @@
 """Write the course in the database back to YAML files, in the format load_course reads.
 
-Loading the written folder gives back the same modules, problem sets, exercises and
-parts, so a course edited in the admin can be versioned, reviewed and moved to
+Each exercise is written as its definition (`exercises.definition`), the same one
+load_course reads, so loading the written folder gives back the same modules, problem
+sets, exercises and parts, so a course edited in the admin can be versioned, reviewed and moved to
 another server like the shipped one.
 """
 
@@ -12,21 +13,8 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises.models import Exercise, Module, Part, ProblemSet
-
-# Written only when they differ from what load_course assumes when they are left out.
-PART_DEFAULTS = {
-    "hint": "",
-    "variables": [],
-    "domain": {},
-    "functions": [],
-    "options": [],
-    "mistakes": [],
-    "rtol": None,
-    "atol": None,
-    "weight": 1.0,
-    "tests": [],
-}
+from exercises.definition import DefinitionError, ExerciseDef
+from exercises.models import Exercise, Module, ProblemSet
 
 
 class _Dumper(yaml.SafeDumper):
@@ -46,36 +34,13 @@ def dump(data) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def part_data(part: Part) -> dict:
-    data: dict = {"key": part.key}
-    if part.label:
-        data["label"] = part.label
-    data["kind"] = part.kind
-    data["expected"] = dict(part.expected_routine) if part.expected_routine else part.expected
-    for name, default in PART_DEFAULTS.items():
-        value = getattr(part, name)
-        if value != default:
-            data[name] = value
-    return data
-
-
 def exercise_data(exercise: Exercise) -> dict:
-    data: dict = {"slug": exercise.slug, "title": exercise.title}
-    if exercise.status != Exercise.Status.PUBLISHED:
-        data["status"] = exercise.status
-    if exercise.parameters:
-        data["parameters"] = exercise.parameters
-    if exercise.constraints:
-        data["constraints"] = exercise.constraints
-    if exercise.max_attempts is not None:
-        data["max_attempts"] = exercise.max_attempts
-    if exercise.retry_penalty:
-        data["retry_penalty"] = exercise.retry_penalty
-    data["prompt"] = exercise.prompt
-    if exercise.solution:
-        data["solution"] = exercise.solution
-    data["parts"] = [part_data(p) for p in exercise.parts.all()]
-    return data
+    """The exercise's definition as YAML writes it: in field order, defaults left out."""
+    try:
+        return ExerciseDef.from_model(exercise).to_data()
+    except DefinitionError as e:
+        # A file load_course would refuse is not written: the author fixes it first.
+        raise CommandError("\n".join(e.messages(f"exercise {exercise.slug}"))) from None
 
 
 def course_files() -> dict[str, str]:

@@ -1,11 +1,22 @@
 """Load the course from its YAML files into the database, idempotently.
 
-Loading again updates modules, problem sets, exercises and parts in place (matched by
-slug and part key) and never touches students' submissions.
+Every file is read and every exercise validated through its definition
+(`exercises.definition`) and the admin's checks (`question_tests.validate`) before
+anything is written: on any error the messages are printed, naming the file, the
+exercise and the field, and nothing is loaded. Then, in one transaction, modules,
+problem sets, exercises and parts are created or updated in place (matched by slug and
+part key); students' submissions are never touched.
+
+Last, the question tests run, as the admin runs them, and are recorded as question test
+runs: an exercise is published only once its tests pass; one whose tests fail is left
+as a draft, its failures listed. An exercise unchanged since its last run is not run
+again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -15,34 +26,38 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from exercises import variants
-from exercises.models import Exercise, Module, Part, ProblemSet
-
-PART_FIELDS = [
-    "label",
-    "hint",
-    "kind",
-    "expected",
-    "variables",
-    "domain",
-    "functions",
-    "options",
-    "mistakes",
-    "rtol",
-    "atol",
-    "weight",
-    "tests",
-]
+from exercises import question_tests
+from exercises.definition import (
+    CourseDef,
+    DefinitionError,
+    ExerciseDef,
+    ProblemSetDef,
+    assign,
+    parse,
+    part_fields,
+)
+from exercises.models import Exercise, Module, Part, ProblemSet, QuestionTestRun
 
 
-def read_yaml(path: Path):
+class CourseError(CommandError):
+    """The course's files hold errors; `messages` names each (file, exercise, field)."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+def read_yaml(path: Path, problems: list[str]):
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise CommandError(f"{path}: not valid YAML: {e}") from e
+        problems.append(f"{path}: not valid YAML: {e}")
+    except OSError as e:
+        problems.append(f"{path}: cannot be read: {e.strerror}")
+    return None
 
 
-def _moment(value, path, name: str) -> datetime | None:
+def _moment(value, where: str, problems: list[str]) -> datetime | None:
     """A date and time from YAML (which reads `2026-10-05 09:00` itself), in the server's
     time zone unless it names one."""
     if value is None or value == "":
@@ -53,170 +68,244 @@ def _moment(value, path, name: str) -> datetime | None:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise CommandError(f"{path}: {name} is not a date and time: {value!r}") from None
+            value = None
     if not isinstance(value, datetime):
-        raise CommandError(f"{path}: {name} is not a date and time: {value!r}")
+        problems.append(f"{where}: must be a date and time")
+        return None
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
-def _share(value, where, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise CommandError(f"{where}: {name} must be a number from 0 to 1")
-    return float(value)
+@dataclass
+class ProblemSetFile:
+    path: Path
+    definition: ProblemSetDef
+    dates: dict
+    exercises: list[ExerciseDef] = field(default_factory=list)
 
 
-def _update(obj, values: dict) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed = True
-    return changed
+@dataclass
+class Course:
+    modules: CourseDef
+    problem_sets: list[ProblemSetFile]
+
+
+def read_course(
+    folder: Path, seeds: int = question_tests.VALIDATION_SEEDS, timeout: float | None = None
+) -> Course:
+    """Every file of the course as definitions, checked as the admin checks an exercise
+    before saving it. Raises CourseError listing every problem found."""
+    problems: list[str] = []
+    index_path = folder / "course.yaml"
+    index = read_yaml(index_path, problems) or {}
+    try:
+        modules = parse(CourseDef, index)
+    except DefinitionError as e:
+        problems += e.messages(str(index_path))
+        modules = CourseDef()
+    module_slugs = {m.slug for m in modules.modules}
+    files = []
+    slugs: dict[str, str] = {}
+    set_slugs: dict[str, Path] = {}
+    for path in sorted(folder.glob("*/*.yaml")):
+        before = len(problems)
+        data = read_yaml(path, problems)
+        if data is None:
+            if len(problems) == before:
+                problems.append(f"{path}: empty: expected a problem set")
+            continue
+        try:
+            ps = parse(ProblemSetDef, data)
+        except DefinitionError as e:
+            problems += e.messages(str(path))
+            continue
+        if ps.module not in module_slugs:
+            problems.append(f"{path} → module: {ps.module!r} is not in course.yaml")
+        if ps.slug in set_slugs:
+            problems.append(f"{path} → slug: {ps.slug!r} is also the slug of {set_slugs[ps.slug]}")
+        set_slugs[ps.slug] = path
+        dates = {
+            name: _moment(getattr(ps, name), f"{path} → {name}", problems)
+            for name in ("opens", "due", "feedback_released")
+        }
+        found = ProblemSetFile(path, ps, dates)
+        for i, item in enumerate(ps.exercises):
+            slug = item.get("slug") if isinstance(item, dict) else None
+            where = f"{path}: exercises[{i}]" + (f" (slug {slug})" if slug else "")
+            try:
+                exercise = parse(ExerciseDef, {**item, "order": i + 1})
+            except DefinitionError as e:
+                problems += e.messages(where)
+                continue
+            if exercise.slug in slugs:
+                problems.append(
+                    f"{where} → slug: {exercise.slug!r} is already used in {slugs[exercise.slug]}"
+                )
+                continue
+            slugs[exercise.slug] = str(path)
+            problems += [
+                f"{where} → {message}"
+                for message in question_tests.validate(exercise, seeds=seeds, timeout=timeout)
+            ]
+            found.exercises.append(exercise)
+        files.append(found)
+    if problems:
+        raise CourseError(problems)
+    return Course(modules, files)
+
+
+@dataclass
+class Loaded:
+    counts: dict
+    # Each exercise loaded, with its definition: the question tests run on them.
+    exercises: list[tuple[Exercise, ExerciseDef]]
 
 
 @transaction.atomic
-def load_course(folder: Path) -> dict[str, int]:
-    index = read_yaml(folder / "course.yaml") or {}
+def write_course(course: Course) -> Loaded:
     counts = {"modules": 0, "problem_sets": 0, "exercises": 0, "changed": 0}
     modules = {}
-    for order, item in enumerate(index.get("modules", []), start=1):
-        module, _ = Module.objects.get_or_create(
-            slug=item["slug"], defaults={"title": item["title"]}
-        )
-        if _update(
-            module, {"title": item["title"], "summary": item.get("summary", ""), "order": order}
-        ):
+    for order, item in enumerate(course.modules.modules, start=1):
+        module, _ = Module.objects.get_or_create(slug=item.slug, defaults={"title": item.title})
+        if assign(module, {"title": item.title, "summary": item.summary, "order": order}):
             module.save()
         modules[module.slug] = module
         counts["modules"] += 1
-    for path in sorted(folder.glob("*/*.yaml")):
-        data = read_yaml(path)
-        if not isinstance(data, dict) or "slug" not in data:
-            raise CommandError(f"{path}: expected a problem set with a slug")
-        module = modules.get(data.get("module"))
-        if module is None:
-            raise CommandError(f"{path}: module {data.get('module')!r} is not in course.yaml")
+    loaded = []
+    for found in course.problem_sets:
+        data = found.definition
+        module = modules[data.module]
         ps, _ = ProblemSet.objects.get_or_create(
-            slug=data["slug"], defaults={"module": module, "title": data["title"]}
+            slug=data.slug, defaults={"module": module, "title": data.title}
         )
-        late_policy = data.get("late_policy", ProblemSet.LatePolicy.ACCEPT)
-        if late_policy not in ProblemSet.LatePolicy.values:
-            raise CommandError(
-                f"{path}: late_policy must be one of {', '.join(ProblemSet.LatePolicy.values)}"
-            )
-        kind = data.get("kind", ProblemSet.Kind.PRACTICE)
-        if kind not in ProblemSet.Kind.values:
-            raise CommandError(f"{path}: kind must be one of {', '.join(ProblemSet.Kind.values)}")
-        time_limit = data.get("time_limit")
-        if time_limit is not None and (
-            isinstance(time_limit, bool) or not isinstance(time_limit, int) or time_limit < 1
-        ):
-            raise CommandError(f"{path}: time_limit must be a whole number of minutes, 1 or more")
-        if _update(
+        if assign(
             ps,
             {
                 "module": module,
-                "title": data["title"],
-                "summary": data.get("summary", ""),
-                "order": data.get("order", 0),
-                "opens": _moment(data.get("opens"), path, "opens"),
-                "due": _moment(data.get("due"), path, "due"),
-                "late_policy": late_policy,
-                "late_penalty": _share(data.get("late_penalty", 0.0), path, "late_penalty"),
-                "kind": kind,
-                "time_limit": time_limit,
-                "feedback_released": _moment(
-                    data.get("feedback_released"), path, "feedback_released"
-                ),
+                "title": data.title,
+                "summary": data.summary,
+                "order": data.order,
+                "late_policy": data.late_policy,
+                "late_penalty": float(data.late_penalty),
+                "kind": data.kind,
+                "time_limit": data.time_limit,
+                **found.dates,
             },
         ):
             ps.save()
         counts["problem_sets"] += 1
-        for ex_order, ex_data in enumerate(data.get("exercises", []), start=1):
-            counts["changed"] += load_exercise(ps, ex_order, ex_data, path)
+        for definition in found.exercises:
+            exercise, changed = write_exercise(ps, definition)
+            counts["changed"] += changed
             counts["exercises"] += 1
-    return counts
+            loaded.append((exercise, definition))
+    return Loaded(counts, loaded)
 
 
-def load_exercise(ps: ProblemSet, order: int, data: dict, path: Path) -> bool:
-    where = f"{path}: exercise {data.get('slug')!r}"
-    for key in ("slug", "title", "prompt", "parts"):
-        if key not in data:
-            raise CommandError(f"{where}: missing {key!r}")
-    exercise, created = Exercise.objects.get_or_create(
-        slug=data["slug"],
-        defaults={"problem_set": ps, "title": data["title"], "prompt": data["prompt"]},
-    )
-    changed = _update(
-        exercise,
-        {
-            "problem_set": ps,
-            "title": data["title"],
-            "prompt": data["prompt"],
-            "solution": data.get("solution", ""),
-            "order": order,
-            "parameters": data.get("parameters") or {},
-            "constraints": data.get("constraints") or [],
-            "status": data.get("status", Exercise.Status.PUBLISHED),
-            "max_attempts": data.get("max_attempts"),
-            "retry_penalty": _share(data.get("retry_penalty", 0.0), where, "retry_penalty"),
-        },
-    )
-    if exercise.max_attempts is not None and (
-        not isinstance(exercise.max_attempts, int) or exercise.max_attempts < 1
-    ):
-        raise CommandError(f"{where}: max_attempts must be a whole number of at least 1")
-    try:
-        variants.check_parameters(exercise.parameters, exercise.constraints)
-    except variants.VariantError as e:
-        raise CommandError(f"{where}: {e}") from None
-    if exercise.status not in Exercise.Status.values:
-        raise CommandError(f"{where}: status must be one of {', '.join(Exercise.Status.values)}")
+def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, bool]:
+    """Create or update the exercise and its parts; True if an existing one changed (its
+    version is then bumped). Publishing waits for the question tests: a new exercise is
+    written as a draft, and an existing one keeps its status unless the file says draft."""
+    exercise = Exercise.objects.filter(slug=definition.slug).first()
+    created = exercise is None
+    if created:
+        exercise = Exercise(problem_set=ps, status=Exercise.Status.DRAFT)
+    fields = definition.exercise_fields()
+    status = fields.pop("status")
+    changed = assign(exercise, {**fields, "problem_set": ps})
+    if status == Exercise.Status.DRAFT:
+        exercise.status = Exercise.Status.DRAFT
+    exercise.save()
     keys = []
-    for part_order, part_data in enumerate(data["parts"], start=1):
-        key = str(part_data.get("key", part_order))
-        keys.append(key)
-        values = {name: part_data[name] for name in PART_FIELDS if name in part_data}
-        values.setdefault("label", "")
-        values["order"] = part_order
-        if values.get("kind") not in Part.Kind.values:
-            raise CommandError(
-                f"{where}, part {key}: kind must be one of {', '.join(Part.Kind.values)}"
-            )
-        expected = values.get("expected", "")
-        # A reference routine's call instead of a text: {routine: ..., args: {...}}.
-        if isinstance(expected, dict):
-            values["expected_routine"] = expected
-            values["expected"] = ""
-        else:
-            values["expected_routine"] = {}
-            values["expected"] = str(expected)
-        for name, default in (
-            ("variables", []),
-            ("domain", {}),
-            ("functions", []),
-            ("options", []),
-            ("mistakes", []),
-            ("tests", []),
-            ("rtol", None),
-            ("atol", None),
-            ("weight", 1.0),
-        ):
-            values.setdefault(name, default)
-        part = Part.objects.filter(exercise=exercise, key=key).first()
-        if part is None:
-            Part.objects.create(exercise=exercise, key=key, **values)
+    for order, part in enumerate(definition.parts, start=1):
+        keys.append(part.key)
+        values = part_fields(part, order)
+        row = Part.objects.filter(exercise=exercise, key=part.key).first()
+        if row is None:
+            Part.objects.create(exercise=exercise, **values)
             changed = True
-        elif _update(part, values):
-            part.save()
+        elif assign(row, values):
+            row.save()
             changed = True
     removed, _ = exercise.parts.exclude(key__in=keys).delete()
     changed = changed or bool(removed)
     if changed and not created:
         exercise.version += 1
-    if changed or created:
-        exercise.save()
-    return changed and not created
+        Exercise.objects.filter(pk=exercise.pk).update(version=exercise.version)
+    return exercise, changed and not created
+
+
+@dataclass
+class TestSummary:
+    passed: list[str] = field(default_factory=list)
+    failed: dict[str, list[str]] = field(default_factory=dict)
+    reused: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        total = len(self.passed) + len(self.failed)
+        text = f"{total} exercises: {len(self.passed)} passed"
+        if self.failed:
+            text += f", {len(self.failed)} failed (left as drafts: {', '.join(self.failed)})"
+        if self.reused:
+            text += f"; {self.reused} unchanged since their last run, not run again"
+        return text
+
+
+def test_and_publish(
+    loaded: list[tuple[Exercise, ExerciseDef]],
+    seeds: int = question_tests.BACKGROUND_SEEDS,
+    timeout: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TestSummary:
+    """Run the question tests of each loaded exercise (unless its current version has
+    a finished run), record them as the admin does, then publish the exercises whose
+    file says published and whose tests passed; the others stay drafts."""
+    summary = TestSummary()
+    for number, (exercise, definition) in enumerate(loaded, start=1):
+        latest = (
+            QuestionTestRun.objects.filter(exercise=exercise, exercise_version=exercise.version)
+            .exclude(status=QuestionTestRun.Status.PENDING)
+            .first()
+        )
+        if latest is not None:
+            summary.reused += 1
+            passed, failures = latest.status == QuestionTestRun.Status.PASSED, latest.failures
+        else:
+            report = question_tests.run(definition, seeds=seeds, timeout=timeout)
+            question_tests.record(exercise, report)
+            passed, failures = report.passed, report.failures
+            for key, why in report.skipped.items():
+                summary.skipped[f"{exercise.slug}/{key}"] = why
+        if passed:
+            summary.passed.append(exercise.slug)
+        else:
+            summary.failed[exercise.slug] = [question_tests.describe(f) for f in failures[:5]]
+        status = (
+            Exercise.Status.PUBLISHED
+            if passed and definition.status == Exercise.Status.PUBLISHED
+            else Exercise.Status.DRAFT
+        )
+        Exercise.objects.filter(pk=exercise.pk).update(status=status)
+        exercise.status = status
+        if progress is not None:
+            mark = "passed" if passed else "FAILED"
+            progress(f"[{number}/{len(loaded)}] {exercise.slug}: question tests {mark}")
+    return summary
+
+
+def load_course(
+    folder: Path,
+    seeds: int = question_tests.BACKGROUND_SEEDS,
+    timeout: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Validate, write and test the course in `folder`; returns the counts, and the
+    question tests' summary under "tests". Raises CourseError (nothing written) when a
+    file holds an error."""
+    course = read_course(folder, seeds=min(seeds, question_tests.VALIDATION_SEEDS), timeout=timeout)
+    loaded = write_course(course)
+    summary = test_and_publish(loaded.exercises, seeds=seeds, timeout=timeout, progress=progress)
+    return {**loaded.counts, "tests": summary}
 
 
 class Command(BaseCommand):
@@ -224,10 +313,36 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("folder", nargs="?", default=str(settings.BASE_DIR / "course"))
+        parser.add_argument(
+            "--seeds",
+            type=int,
+            default=question_tests.BACKGROUND_SEEDS,
+            help="seeds each randomised exercise's question tests are run for",
+        )
 
-    def handle(self, *args, folder: str, **options):
-        counts = load_course(Path(folder))
+    def handle(self, *args, folder: str, seeds: int, **options):
+        verbose = options["verbosity"] >= 2
+        try:
+            counts = load_course(
+                Path(folder),
+                seeds=max(1, seeds),
+                timeout=settings.GRADING_TIMEOUT,
+                progress=self.stdout.write if verbose else None,
+            )
+        except CourseError as e:
+            for message in e.messages:
+                self.stderr.write(message)
+            raise CommandError(
+                f"{len(e.messages)} problem(s) in the course files: nothing was loaded."
+            ) from None
+        summary = counts["tests"]
         self.stdout.write(
             f"Loaded {counts['modules']} modules, {counts['problem_sets']} problem sets, "
             f"{counts['exercises']} exercises ({counts['changed']} changed)."
         )
+        self.stdout.write(f"Question tests: {summary.line()}.")
+        for slug, failures in summary.failed.items():
+            for failure in failures:
+                self.stderr.write(f"  {slug}: {failure}")
+        for where, why in summary.skipped.items():
+            self.stdout.write(f"  {where}: {why}")
