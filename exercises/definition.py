@@ -877,9 +877,10 @@ def _argument(value, values: dict, rng: np.random.Generator):
             shape = tuple(spec.get("shape", []))
             if spec.get("integer"):
                 drawn = rng.integers(int(low), int(high), size=shape, endpoint=True)
-            else:
-                drawn = rng.uniform(low, high, size=shape)
-            return drawn.tolist() if shape else drawn.item()
+                return drawn.tolist() if shape else drawn.item()
+            # With a shape, a float NumPy array, as `{array: ...}` gives.
+            drawn = rng.uniform(low, high, size=shape)
+            return {"array": drawn.tolist()} if shape else drawn.item()
     return value
 
 

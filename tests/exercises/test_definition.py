@@ -221,8 +221,10 @@ def test_it_builds_the_engines_case_for_a_code_part():
     assert first["args"] == [{"fn": "x^2", "of": ["x"]}, 3, 0.001]
     assert first["name"] == "x^2 at 3" and first["weight"] == 1.0
     assert second["args"] == [{"fn": "(2)*x^3", "of": ["x"]}, 5, 1e-6]
+    # With a shape, a float array, as {array: ...} gives.
     drawn = third["args"][0]
-    assert len(drawn) == 5 and all(-2 <= v <= 2 for v in drawn)
+    assert set(drawn) == {"array"}
+    assert len(drawn["array"]) == 5 and all(-2 <= v <= 2 for v in drawn["array"])
     # Drawn from the seed and the test's index: the same student gets the same values.
     again = part.case_for("", "", {"a": 2, "x0": 5}, seed=7)
     assert again["tests"][2]["args"][0] == drawn
