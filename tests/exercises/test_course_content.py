@@ -29,7 +29,7 @@ SYLLABUS = [
     "optimisation",
     "regression",
 ]
-KINDS = {"expression", "numeric", "vector", "matrix", "points", "choice"}  # shipped so far
+KINDS = {"expression", "numeric", "vector", "matrix", "points", "choice", "code"}
 VERDICTS = {"correct", "incorrect", "invalid"}
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
@@ -86,8 +86,11 @@ def grade(part: dict, answer: str, values: dict, expected: str) -> grading.Verdi
     return grading.check(case_for(part, answer, values, expected), in_process=True)
 
 
-PART_IDS = [name for name, _ in parts()]
-PARTS = [part for _, part in parts()]
+# Maths parts have an expected answer; code parts a reference routine and tests.
+PART_IDS = [name for name, part in parts() if part["kind"] != "code"]
+PARTS = [part for _, part in parts() if part["kind"] != "code"]
+CODE_IDS = [name for name, part in parts() if part["kind"] == "code"]
+CODE_PARTS = [part for _, part in parts() if part["kind"] == "code"]
 
 
 def test_it_lists_the_six_modules_in_syllabus_order():
@@ -136,6 +139,11 @@ def test_it_writes_every_part_in_the_loaders_format():
     for name, part in parts():
         assert set(part) <= allowed, f"{name}: {set(part) - allowed}"
         assert part["kind"] in KINDS, name
+        if part["kind"] == "code":
+            assert "expected" not in part and "mistakes" not in part, name
+            assert part["code"]["function"].isidentifier(), name
+            assert len(part["code"]["reference"]) == 1, name
+            continue
         if isinstance(part["expected"], dict):
             assert set(part["expected"]) == {"routine", "args"}, name
         else:
@@ -170,7 +178,12 @@ def test_it_gives_every_part_sample_answers_of_each_verdict():
         assert expects.count("correct") >= 2, name
         assert expects.count("incorrect") >= 1, name
         assert expects.count("invalid") >= 1, name
-        assert part.get("mistakes"), f"{name}: no typical mistake listed"
+        if part["kind"] == "code":
+            # Typical wrong functions, each failing with the message meant for it.
+            wrong = [t for t in tests if t["expect"] == "incorrect" and t.get("message")]
+            assert len(wrong) >= 2, f"{name}: fewer than two typical wrong functions"
+        else:
+            assert part.get("mistakes"), f"{name}: no typical mistake listed"
 
 
 def test_it_randomises_at_least_twelve_exercises():
@@ -222,6 +235,21 @@ def test_it_answers_every_listed_mistake_with_its_message(part):
             assert verdict.message == mistake["message"], (values, mistake["answer"])
 
 
+@pytest.mark.parametrize("part", CODE_PARTS, ids=CODE_IDS)
+def test_it_runs_every_sample_function_to_the_verdict_its_author_expects(part):
+    """In the sandbox, for the first seed: the question tests run more seeds."""
+    ex = part["exercise"]
+    values = variants.draw(ex.get("parameters") or {}, ex.get("constraints") or [], 0)
+    definition = PartDef.model_validate({k: v for k, v in part.items() if k != "exercise"})
+    wrong = []
+    for t in part["tests"]:
+        verdict = grading.check(definition.case_for(t["answer"], "", values, 0))
+        feedback = question_tests._feedback_text(verdict)
+        if verdict.status != t["expect"] or t.get("message", "") not in feedback:
+            wrong.append((t["answer"], t["expect"], verdict.status, feedback))
+    assert not wrong
+
+
 @pytest.mark.django_db
 def test_it_loads_the_course_into_the_database_idempotently():
     first = load_course(COURSE)
@@ -239,7 +267,7 @@ def test_it_loads_the_course_into_the_database_idempotently():
     assert first["problem_sets"] == second["problem_sets"] == len(problem_sets())
     assert first["modules"] == second["modules"] == len(SYLLABUS)
     assert second["changed"] == 0
-    assert rows == (len(SYLLABUS), len(problem_sets()), len(exercises()), len(PARTS))
+    assert rows == (len(SYLLABUS), len(problem_sets()), len(exercises()), len(parts()))
     assert (
         Module.objects.count(),
         ProblemSet.objects.count(),

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 import pytest
+import yaml
 from django.utils import timezone
 
 from exercises.models import Exercise, Extension, ProblemSet, QuizStart, Variant
@@ -16,6 +19,19 @@ from tests.conftest import make_exercise, make_problem_set, make_submission
 pytestmark = pytest.mark.django_db
 
 PLOTTED = "straight-line-fit"
+COURSE = Path(__file__).resolve().parents[2] / "course"
+
+
+@cache
+def course_plot(slug: str) -> dict:
+    """The plot the shipped course declares for exercise `slug`."""
+    for path in COURSE.glob("*/*.yaml"):
+        for exercise in yaml.safe_load(path.read_text(encoding="utf-8")).get("exercises", []):
+            if exercise["slug"] == slug:
+                return exercise["plot"]
+    raise LookupError(slug)
+
+
 WHEN = timezone.now() - timedelta(hours=1)
 HINT = "Bring the power down in front: HINT."
 SOLUTION = "The power rule gives 2x: SOLUTION."
@@ -32,7 +48,12 @@ def make_plotted(problem_set: ProblemSet, **kwargs) -> Exercise:
     """The plotted exercise, with a hint and a solution that tell themselves apart."""
     part = {"key": "a", "kind": "expression", "expected": "2x", "variables": ["x"], "hint": HINT}
     return make_exercise(
-        problem_set=problem_set, slug=PLOTTED, solution=SOLUTION, parts=[part], **kwargs
+        problem_set=problem_set,
+        slug=PLOTTED,
+        plot=course_plot(PLOTTED),
+        solution=SOLUTION,
+        parts=[part],
+        **kwargs,
     )
 
 
@@ -70,7 +91,7 @@ def _same_for_everyone(html: str, user) -> str:
 
 
 def test_it_leaks_no_verdict_through_the_plot_in_a_held_quiz(client, alice, bob):
-    exercise = make_exercise(problem_set=make_quiz(), slug=PLOTTED)
+    exercise = make_exercise(problem_set=make_quiz(), slug=PLOTTED, plot=course_plot(PLOTTED))
     answered(alice, exercise, correct=True)
     answered(bob, exercise, correct=False)
 
@@ -249,6 +270,7 @@ def test_it_hides_an_exercise_students_may_not_see_yet(client, alice, name, hidd
 def test_it_never_shows_another_students_variant(client, alice, bob, name):
     exercise = make_exercise(
         slug="maclaurin-cos-2x",
+        plot=course_plot("maclaurin-cos-2x"),
         parameters={"k": {"int": [2, 400]}},
         prompt="Expand \\( \\cos({{k}}x) \\) as VALUE{{k}}.",
         parts=[{"key": "a", "kind": "expression", "expected": "{{k}}x", "variables": ["x"]}],
@@ -277,7 +299,11 @@ def test_the_admin_preview_shows_everything_even_in_a_held_quiz(client, charlie)
 
 
 def test_the_admin_preview_plots_the_seeds_values():
-    exercise = make_exercise(slug="maclaurin-cos-2x", parameters={"k": {"int": [2, 400]}})
+    exercise = make_exercise(
+        slug="maclaurin-cos-2x",
+        plot=course_plot("maclaurin-cos-2x"),
+        parameters={"k": {"int": [2, 400]}},
+    )
     k = exercise.values_for_seed(7)["k"]
 
     view = StudentView.for_preview(exercise, 7)
