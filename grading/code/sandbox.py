@@ -35,6 +35,7 @@ namespaces, `SandboxUnavailable` is raised.
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import json
 import os
@@ -113,6 +114,7 @@ def find_python(drop_privileges: bool) -> str:
     return str(base)
 
 
+@functools.cache
 def _numpy_dirs() -> list[Path]:
     import numpy
 
@@ -142,7 +144,8 @@ class Config:
         )
 
 
-def _system_view() -> list[str]:
+@functools.cache
+def _system_view() -> tuple[str, ...]:
     """Read-only /usr and the library directories as the host lays them out."""
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("/lib", "/lib64", "/lib32", "/bin"):
@@ -150,7 +153,7 @@ def _system_view() -> list[str]:
             args += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
             args += ["--ro-bind", name, name]
-    return args
+    return tuple(args)
 
 
 def _util_linux(name: str) -> str:
@@ -189,7 +192,7 @@ def command(config: Config, channel: int, uid: int | None = None) -> list[str]:
     ]
     python = Path(config.python)
     prefix = python.parent.parent
-    view = _system_view()
+    view = list(_system_view())
     if not str(prefix).startswith("/usr"):
         view += ["--ro-bind", str(prefix), str(prefix)]
     for directory in _numpy_dirs():
