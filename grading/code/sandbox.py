@@ -13,9 +13,9 @@ for root, so a worker running as root starts each sandbox as an unprivileged use
 its own (`CODE_SANDBOX_UID_BASE` + a per-run number, set by `setpriv` before prlimit
 and bwrap run), which also keeps concurrent runs from sharing one process count.
 
-Starting Python and importing NumPy takes most of a run (about 0.1 s of CPU here), so
-a small pool of sandboxes is kept started, each waiting for its one job on standard
-input; each is used once, and a new one is started when one is taken.
+Starting Python and importing NumPy takes most of a run (about 65 ms of its 75 ms of
+CPU), so a small pool of sandboxes is kept started, each waiting for its one job on
+standard input; each is used once, and a new one is started when one is taken.
 
 Configuration, read from the environment (the Django settings pass them through):
 
