@@ -1,6 +1,11 @@
 import json
+import os
+
+import pytest
 
 from grading import bench
+from grading.code import bench as code_bench
+from grading.code import sandbox
 
 SUMMARY_FIELDS = {
     "checks",
@@ -71,3 +76,44 @@ def test_it_has_a_naive_baseline_that_grades_by_simplification():
     assert grade("2x sin(x^2)") == "incorrect"
     assert grade("2x cos(x^2") == "invalid"
     assert grade("0.7854", kind="numeric", expected="pi/4", rtol=1e-4) == "correct"
+
+
+def test_it_counts_the_cpu_of_code_submissions_and_their_sandboxes():
+    try:
+        sandbox.probe()
+    except sandbox.SandboxUnavailable as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the sandbox tests: {e}")
+        pytest.skip(f"no working bubblewrap sandbox here: {e}")
+
+    with code_bench.counting_sandboxes() as counted:
+        result = code_bench.grade_many(3, 1)
+
+    assert counted
+    assert result["correct"] == 3
+    # Python and NumPy start in every sandbox: far more CPU than a process that only waits.
+    assert result["sandbox_cpu_ms"] > result["caller_cpu_ms"] > 0
+    assert result["cpu_ms"] == pytest.approx(
+        result["sandbox_cpu_ms"] + result["caller_cpu_ms"], abs=0.2
+    )
+    assert result["two_core_per_second"] == pytest.approx(2000 / result["cpu_ms"], rel=0.02)
+    assert "on 2 idle cores" in code_bench.format_text(
+        {
+            "bwrap": "bwrap",
+            "python": "python",
+            "pool": 2,
+            "load": [1.0, 1.0, 1.0],
+            "cpu_counted": True,
+            "startup": dict.fromkeys(
+                [
+                    f"{name}{unit}"
+                    for name in ("python_pass", "python_numpy", "bwrap_true", "sandbox_empty_job")
+                    for unit in ("_ms", "_cpu_ms")
+                ]
+                + ["sandbox_ready_ms"],
+                1.0,
+            ),
+            "sequential": result,
+            "two_at_a_time": result,
+        }
+    )
