@@ -562,7 +562,10 @@ def preview_context(request, exercise: Exercise) -> dict:
         "view": view,
         "exercise": exercise,
         "problem_set": exercise.problem_set,
-        "fields": [{"part": part, "value": "", "error": ""} for part in view.parts],
+        "fields": [
+            {"part": part, "value": part.starter if part.is_code else "", "error": ""}
+            for part in view.parts
+        ],
         "refusal": "",
         "seed": seed,
         "randomised": bool(exercise.parameters),

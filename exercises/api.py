@@ -101,6 +101,12 @@ def exercise(request: Request, slug: str) -> Response:
             item = {"key": p.key, "kind": p.kind, "label": p.label, "variables": p.variables}
             if p.kind == Part.Kind.CHOICE:
                 item["options"] = p.options
+            if p.is_code:
+                # What the student is asked to write; never the reference, the tests'
+                # inputs or the sample answers.
+                item.update(
+                    {"function": p.function, "signature": p.signature, "starter": p.starter}
+                )
             if p.hint:
                 item["hint"] = p.hint
             parts.append(item)

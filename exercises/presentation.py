@@ -20,6 +20,7 @@ The rules:
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -29,6 +30,7 @@ from django.utils import timezone
 from exercises import plots
 from exercises.models import Exercise, Part, ProblemSet, Submission, render_markdown
 from exercises.variants import VariantError, render_text
+from grading.code.references import REFERENCES
 
 HELD_MESSAGE = "Submitted: feedback will be released later."
 
@@ -40,8 +42,9 @@ class PartView:
     part: Part
     values: dict
     hint_offered: bool = False
-    # The expected answer: only ever filled in for staff's preview.
+    # The expected answer, and a code part's reference: only ever filled in for staff's preview.
     expected: str = ""
+    shows_reference: bool = False
 
     @property
     def key(self) -> str:
@@ -71,6 +74,39 @@ class PartView:
         return [
             {**o, "text": render_text(o.get("text", ""), self.values)} for o in self.part.options
         ]
+
+    # ------------------------------------------------ code parts
+
+    @property
+    def is_code(self) -> bool:
+        return self.part.kind == Part.Kind.CODE
+
+    @property
+    def function(self) -> str:
+        return self.part.code.get("function", "") if self.is_code else ""
+
+    @property
+    def signature(self) -> str:
+        return self.part.code.get("signature", "") if self.is_code else ""
+
+    @cached_property
+    def starter(self) -> str:
+        """The editor's first text, for this variant."""
+        return render_text(self.part.code.get("starter", ""), self.values) if self.is_code else ""
+
+    @cached_property
+    def reference(self) -> dict:
+        """Staff only: the reference a code part's answers are compared with, as
+        {"routine", "doc"} (a routine of the engine's) or {"source"} (written in the exercise)."""
+        if not (self.is_code and self.shows_reference):
+            return {}
+        reference = self.part.code.get("reference") or {}
+        if reference.get("source"):
+            return {"source": reference["source"]}
+        name = reference.get("routine", "")
+        routine = REFERENCES.get(name)
+        doc = (inspect.getdoc(routine) or "") if routine is not None else ""
+        return {"routine": name, "doc": doc}
 
     @cached_property
     def hint(self) -> str:
@@ -176,7 +212,13 @@ class StudentView:
             exercise=exercise,
             values=values,
             parts=[
-                PartView(p, values, hint_offered=bool(p.hint), expected=expected.get(p.key, ""))
+                PartView(
+                    p,
+                    values,
+                    hint_offered=bool(p.hint),
+                    expected=expected.get(p.key, ""),
+                    shows_reference=True,
+                )
                 for p in parts
             ],
             feedback=True,
@@ -190,7 +232,8 @@ class StudentView:
         # rather than as a failing page.
         settle = [(view, ("prompt", "prompt_html", "solution", "solution_html"))]
         settle += [
-            (part, ("label", "label_html", "options", "hint", "hint_html")) for part in view.parts
+            (part, ("label", "label_html", "options", "hint", "hint_html", "starter"))
+            for part in view.parts
         ]
         for obj, names in settle:
             for name in names:
@@ -229,6 +272,21 @@ class StudentView:
     @cached_property
     def solution_html(self) -> str:
         return render_markdown(self.solution) if self.solution else ""
+
+    @property
+    def has_code(self) -> bool:
+        """Whether a part is answered in the code editor (the page then loads it)."""
+        return any(part.is_code for part in self.parts)
+
+    @property
+    def has_maths(self) -> bool:
+        return any(not part.is_code for part in self.parts)
+
+    @property
+    def offers_runs(self) -> bool:
+        """ "Run the visible tests" is offered to a student whose feedback is shown: in a
+        quiz that holds it back, passing tests would tell the verdict."""
+        return self.has_code and self.feedback and not self.preview
 
     @property
     def attempt_limit(self) -> int | None:
@@ -294,9 +352,14 @@ class SubmissionView:
     def rows(self) -> list[dict]:
         """Each part with what the student typed and, when shown, its verdict."""
         rows = self.submission.part_results()
-        if not self.feedback:
-            for row in rows:
-                row["status"], row["message"] = "", ""
+        results = self.submission.results
+        for row in rows:
+            row["is_code"] = row["part"].kind == Part.Kind.CODE
+            if not self.feedback:
+                row["status"], row["message"], row["details"] = "", "", {}
+            else:
+                # A code part's tests: each visible one, the hidden ones' count, the output.
+                row["details"] = results.get(row["part"].key, {}).get("details") or {}
         return rows
 
     @property

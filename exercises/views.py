@@ -156,7 +156,12 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         answers = dict(view.history[0].answers) if view.history else {}
     errors = errors or {}
     fields = [
-        {"part": p, "value": answers.get(p.key, ""), "error": errors.get(p.key, "")}
+        {
+            "part": p,
+            # A code part starts from its starter, until the student has typed something.
+            "value": answers.get(p.key, p.starter if p.is_code else ""),
+            "error": errors.get(p.key, ""),
+        }
         for p in view.parts
     ]
     context = {

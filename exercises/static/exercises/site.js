@@ -1,5 +1,6 @@
 // The students' pages in the browser: maths rendered by KaTeX, a live preview of how
-// each answer is read, and a verdict that arrives by itself. Every part is an
+// each answer is read, running a code part's visible tests, and a verdict that arrives
+// by itself. Every part is an
 // addition: without JavaScript the forms submit and the pages refresh as before.
 (function () {
   "use strict";
@@ -183,6 +184,140 @@
     for (var i = 0; i < inputs.length; i++) setUpPreview(inputs[i], url);
   }
 
+  // ------------------------------------------------------------------ running the tests
+
+  // "Run the visible tests" under a code part: posts the form's answers with the part's
+  // key, then polls the run until its feedback is ready and puts it under the editor.
+  // It costs no attempt and grades nothing; without JavaScript it is not offered.
+  var RUN_FINAL = { done: true, failed: true, delayed: true };
+
+  function showRun(box, state, message) {
+    clear(box);
+    box.dataset.state = state;
+    var p = document.createElement("p");
+    p.className = "run-message";
+    p.textContent = message;
+    box.appendChild(p);
+  }
+
+  function setUpRun(form, url, button) {
+    var key = button.dataset.part;
+    var box = document.getElementById("run-" + key);
+    if (!box) return;
+    var busy = false;
+
+    function finish() {
+      busy = false;
+      button.disabled = false;
+    }
+
+    function poll(resultUrl, delay, started) {
+      window.setTimeout(function () {
+        fetch(resultUrl, {
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-Requested-With": "fetch" },
+        })
+          .then(function (response) {
+            if (response.redirected) throw new Error("signed out");
+            if (!response.ok) throw new Error("HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (data) {
+            if (!RUN_FINAL[data.status]) {
+              // Quick at first, then backing off to every 5 s, for at most 5 minutes.
+              if (Date.now() - started > 5 * 60 * 1000) {
+                showRun(box, "failed", "The tests are taking too long to run. Try again later.");
+                finish();
+                return;
+              }
+              poll(resultUrl, Math.min(delay * 1.5, 5000), started);
+              return;
+            }
+            clear(box);
+            box.dataset.state = data.status;
+            if (data.html) {
+              box.innerHTML = data.html;
+              renderMaths(box);
+            } else {
+              showRun(box, data.status, data.status === "done" ? "Done." : "The tests could not be run. Try again later.");
+            }
+            finish();
+          })
+          .catch(function (error) {
+            showRun(
+              box,
+              "failed",
+              error && error.message === "signed out"
+                ? "You are signed out: reload the page to run the tests."
+                : "The tests could not be run. Try again later."
+            );
+            finish();
+          });
+      }, delay);
+    }
+
+    button.addEventListener("click", function () {
+      if (busy) return;
+      busy = true;
+      button.disabled = true;
+      var data = new FormData(form);
+      data.set("part", key);
+      showRun(box, "running", "Running…");
+      fetch(url, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-Requested-With": "fetch" },
+      })
+        .then(function (response) {
+          if (response.redirected) throw new Error("signed out");
+          return response.json().then(function (body) {
+            return { status: response.status, body: body || {} };
+          });
+        })
+        .then(function (reply) {
+          var body = reply.body;
+          if (reply.status === 202 && body.url) {
+            poll(body.url, 500, Date.now());
+            return;
+          }
+          if (reply.status === 422) {
+            // The source cannot be run: the message names the line and the column.
+            showRun(box, "invalid", body.error || "Your code cannot be read.");
+          } else if (reply.status === 429) {
+            var wait = parseInt(body.retry_after, 10);
+            var when = wait > 0 ? " You can run them again in " + wait + " second" + (wait === 1 ? "" : "s") + "." : "";
+            showRun(box, "paused", (body.error || "Too many runs for now.") + when);
+          } else {
+            showRun(box, "failed", body.error || "The tests could not be run. Try again later.");
+          }
+          finish();
+        })
+        .catch(function (error) {
+          showRun(
+            box,
+            "failed",
+            error && error.message === "signed out"
+              ? "You are signed out: reload the page to run the tests."
+              : "The tests could not be run. Try again later."
+          );
+          finish();
+        });
+    });
+
+    // Offered only now that it can work.
+    var controls = button.closest(".run-controls");
+    if (controls) controls.hidden = false;
+    button.hidden = false;
+  }
+
+  function setUpRuns() {
+    var form = document.querySelector("form.answers[data-run-url]");
+    if (!form || !window.fetch || !window.FormData) return;
+    var buttons = form.querySelectorAll("button.run-tests[data-part]");
+    for (var i = 0; i < buttons.length; i++) setUpRun(form, form.dataset.runUrl, buttons[i]);
+  }
+
   // ------------------------------------------------------------------ verdict
 
   // Follows a submission being graded: fetches its verdict with growing pauses and puts
@@ -256,6 +391,7 @@
   function start() {
     renderMaths(document.body);
     setUpPreviews();
+    setUpRuns();
     followVerdict();
   }
 
