@@ -43,8 +43,9 @@ def test_it_leads_from_module_1_to_an_exercise(page, student):
     expect(page).to_have_url(re.compile(r"/modules/what-is-calculus/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(MODULES[0])
     sets = page.locator("ol.cards > li")
-    expect(sets).to_have_count(2)
+    expect(sets).to_have_count(3)
     expect(sets.first).to_contain_text("Derivatives from rise over run to the chain rule")
+    expect(sets.last).to_contain_text("Programming")
 
     sets.first.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/sets/derivatives/$"))
