@@ -694,7 +694,8 @@ class GradingInline(admin.TabularInline):
 
 
 class NeedsAttentionFilter(admin.SimpleListFilter):
-    """Failed submissions, and those waiting for longer than grading ever takes."""
+    """Failed submissions, those waiting for longer than grading ever takes, and those
+    whose grading is delayed (no sandbox for their code could be started)."""
 
     title = "needs attention"
     parameter_name = "attention"
@@ -707,6 +708,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
             waiting = timezone.now() - timedelta(minutes=5)
             return queryset.filter(
                 Q(status=Submission.Status.FAILED)
+                | Q(status=Submission.Status.QUEUED, problem__gt="")
                 | Q(
                     status__in=[Submission.Status.QUEUED, Submission.Status.GRADING],
                     created__lt=waiting,
@@ -727,8 +729,9 @@ class SubmissionAdmin(admin.ModelAdmin):
         "credit",
         "tries",
         "created",
+        "problem",
     ]
-    list_filter = [NeedsAttentionFilter, "status", "exercise__problem_set__module"]
+    list_filter = [NeedsAttentionFilter, "status", "queue", "exercise__problem_set__module"]
     search_fields = ["student__username", "exercise__slug"]
     date_hierarchy = "created"
     actions = ["requeue"]
@@ -746,6 +749,8 @@ class SubmissionAdmin(admin.ModelAdmin):
         "variant",
         "results",
         "message",
+        "problem",
+        "queue",
         "created",
         "started",
         "graded",
