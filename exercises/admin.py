@@ -18,6 +18,7 @@ from exercises import answer_stats, gradebook, question_tests, queue, regrade
 from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
     AnswerStats,
+    CodeRun,
     Exercise,
     Extension,
     Grading,
@@ -583,6 +584,37 @@ class QuestionTestRunAdmin(admin.ModelAdmin):
         "failures",
         "created",
         "finished",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CodeRun)
+class CodeRunAdmin(admin.ModelAdmin):
+    """Students' runs of visible tests: read-only, for finding out why one is delayed."""
+
+    list_display = ["id", "student", "exercise", "part_key", "status", "created", "problem"]
+    list_filter = ["status"]
+    search_fields = ["student__username", "exercise__slug"]
+    readonly_fields = [
+        "student",
+        "exercise",
+        "variant",
+        "part_key",
+        "source",
+        "status",
+        "result",
+        "message",
+        "problem",
+        "created",
+        "started",
+        "finished",
+        "last_sent",
+        "tries",
     ]
 
     def has_add_permission(self, request):

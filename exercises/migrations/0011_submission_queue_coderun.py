@@ -6,10 +6,27 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def let_instructors_view_code_runs(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    # Django creates permissions after all migrations have run; the group needs this one now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="Instructors")
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="exercises", codename="view_coderun")
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("exercises", "0010_part_code_exercise_plot"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
@@ -97,4 +114,5 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["status", "created"], name="coderun_status_idx")],
             },
         ),
+        migrations.RunPython(let_instructors_view_code_runs, migrations.RunPython.noop),
     ]
