@@ -23,8 +23,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def publish(name: str, *args, on_sent: Callable[[], object] | None = None) -> bool:
-    """Send task `name` ("exercises.tasks.grade_submission") with `args` to a worker.
+def publish(
+    name: str, *args, queue: str | None = None, on_sent: Callable[[], object] | None = None
+) -> bool:
+    """Send task `name` ("exercises.tasks.grade_submission") with `args` to a worker, on
+    Celery queue `queue` (None: the default queue, CELERY_TASK_DEFAULT_QUEUE).
 
     Inside a transaction the message goes once it commits (pretix's
     `TransactionAwareTask`): a worker never looks for a row that is not there yet, and a
@@ -40,7 +43,8 @@ def publish(name: str, *args, on_sent: Callable[[], object] | None = None) -> bo
 
     def send() -> bool:
         try:
-            task.apply_async(args=list(args), retry=False)
+            options = {"queue": queue} if queue else {}
+            task.apply_async(args=list(args), retry=False, **options)
         except Exception:  # the broker is down or unreachable: the database still has it
             log.warning(
                 "could not publish %s%r; it will be sent again", name, tuple(args), exc_info=True

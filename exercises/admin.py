@@ -18,6 +18,7 @@ from exercises import answer_stats, gradebook, question_tests, queue, regrade
 from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
     AnswerStats,
+    CodeRun,
     Exercise,
     Extension,
     Grading,
@@ -595,6 +596,37 @@ class QuestionTestRunAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(CodeRun)
+class CodeRunAdmin(admin.ModelAdmin):
+    """Students' runs of visible tests: read-only, for finding out why one is delayed."""
+
+    list_display = ["id", "student", "exercise", "part_key", "status", "created", "problem"]
+    list_filter = ["status"]
+    search_fields = ["student__username", "exercise__slug"]
+    readonly_fields = [
+        "student",
+        "exercise",
+        "variant",
+        "part_key",
+        "source",
+        "status",
+        "result",
+        "message",
+        "problem",
+        "created",
+        "started",
+        "finished",
+        "last_sent",
+        "tries",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
     list_display = ["exercise", "student", "values", "created"]
@@ -697,7 +729,8 @@ class GradingInline(admin.TabularInline):
 
 
 class NeedsAttentionFilter(admin.SimpleListFilter):
-    """Failed submissions, and those waiting for longer than grading ever takes."""
+    """Failed submissions, those waiting for longer than grading ever takes, and those
+    whose grading is delayed (no sandbox for their code could be started)."""
 
     title = "needs attention"
     parameter_name = "attention"
@@ -710,6 +743,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
             waiting = timezone.now() - timedelta(minutes=5)
             return queryset.filter(
                 Q(status=Submission.Status.FAILED)
+                | Q(status=Submission.Status.QUEUED, problem__gt="")
                 | Q(
                     status__in=[Submission.Status.QUEUED, Submission.Status.GRADING],
                     created__lt=waiting,
@@ -730,8 +764,9 @@ class SubmissionAdmin(admin.ModelAdmin):
         "credit",
         "tries",
         "created",
+        "problem",
     ]
-    list_filter = [NeedsAttentionFilter, "status", "exercise__problem_set__module"]
+    list_filter = [NeedsAttentionFilter, "status", "queue", "exercise__problem_set__module"]
     search_fields = ["student__username", "exercise__slug"]
     date_hierarchy = "created"
     actions = ["requeue"]
@@ -749,6 +784,8 @@ class SubmissionAdmin(admin.ModelAdmin):
         "variant",
         "results",
         "message",
+        "problem",
+        "queue",
         "created",
         "started",
         "graded",

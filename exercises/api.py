@@ -1,4 +1,5 @@
-"""The JSON API: tokens, the course outline, an exercise, submissions."""
+"""The JSON API: tokens, the course outline, an exercise, submissions, runs of a code
+part's visible tests."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from exercises import queue, variants
-from exercises.models import Exercise, Module, Part, ProblemSet, Submission
+from exercises import coderuns, queue, variants
+from exercises.models import CodeRun, Exercise, Module, Part, ProblemSet, Submission
 from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
 from exercises.ratelimit import SubmitThrottle, TokenThrottle
 
@@ -182,7 +183,8 @@ def submission(request: Request, pk: int) -> Response:
     if not verdict.feedback:
         # A quiz's verdicts wait for the instructor; the grading has happened all the same.
         body["detail"] = HELD_MESSAGE
-        if sub.status == Submission.Status.FAILED:
+        if sub.message:
+            # Why it failed, or why its grading is delayed: never a verdict.
             body["message"] = sub.message
         return Response(body)
     body.update(
@@ -190,10 +192,53 @@ def submission(request: Request, pk: int) -> Response:
             "score": verdict.score,
             "credit": verdict.credit,
             "message": sub.message,
-            "parts": {
-                key: {"status": r.get("status"), "message": r.get("message")}
-                for key, r in sub.results.items()
-            },
+            "parts": {key: _part_result(r) for key, r in sub.results.items()},
         }
     )
+    return Response(body)
+
+
+def _part_result(result: dict) -> dict:
+    """A part's verdict; a code part's also has its score and its tests' feedback."""
+    body = {"status": result.get("status"), "message": result.get("message")}
+    if "score" in result:
+        body.update(score=result["score"], details=result.get("details") or {})
+    return body
+
+
+@api_view(["POST"])
+def run_tests(request: Request, slug: str) -> Response:
+    """Run a code part's visible tests on a source: `{"part": "<key>", "answer": "..."}`.
+    No attempt is used; the same limits hold as on the exercise page."""
+    ex = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    data = _json_object(request)
+    part, answer = data.get("part"), data.get("answer")
+    if not isinstance(part, str) or not isinstance(answer, str):
+        return Response(
+            {"detail": 'Send {"part": "<part key>", "answer": "<Python source>"}.'},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    try:
+        run = coderuns.start(request.user, ex, part, answer)
+    except coderuns.RunRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        return Response({"detail": refused.message}, status=refused.http_status, headers=headers)
+    return Response(
+        {
+            "id": run.pk,
+            "status": run.status,
+            "url": request.build_absolute_uri(f"/api/runs/{run.pk}/"),
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
+@api_view(["GET"])
+def run_result(request: Request, pk: int) -> Response:
+    """A run's status and, once done, its verdict: `{"status", "message", "score",
+    "details"}` (visible tests, hidden counts, printed output)."""
+    run = get_object_or_404(CodeRun, pk=pk, student=request.user)
+    body = {"status": run.status, "result": run.result if run.status == CodeRun.Status.DONE else {}}
+    if run.message:
+        body["message"] = run.message
     return Response(body)

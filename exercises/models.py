@@ -493,6 +493,12 @@ class Submission(models.Model):
         GRADED = "graded"
         FAILED = "failed"
 
+    class Queue(models.TextChoices):
+        # Which workers grade it: code runs in sandboxes on workers of its own, so that a
+        # slow run never holds up the maths answers. The Celery queue's name is a setting.
+        GRADING = "grading"
+        CODE = "code"
+
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="submissions"
     )
@@ -513,7 +519,12 @@ class Submission(models.Model):
     results = models.JSONField(
         default=dict, blank=True, help_text="Per part key: status and message."
     )
-    message = models.TextField(blank=True, help_text="Shown to the student when grading failed.")
+    message = models.TextField(
+        blank=True, help_text="Shown to the student when grading failed or is delayed."
+    )
+    # For staff only: why grading is delayed (no sandbox for code could be started).
+    problem = models.TextField(blank=True)
+    queue = models.CharField(max_length=10, choices=Queue.choices, default=Queue.GRADING)
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
     graded = models.DateTimeField(null=True, blank=True)
@@ -573,6 +584,9 @@ class Submission(models.Model):
                     "answer": self.answers.get(part.key, ""),
                     "status": result.get("status", ""),
                     "message": result.get("message", ""),
+                    # Code parts: the share of tests passed and each visible test's feedback.
+                    "score": result.get("score"),
+                    "details": result.get("details") or {},
                 }
             )
         return rows
@@ -672,6 +686,52 @@ class RegradeJob(models.Model):
             return f"queued: {self.total} submission(s)"
         text = f"{self.status}: {self.done} of {self.total}, {self.changed} verdict(s) changed"
         return f"{text}: {self.message}" if self.message else text
+
+
+class CodeRun(models.Model):
+    """A run of a code part's visible tests on a student's source: feedback before they
+    submit, which costs no attempt. Run on the code queue like code submissions."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        # No sandbox could be started: the run waits and the sweep sends it again.
+        DELAYED = "delayed"
+        FAILED = "failed"
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="code_runs")
+    exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="code_runs")
+    variant = models.ForeignKey(
+        Variant, models.SET_NULL, null=True, blank=True, related_name="code_runs"
+    )
+    part_key = models.CharField(max_length=20)
+    source = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # The verdict: {"status", "message", "details"}, as a code part's result in a submission.
+    result = models.JSONField(default=dict, blank=True)
+    # For the student while it waits or when it failed; `problem` is for staff.
+    message = models.TextField(blank=True)
+    problem = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    last_sent = models.DateTimeField(null=True, blank=True)
+    tries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["status", "created"], name="coderun_status_idx")]
+
+    def __str__(self) -> str:
+        return f"run #{self.pk} of {self.exercise.slug}:{self.part_key} by {self.student} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("ex-run-result", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING, self.Status.DELAYED}
 
 
 class AnswerStats(models.Model):

@@ -7,6 +7,12 @@ holder of the current lease may record the verdict, so a message delivered twice
 grades once. A periodic sweep publishes again what is still queued or whose lease
 expired (a worker killed outright); after GRADING_MAX_TRIES claims the submission
 ends `failed` with a message for the student, so a poison answer never loops.
+
+A submission with a code part goes to the code queue (settings.CODE_QUEUE), whose
+workers run code in sandboxes, so that a slow run never delays the maths answers.
+Where no sandbox can be started, nothing is run and nothing is recorded as a verdict:
+the submission goes back to `queued` without using up a try, with a message for the
+student and the reason for staff, and the sweep sends it again later (fail closed).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from django.utils import timezone
 import grading
 from courseserver.celery import publish
 from exercises import ratelimit, variants
-from exercises.models import Exercise, Grading, Submission
+from exercises.models import Exercise, Grading, Part, Submission
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,12 @@ FAILED_MESSAGE = (
 UNAVAILABLE_MESSAGE = (
     "This exercise cannot be answered right now because of a problem in it; "
     "your teachers have been told."
+)
+
+
+DELAYED_MESSAGE = (
+    "Your code is saved; running it is delayed, and it will be graded automatically "
+    "— this costs you nothing."
 )
 
 
@@ -96,22 +108,10 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         raise SubmissionRefused("Some answers could not be read; nothing was submitted.", errors)
 
     now = timezone.now()
-    problem_set = exercise.problem_set
-    if not problem_set.is_open(now):
-        raise SubmissionRefused("This problem set is not open yet.", http_status=403)
-    late = problem_set.is_late(now, student)
-    if late and problem_set.late_policy == problem_set.LatePolicy.REFUSE:
-        raise SubmissionRefused(
-            "The due date of this problem set has passed: answers are no longer accepted.",
-            http_status=403,
-        )
-    start = problem_set.start_for(student, now)
-    if start is not None and start.ends() is not None and now > start.ends():
-        raise SubmissionRefused(
-            f"Your time for this quiz ({problem_set.time_limit} minutes from when you "
-            f"started it) is up: answers are no longer accepted.",
-            http_status=403,
-        )
+    closed = closed_reason(exercise, student, now)
+    if closed:
+        raise SubmissionRefused(closed, http_status=403)
+    late = exercise.problem_set.is_late(now, student)
     with transaction.atomic():
         # One student's submissions are numbered one at a time.
         get_user_model().objects.select_for_update().filter(pk=student.pk).first()
@@ -147,10 +147,29 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             multiplier=attempt_multiplier(exercise, earlier, late),
             late=late,
             exercise_version=exercise.version,
+            queue=queue_for(parts),
             created=now,
         )
-        send(submission.pk)  # once the transaction commits
+        send(submission.pk, submission.queue)  # once the transaction commits
     return submission
+
+
+def closed_reason(exercise: Exercise, student, now) -> str:
+    """Why the student may not answer the exercise now (its problem set's dates, their
+    time for a quiz), or "" when they may."""
+    problem_set = exercise.problem_set
+    if not problem_set.is_open(now):
+        return "This problem set is not open yet."
+    late = problem_set.is_late(now, student)
+    if late and problem_set.late_policy == problem_set.LatePolicy.REFUSE:
+        return "The due date of this problem set has passed: answers are no longer accepted."
+    start = problem_set.start_for(student, now)
+    if start is not None and start.ends() is not None and now > start.ends():
+        return (
+            f"Your time for this quiz ({problem_set.time_limit} minutes from when you "
+            f"started it) is up: answers are no longer accepted."
+        )
+    return ""
 
 
 def attempt_multiplier(exercise: Exercise, earlier: int, late: bool) -> float:
@@ -162,10 +181,27 @@ def attempt_multiplier(exercise: Exercise, earlier: int, late: bool) -> float:
     return multiplier
 
 
-def send(submission_id: int) -> bool:
-    """Publish "grade this", after the commit inside a transaction. Never raises: if the
-    broker is down, the sweep sends it later."""
-    return publish(GRADE, submission_id, on_sent=partial(_mark_sent, submission_id))
+def queue_for(parts) -> str:
+    """Which workers grade answers to these parts (a `Submission.Queue`)."""
+    if any(part.kind == Part.Kind.CODE for part in parts):
+        return Submission.Queue.CODE
+    return Submission.Queue.GRADING
+
+
+def celery_queue(queue: str) -> str | None:
+    """The Celery queue of a `Submission.Queue`; None is the default queue."""
+    return settings.CODE_QUEUE if queue == Submission.Queue.CODE else None
+
+
+def send(submission_id: int, queue: str = Submission.Queue.GRADING) -> bool:
+    """Publish "grade this" to the submission's queue, after the commit inside a
+    transaction. Never raises: if the broker is down, the sweep sends it later."""
+    return publish(
+        GRADE,
+        submission_id,
+        queue=celery_queue(queue),
+        on_sent=partial(_mark_sent, submission_id),
+    )
 
 
 def _mark_sent(submission_id: int) -> None:
@@ -231,7 +267,11 @@ def grade(submission_id: int) -> str:
     if token is None:
         return "skipped"
     submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
-    results, score = judge(submission)
+    try:
+        results, score = judge(submission)
+    except grading.Unavailable as e:
+        delay(submission_id, token, str(e))
+        return "delayed"
     now = timezone.now()
     with transaction.atomic():
         recorded = Submission.objects.filter(
@@ -245,6 +285,8 @@ def grade(submission_id: int) -> str:
             lease_token=None,
             lease_expires=None,
             engine_version=grading.ENGINE_VERSION,
+            message="",
+            problem="",
         )
         if recorded:
             # The first entry of the verdict history a regrade adds to.
@@ -262,11 +304,35 @@ def grade(submission_id: int) -> str:
     return "graded" if recorded else "lost-lease"
 
 
+def delay(submission_id: int, token: uuid.UUID, reason: str) -> bool:
+    """Give back a submission that could not be judged now (no sandbox for its code):
+    queued again, the try not counted, a message for the student and the reason for
+    staff. The sweep sends it again after GRADING_REQUEUE_AFTER."""
+    now = timezone.now()
+    delayed = Submission.objects.filter(
+        pk=submission_id, status=Submission.Status.GRADING, lease_token=token
+    ).update(
+        status=Submission.Status.QUEUED,
+        tries=F("tries") - 1,
+        lease_token=None,
+        lease_expires=None,
+        last_sent=now,
+        message=DELAYED_MESSAGE,
+        problem=f"Grading delayed at {now:%Y-%m-%d %H:%M:%S}: no sandbox for code: {reason}",
+    )
+    log.error(
+        "submission %s not graded: no sandbox for code could be started: %s", submission_id, reason
+    )
+    return bool(delayed)
+
+
 def judge(submission: Submission) -> tuple[dict, float]:
     """The verdict for each part, and the weighted score from 0 to 1.
 
     A randomised exercise is judged against the expected answers of the variant the
-    student was shown.
+    student was shown. A code part earns its weight times the weighted share of its
+    tests passed. Raises `grading.Unavailable` when a code part cannot be run now (no
+    sandbox): nothing is judged then.
     """
     results: dict[str, dict] = {}
     total = earned = 0.0
@@ -297,9 +363,26 @@ def judge(submission: Submission) -> tuple[dict, float]:
             message = "This part could not be graded because of a problem in the exercise; your teachers have been told."
         results[part.key] = {"status": status, "message": message}
         total += part.weight
-        if status == "correct":
+        if part.kind == Part.Kind.CODE:
+            results[part.key].update(code_result(verdict))
+            earned += part.weight * results[part.key]["score"]
+        elif status == "correct":
             earned += part.weight
     return results, (earned / total if total else 0.0)
+
+
+def code_result(verdict: grading.Verdict) -> dict:
+    """A code part's score (0..1) and the feedback a student may see: the visible tests,
+    the hidden tests' counts (never their inputs) and the printed output."""
+    details = verdict.details or {}
+    if verdict.status == "correct":
+        score = 1.0
+    elif verdict.status == "incorrect":
+        score = float(details.get("score") or 0.0)
+    else:
+        score = 0.0
+    shown = {key: details[key] for key in ("tests", "hidden", "output") if key in details}
+    return {"score": score, "details": shown if verdict.status != "error" else {}}
 
 
 def sweep() -> dict[str, int]:
@@ -311,17 +394,18 @@ def sweep() -> dict[str, int]:
     )
     abandoned = Q(status=Submission.Status.GRADING, lease_expires__lt=now)
     counts = {"resent": 0, "failed": 0}
-    for pk, tries in Submission.objects.filter(waiting | abandoned).values_list("pk", "tries"):
+    found = Submission.objects.filter(waiting | abandoned).values_list("pk", "tries", "queue")
+    for pk, tries, queue in found:
         if tries >= settings.GRADING_MAX_TRIES:
             counts["failed"] += fail(pk, only_if_exhausted=True)
         else:
-            counts["resent"] += send(pk)
+            counts["resent"] += send(pk, queue)
     return counts
 
 
 def requeue(submission_ids) -> int:
     """Staff: put stuck or failed submissions back in the queue with fresh tries."""
-    ids = list(
+    found = list(
         Submission.objects.filter(
             pk__in=submission_ids,
             status__in=[
@@ -329,11 +413,16 @@ def requeue(submission_ids) -> int:
                 Submission.Status.QUEUED,
                 Submission.Status.GRADING,
             ],
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "queue")
     )
-    Submission.objects.filter(pk__in=ids).update(
-        status=Submission.Status.QUEUED, tries=0, lease_token=None, lease_expires=None, message=""
+    Submission.objects.filter(pk__in=[pk for pk, _ in found]).update(
+        status=Submission.Status.QUEUED,
+        tries=0,
+        lease_token=None,
+        lease_expires=None,
+        message="",
+        problem="",
     )
-    for pk in ids:
-        send(pk)
-    return len(ids)
+    for pk, queue in found:
+        send(pk, queue)
+    return len(found)

@@ -115,6 +115,12 @@ SUBMISSION = Limit(
     60,
     "Too many submissions in the last minute: wait a moment.",
 )
+CODE_RUN = Limit(
+    "code-run",
+    "CODE_RUNS_PER_MINUTE",
+    60,
+    "Too many test runs in the last minute: wait a moment before running the tests again.",
+)
 API_TOKEN = Limit(
     "api-token",
     "API_TOKEN_REQUESTS_PER_MINUTE",
@@ -166,6 +172,12 @@ def submission(student) -> Refusal | None:
             IN_FLIGHT_RETRY_AFTER,
         )
     return SUBMISSION.hit(str(student.pk))
+
+
+def code_run(student) -> Refusal | None:
+    """May this student run a code part's visible tests now? (They cost no attempt, but
+    each is a run in a sandbox.)"""
+    return CODE_RUN.hit(str(student.pk))
 
 
 # ---------------------------------------------------------------- the API's throttles

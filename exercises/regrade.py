@@ -93,6 +93,13 @@ def perform(job_id: int) -> str:
                 break
     except OperationalError:
         raise  # the database is briefly unreachable: the task retries, the cursor holds
+    except grading.Unavailable as e:
+        # No sandbox for code: the job waits where it is and the sweep sends it again.
+        log.error("regrade job %s waits: no sandbox for code could be started: %s", job_id, e)
+        RegradeJob.objects.filter(pk=job_id).update(
+            message=f"waiting: no sandbox for code could be started: {e}"
+        )
+        return "delayed"
     except Exception as e:
         log.exception("regrade job %s failed", job_id)
         RegradeJob.objects.filter(pk=job_id).update(

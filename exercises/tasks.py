@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from exercises import answer_stats, question_tests, queue, regrade
+from exercises import answer_stats, coderuns, question_tests, queue, regrade
 
 
 @shared_task(
@@ -27,7 +27,23 @@ def grade_submission(self, submission_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def sweep_submissions() -> dict:
-    return {**queue.sweep(), **regrade.sweep()}
+    return {**queue.sweep(), **regrade.sweep(), **coderuns.sweep()}
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=3,
+    default_retry_delay=5,
+    throws=(SoftTimeLimitExceeded,),
+)
+def run_visible_tests(self, run_id: int) -> str:
+    """Run the visible tests of code run `run_id` (sent on the code queue); running it
+    twice stores one verdict."""
+    try:
+        return coderuns.perform(run_id)
+    except OperationalError as e:
+        raise self.retry(exc=e) from e
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=5)

@@ -14,10 +14,11 @@ from django.db import connection
 from django.db.models import Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exercises import queue, ratelimit
-from exercises.models import Exercise, Module, ProblemSet, Submission
+from exercises import coderuns, queue, ratelimit
+from exercises.models import CodeRun, Exercise, Module, ProblemSet, Submission
 from exercises.presentation import StudentView, SubmissionView
 from exercises.variants import VariantError
 
@@ -215,6 +216,59 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("fragment"):
         return render(request, "exercises/_verdict.html", context)
     return render(request, "exercises/submission.html", context)
+
+
+# ---------------------------------------------------------------- running code's visible tests
+
+
+@login_required
+@require_POST
+def run_tests(request: HttpRequest, slug: str) -> JsonResponse:
+    """Run a code part's visible tests on the source in the form: no attempt is used.
+
+    The form posts `part` (the code part's key) and `answer-<key>`, as the exercise
+    form names it. 202 with the run's id and the URL to poll; 422, 403, 429 or 503 with
+    the reason (`error`), and Retry-After on a 429.
+    """
+    exercise = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    key = request.POST.get("part", "")
+    try:
+        run = coderuns.start(request.user, exercise, key, request.POST.get(f"answer-{key}", ""))
+    except coderuns.RunRefused as refused:
+        body: dict = {"error": refused.message}
+        if refused.retry_after:
+            body["retry_after"] = refused.retry_after
+        response = JsonResponse(body, status=refused.http_status)
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+        return response
+    return JsonResponse({"id": run.pk, "url": run.get_absolute_url()}, status=202)
+
+
+def _get_run_for_user(request: HttpRequest, pk: int) -> CodeRun:
+    """A student sees only their own runs; anyone else's is a 404."""
+    return get_object_or_404(
+        CodeRun.objects.select_related("exercise"), pk=pk, student=request.user
+    )
+
+
+def run_feedback(run: CodeRun) -> dict:
+    """What the student is shown of a run: while it waits, its status and message; once
+    done, the verdict ({"status", "message", "details"}) for `_code_feedback.html`."""
+    if run.status == CodeRun.Status.DONE:
+        return run.result
+    return {"status": "", "message": run.message, "details": {}}
+
+
+@login_required
+@require_GET
+def run_result(request: HttpRequest, pk: int) -> JsonResponse:
+    """A run's status, and its feedback as HTML (polled by the exercise page)."""
+    run = _get_run_for_user(request, pk)
+    html = render_to_string(
+        "exercises/_code_run.html", {"run": run, "result": run_feedback(run)}, request=request
+    )
+    return JsonResponse({"status": run.status, "html": html})
 
 
 @require_GET

@@ -48,6 +48,38 @@ def make_exercise(parts: list[dict] | None = None, **kwargs) -> Exercise:
     return exercise
 
 
+# A code part: forward_difference(f, x, h), two visible tests and a hidden one worth two.
+FORWARD_DIFFERENCE = {
+    "function": "forward_difference",
+    "signature": "forward_difference(f, x, h)",
+    "starter": "def forward_difference(f, x, h):\n    return 0.0\n",
+    "reference": {"routine": "forward_difference"},
+    "time_limit": 10,
+    "tests": [
+        {"args": [{"fn": "x^2", "of": ["x"]}, 3, 0.001], "name": "x^2 at 3"},
+        {"args": [{"fn": "x^3", "of": ["x"]}, -1, 0.001], "name": "x^3 at -1"},
+        {"args": [{"fn": "x^2", "of": ["x"]}, 2, 0.001], "visible": False, "weight": 2},
+    ],
+}
+RIGHT_CODE = "def forward_difference(f, x, h):\n    return (f(x + h) - f(x)) / h\n"
+# Wrong where x < 0: passes the first visible test and the hidden one, 3 of 4 by weight.
+HALF_RIGHT_CODE = (
+    "def forward_difference(f, x, h):\n"
+    "    if x < 0:\n"
+    "        return 0.0\n"
+    "    return (f(x + h) - f(x)) / h\n"
+)
+
+
+def make_code_exercise(with_maths: bool = False, **kwargs) -> Exercise:
+    """An exercise with the forward-difference code part `code` (and, `with_maths`,
+    the default expression part `a` before it)."""
+    parts = [{"key": "code", "kind": "code", "code": FORWARD_DIFFERENCE}]
+    if with_maths:
+        parts.insert(0, {"key": "a", "kind": "expression", "expected": "2x", "variables": ["x"]})
+    return make_exercise(parts, **kwargs)
+
+
 def make_submission(student, exercise: Exercise, **kwargs) -> Submission:
     last = Submission.objects.filter(student=student, exercise=exercise).count()
     kwargs.setdefault("attempt", last + 1)

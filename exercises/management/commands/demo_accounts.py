@@ -20,6 +20,7 @@ INSTRUCTOR_PERMISSIONS = {
     "variant": ["view"],
     "questiontestrun": ["view"],
     "grading": ["view"],
+    "coderun": ["view"],
     "regradejob": ["add", "view"],
     "quizstart": ["delete", "view"],
     "extension": ["add", "change", "delete", "view"],
