@@ -37,6 +37,7 @@ from tests.integration.conftest import Worker, _die_with_parent, _stop_group, wa
 # session's own, and the environment of a worker on the test database.
 redis_url = integration.redis_url
 grading_queue = integration.grading_queue
+code_queue = integration.code_queue
 worker_database_url = integration.worker_database_url
 worker_env = integration.worker_env
 worker_logs = integration.worker_logs
@@ -148,9 +149,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="package")
 def browser_worker(
-    chromium_path, worker_env, worker_logs, grading_queue
+    chromium_path, worker_env, worker_logs, grading_queue, code_queue
 ) -> Iterator[PausableWorker]:
-    worker = PausableWorker(worker_logs / "browser.log", worker_env, grading_queue).start()
+    # One worker takes both queues here: the browser tests answer maths and code.
+    queues = f"{grading_queue},{code_queue}"
+    worker = PausableWorker(worker_logs / "browser.log", worker_env, queues).start()
     _logs["worker"] = worker.log_path
     yield worker
     worker.stop()

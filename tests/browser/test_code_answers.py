@@ -5,21 +5,12 @@ import json
 import re
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import expect
 
 from exercises.models import Submission
 from tests.browser.conftest import screenshot, sign_up
 
-try:
-    reverse("ex-run", args=["code-forward-difference"])
-except NoReverseMatch:
-    pytestmark = [
-        pytest.mark.browser,
-        pytest.mark.xfail(reason="needs the run endpoint", strict=False),
-    ]
-else:
-    pytestmark = pytest.mark.browser
+pytestmark = pytest.mark.browser
 
 EXERCISE = "/exercises/code-forward-difference/"
 SUBMISSION_URL = re.compile(r"/submissions/\d+/$")
