@@ -40,7 +40,7 @@ def _invalid(message: str, **details) -> Verdict:
 def validate_source(source: str, function: str) -> Verdict | None:
     """None when `source` compiles and defines `function` at top level; else `invalid`.
 
-    Only parses (`ast.parse`); nothing of the source runs.
+    Only parses and compiles (`ast.parse`, `compile`); nothing of the source runs.
     """
     if not isinstance(source, str):
         return _invalid("Your answer must be Python source text.")
@@ -50,6 +50,9 @@ def validate_source(source: str, function: str) -> Verdict | None:
         )
     try:
         tree = ast.parse(source, filename=harness.SOURCE_NAME)
+        # Compiling (never running) also finds what the parser lets through: `return`
+        # outside a function, `break` outside a loop, a misplaced `nonlocal`.
+        compile(tree, harness.SOURCE_NAME, "exec", dont_inherit=True)
     except SyntaxError as e:
         line, column = e.lineno or 1, e.offset or 1
         return _invalid(f"line {line}, column {column}: {e.msg}.", line=line, column=column)
@@ -307,8 +310,9 @@ def _verdict(spec: dict, tests: list[dict], expected: list, outcomes: _Outcomes)
         call = arguments.call_text(spec["function"], test["args"], test["kwargs"])
         entry: dict = {"name": test["name"], "call": call, "expected": compare.show(expected[k])}
         if outcomes.load_error is not None:
-            received = outcomes.load_error
-            problem = "your code could not run: " + _error_text(received)
+            # Said once, in the verdict's message and `details["error"]`, not per test.
+            received = None
+            problem = "not run: your code could not run"
         elif k in outcomes.values:
             received = outcomes.values[k]
             if test["check"] and not isinstance(expected[k], Raised):
@@ -335,9 +339,7 @@ def _verdict(spec: dict, tests: list[dict], expected: list, outcomes: _Outcomes)
                 first_problem = "A hidden test failed."
             continue
         entry["passed"] = passed
-        entry["received"] = (
-            compare.show(received) if (k in outcomes.values or outcomes.load_error) else ""
-        )
+        entry["received"] = compare.show(received) if k in outcomes.values else ""
         if problem:
             entry["message"] = problem
             if first_problem is None or first_problem == "A hidden test failed.":
@@ -357,6 +359,10 @@ def _verdict(spec: dict, tests: list[dict], expected: list, outcomes: _Outcomes)
         "hidden": {"passed": hidden_passed, "total": hidden_total},
         "output": _output(outcomes),
     }
+    if outcomes.load_error is not None:
+        error = outcomes.load_error
+        details["error"] = {"type": error.type, "message": error.message, "line": error.line}
+        first_problem = "Your code could not run: " + _error_text(error)
     if count == len(tests):
         return Verdict("correct", f"All {len(tests)} tests passed.", details)
     message = f"{count} of {len(tests)} tests passed."

@@ -327,8 +327,9 @@ def test_it_renders_each_visible_test_and_the_hidden_count():
     assert "✓" in html and "✗" in html
     assert '<code class="code-call">forward_difference(&lt;x^2&gt;, 3, 0.001)</code>' in html
     assert "<code>6.001</code>" in html and "<code>2.997</code>" in html
-    assert "it raised ValueError" in html
-    assert "ValueError" in html and "line 3" in html
+    # An exception is shown once, as what the call raised: its type, message and line.
+    assert "<dt>Raised</dt>" in html and "it raised ValueError" not in html
+    assert "ValueError" in html and "line 3 of your code" in html
     assert "Hidden tests: 3 of 4 passed" in html
     assert "Printed output" in html and "<pre" in html
 
@@ -369,3 +370,18 @@ def test_it_offers_the_row_of_a_graded_code_part_to_the_template(alice):
     assert row["score"] == 0.5 and row["details"]["hidden"]["total"] == 4
     html = render_to_string("exercises/_code_feedback.html", {"result": row})
     assert "Hidden tests: 3 of 4 passed" in html
+
+
+def test_it_says_once_that_the_code_could_not_run_at_all():
+    result = hostile_result()
+    result["details"]["error"] = {
+        "type": "NameError",
+        "message": "name 'np' is not defined",
+        "line": 2,
+    }
+    for test in result["details"]["tests"]:
+        test.update(passed=False, received="", message="not run: your code could not run")
+        test.pop("error", None)
+    html = render_to_string("exercises/_code_feedback.html", {"result": result})
+    assert html.count("NameError") == 1
+    assert "Your code could not run:" in html and "line 2 of your code" in html

@@ -264,3 +264,18 @@ def test_it_lets_an_unavailable_sandbox_through_rather_than_judge(monkeypatch):
     }
     with pytest.raises(Unavailable):
         check(case)
+
+
+@pytest.mark.parametrize(
+    ("source", "where"),
+    [
+        ("def f(x):\n    return x\nreturn 1\n", "line 3, column 1: 'return' outside function"),
+        ("def f(x):\n    break\n", "line 2, column 5: 'break' outside loop"),
+    ],
+)
+def test_it_refuses_code_that_parses_but_does_not_compile(source, where):
+    from grading.code import validate_source
+
+    verdict = validate_source(source, "f")
+    assert verdict.status == "invalid"
+    assert verdict.message.startswith(where)
