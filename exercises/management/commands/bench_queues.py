@@ -143,8 +143,10 @@ class Command(BaseCommand):
 def outside(options: dict) -> str:
     """Run the benchmark in a child process whose settings name the throwaway database,
     the broker and this run's queues; return what it printed."""
-    directory = Path(tempfile.mkdtemp(prefix="bench-queues-"))
     tag = uuid.uuid4().hex[:8]
+    # The run's tag is in the name of everything it starts: its directory (where the
+    # private Redis has its socket), its queues and its workers' names.
+    directory = Path(tempfile.mkdtemp(prefix=f"bench-queues-{tag}-"))
     env = dict(os.environ)
     env.update(
         {
@@ -280,6 +282,7 @@ def run(plan: dict) -> dict:
             )  # fmt: skip
         return {
             "json": plan["json"],
+            "run": tag,
             "database": connection.vendor,
             "broker": "private Redis" if private_redis else "REDIS_URL",
             "students": plan["students"],
