@@ -127,7 +127,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, inside: str, **options):
         if inside:
-            result = run(json.loads(inside))
+            try:
+                result = run(json.loads(inside))
+            except KeyboardInterrupt:
+                raise CommandError("interrupted; what it started is stopped") from None
             self.stdout.write(
                 json.dumps(result, indent=2) if result["json"] else format_text(result)
             )
@@ -188,7 +191,7 @@ def outside(options: dict) -> str:
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.communicate()
-                raise
+                raise CommandError("interrupted") from None
         finally:
             signal.signal(signal.SIGTERM, previous)
         if child.returncode != 0:
