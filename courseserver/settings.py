@@ -240,6 +240,9 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("WORKER_MAX_MEMORY_KB", "600000")
 # (see docker-compose.yml's code-worker): a slow run never delays the maths answers.
 CODE_QUEUE = envstr("CODE_QUEUE", "code")
 CODE_WORKER_CONCURRENCY = envint("CODE_WORKER_CONCURRENCY", "2")
+# The code worker's CPU priority (`nice`, 0-19) where it shares a machine with the
+# maths worker (`manage.py serve`): code answers take only the CPU maths leaves.
+CODE_WORKER_NICE = envint("CODE_WORKER_NICE", "10")
 CELERY_TASK_TIME_LIMIT = envint("GRADING_TASK_TIME_LIMIT", "120")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")
 CELERY_BEAT_SCHEDULE = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,8 +89,14 @@ def maths_worker_command(schedule: Path, extra: tuple[str, ...] = ()) -> list[st
 def code_worker_command(
     hostname: str = "code@%h", concurrency: int | None = None, extra: tuple[str, ...] = ()
 ) -> list[str]:
-    """A worker for the code queue (settings.CODE_QUEUE), whose tasks start sandboxes."""
+    """A worker for the code queue (settings.CODE_QUEUE), whose tasks start sandboxes.
+
+    It runs at a lower CPU priority (`nice`, CODE_WORKER_NICE), and so do the sandboxes
+    it starts: on a machine it shares with the maths worker, a burst of code answers
+    takes only the CPU that the maths answers leave.
+    """
     return [
+        *_nice(settings.CODE_WORKER_NICE),
         sys.executable,
         "-m",
         "celery",
@@ -106,6 +113,11 @@ def code_worker_command(
         "INFO",
         *extra,
     ]
+
+
+def _nice(niceness: int) -> list[str]:
+    nice = shutil.which("nice")
+    return [nice, "-n", str(niceness)] if nice and niceness else []
 
 
 def stop(proc: subprocess.Popen, grace: float = 15.0, group: bool = False) -> None:

@@ -539,6 +539,8 @@ def test_it_sends_what_the_image_needs_to_the_build_context(path):
 
 def test_it_runs_code_answers_on_their_own_queue_and_worker():
     command = services()["code-worker"]["command"]
+    assert command[:3] == ["nice", "-n", "10"]
+    command = command[3:]
     assert command[:4] == ["celery", "-A", "courseserver", "worker"]
     assert command[command.index("--queues") + 1] == "code"
     assert "--queues" not in services()["worker"]["command"]
