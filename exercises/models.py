@@ -403,6 +403,14 @@ class Part(models.Model):
         return None if verdict is None else verdict.message
 
 
+def code_queue_for(exercises) -> str | None:
+    """The Celery queue for work on these exercises (a queryset): the code queue when
+    any has a code part, since only code workers can start sandboxes; else None, the
+    default queue."""
+    has_code = Part.objects.filter(exercise__in=exercises, kind=Part.Kind.CODE).exists()
+    return settings.CODE_QUEUE if has_code else None
+
+
 class Variant(models.Model):
     """The parameter values one student got for one exercise, kept once they are shown,
     so that editing the exercise never changes a question a student has seen."""

@@ -23,7 +23,7 @@ import grading
 from courseserver.celery import publish
 from exercises import plots, variants
 from exercises.definition import DefinitionError, ExerciseDef
-from exercises.models import QuestionTestRun
+from exercises.models import Exercise, QuestionTestRun, code_queue_for
 
 log = logging.getLogger(__name__)
 
@@ -284,8 +284,11 @@ def record(exercise, report: Report):
 
 def send(run_id: int) -> bool:
     """Publish the run, after the commit inside a transaction. Never raises: with the
-    broker down the run stays pending, and the next save of the exercise starts another."""
-    return publish(RUN, run_id)
+    broker down the run stays pending, and the next save of the exercise starts another.
+    A run of an exercise with a code part goes to the code queue, whose workers can start
+    sandboxes."""
+    exercises = Exercise.objects.filter(test_runs__pk=run_id)
+    return publish(RUN, run_id, queue=code_queue_for(exercises))
 
 
 def perform(run_id: int) -> str:

@@ -25,7 +25,14 @@ from django.utils import timezone
 import grading
 from courseserver.celery import publish
 from exercises import queue
-from exercises.models import Exercise, Grading, ProblemSet, RegradeJob, Submission
+from exercises.models import (
+    Exercise,
+    Grading,
+    ProblemSet,
+    RegradeJob,
+    Submission,
+    code_queue_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +61,16 @@ def start(
 
 
 def send(job_id: int) -> bool:
-    """Publish the job, after the commit inside a transaction. Never raises: with the
-    broker down the sweep sends it later."""
-    return publish(REGRADE, job_id)
+    """Publish the job, after the commit inside a transaction, to the code queue when it
+    regrades code. Never raises: with the broker down the sweep sends it later."""
+    job = RegradeJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return publish(REGRADE, job_id)
+    if job.exercise_id:
+        target = Exercise.objects.filter(pk=job.exercise_id)
+    else:
+        target = Exercise.objects.filter(problem_set_id=job.problem_set_id)
+    return publish(REGRADE, job_id, queue=code_queue_for(target))
 
 
 def perform(job_id: int) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from exercises import queue
+from exercises import question_tests, queue, regrade
 from exercises.models import Grading, Submission
 from grading.code import SandboxUnavailable, sandbox
 from tests.conftest import (
@@ -250,3 +250,46 @@ def test_it_tells_the_student_through_the_api_that_grading_is_delayed(client, al
     assert body["status"] == "queued"
     assert body["message"] == queue.DELAYED_MESSAGE
     assert "namespace" not in json.dumps(body)
+
+
+@pytest.fixture
+def published_jobs(monkeypatch):
+    """What regrades and question tests asked to send: (task name, args, Celery queue)."""
+    sent = []
+
+    def publish(name, *args, queue=None, on_sent=None):
+        sent.append((name, args, queue))
+        return True
+
+    monkeypatch.setattr(regrade, "publish", publish)
+    monkeypatch.setattr(question_tests, "publish", publish)
+    return sent
+
+
+def test_it_regrades_code_on_the_code_queue_where_sandboxes_start(settings, published_jobs):
+    settings.CODE_QUEUE = "code-here"
+    code = make_code_exercise()
+    maths = make_exercise(problem_set=code.problem_set)
+
+    code_job = regrade.start(exercise=code)
+    maths_job = regrade.start(exercise=maths)
+    # A problem set with one code exercise among maths ones goes to the code queue too.
+    set_job = regrade.start(problem_set=code.problem_set)
+
+    assert published_jobs == [
+        (regrade.REGRADE, (code_job.pk,), "code-here"),
+        (regrade.REGRADE, (maths_job.pk,), None),
+        (regrade.REGRADE, (set_job.pk,), "code-here"),
+    ]
+
+
+def test_it_runs_the_question_tests_of_code_on_the_code_queue(settings, published_jobs):
+    settings.CODE_QUEUE = "code-here"
+    code, maths = make_code_exercise(), make_exercise()
+
+    code_run, maths_run = question_tests.start(code), question_tests.start(maths)
+
+    assert published_jobs == [
+        (question_tests.RUN, (code_run,), "code-here"),
+        (question_tests.RUN, (maths_run,), None),
+    ]
