@@ -249,3 +249,28 @@ def test_it_throttles_token_requests_by_the_address_behind_the_proxy(
 
     assert [ask(f"10.6.6.{n}, 10.0.0.1") for n in range(3)] == [400, 400, 429]
     assert ask("10.0.0.2") == 400
+
+
+def test_it_throttles_the_admin_log_in_like_the_sites(client, charlie, settings, clock):
+    settings.LOGIN_ATTEMPTS_PER_15_MINUTES = 3
+    wrong = [
+        client.post("/admin/login/", {"username": "charlie", "password": "wrong"}) for _ in range(3)
+    ]
+    assert [r.status_code for r in wrong] == [200, 200, 200]
+    refused = client.post("/admin/login/", {"username": "charlie", "password": "charlie-password"})
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert ratelimit.LOGIN.message in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The site's log-in and the admin's share one budget per address.
+    assert client.post("/login/", {"username": "charlie", "password": "x"}).status_code == 429
+
+
+def test_it_lets_the_admin_log_in_within_the_budget(client, charlie, settings, clock):
+    settings.LOGIN_ATTEMPTS_PER_15_MINUTES = 3
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "charlie", "password": "charlie-password"}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(charlie.pk)
+    assert client.get("/admin/login/").status_code in {200, 302}
