@@ -61,11 +61,12 @@ DEBUG = envbool("DEBUG", "true")
 INSECURE_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 SECRET_KEY = envstr("SECRET_KEY", INSECURE_SECRET_KEY)
 if not DEBUG and (
-    SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 32 or len(set(SECRET_KEY)) < 8
+    SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 8
 ):
+    # 50 characters: what `manage.py check --deploy` asks for (security.W009).
     raise ImproperlyConfigured(
         "DEBUG is off but SECRET_KEY is unset or insecure: set SECRET_KEY (or SECRET_KEY_FILE) "
-        "to a random string of at least 32 characters, e.g. "
+        "to a random string of at least 50 characters, e.g. "
         "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`"
     )
 
@@ -179,8 +180,21 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "true")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+    # Browsers that have seen the site over HTTPS come back only over HTTPS, for a year
+    # (0 sends no header). The header goes out on HTTPS responses only.
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+    # Asking browsers to ship the site as HTTPS-only is the domain owner's decision
+    # (hstspreload.org), never a default.
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+    # What `manage.py check --deploy` would warn about in a setting left false on
+    # purpose: redirecting plain HTTP is then the reverse proxy's job (the app listens
+    # behind it), and the site is not on the preload list.
+    SILENCED_SYSTEM_CHECKS = [
+        *(["security.W008"] if not SECURE_SSL_REDIRECT else []),
+        *(["security.W021"] if not SECURE_HSTS_PRELOAD else []),
+    ]
 # How many reverse proxies stand in front of the web app: the client's address for
 # rate limits is then read from X-Forwarded-For, that many entries from the right.
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", "0")
