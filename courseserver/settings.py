@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "courseserver.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -200,6 +201,22 @@ if not DEBUG:
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", "0")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Every page's scripts, styles, fonts and pictures come from this site, and no script is
+# inline. KaTeX and CodeMirror set inline styles (KaTeX's `style` attributes size the
+# formulas, CodeMirror inserts <style> elements), hence 'unsafe-inline' for styles only.
+# SVG plots are inline in the page; `data:` images are for what the vendored styles embed.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # Redis: the Celery broker and the cache behind rate limits. REDIS_URL may be
 # redis://host:port/db or, for the embedded server, redis+socket:///path/to/socket.
