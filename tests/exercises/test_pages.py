@@ -139,3 +139,18 @@ def test_its_pages_hold_no_inline_script_or_event_handler(client, alice, url):
     assert all("src=" in attributes or "application/json" in attributes for attributes in scripts)
     assert not re.search(r"\son[a-z]+\s*=", html)
     assert "javascript:" not in html
+
+
+def test_it_refuses_a_nul_in_the_sign_up_and_log_in_forms(client, alice):
+    password = "a-long-Pass\x00word-1"
+    response = client.post(
+        "/signup/", {"username": "bo\x00b", "password1": password, "password2": password}
+    )
+    assert response.status_code == 200
+    assert b"Null characters are not allowed" in response.content
+    assert not get_user_model().objects.filter(username__startswith="bo").exists()
+    for url in ["/login/", "/admin/login/"]:
+        response = client.post(url, {"username": "al\x00ice", "password": "alice-password"})
+        assert response.status_code == 200
+        assert b"Null characters are not allowed" in response.content
+        assert "_auth_user_id" not in client.session
