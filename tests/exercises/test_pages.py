@@ -154,3 +154,12 @@ def test_it_refuses_a_nul_in_the_sign_up_and_log_in_forms(client, alice):
         assert response.status_code == 200
         assert b"Null characters are not allowed" in response.content
         assert "_auth_user_id" not in client.session
+
+
+def test_it_refuses_a_form_too_large_with_a_message(alice_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    exercise = make_exercise()
+    response = alice_client.post(f"/exercises/{exercise.slug}/", {"answer-a": "x" * 2000})
+    assert response.status_code == 400
+    assert b"too large" in response.content
+    assert not exercise.submissions.exists()
