@@ -6,6 +6,7 @@ the embedded defaults serve: SQLite, and a Redis server that `make run` starts o
 Unix socket under `var/`.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -199,6 +200,18 @@ if not DEBUG:
 # How many reverse proxies stand in front of the web app: the client's address for
 # rate limits is then read from X-Forwarded-For, that many entries from the right.
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", "0")
+# Where those proxies connect from: X-Forwarded-For is believed only from these
+# networks, so that a client reaching the app directly cannot name its own address.
+# The default: loopback and the private ranges (a proxy on the host reaches a Compose
+# container through Docker's bridge network).
+_proxy_networks = envlist(
+    "TRUSTED_PROXY_NETWORKS",
+    "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+)
+try:
+    TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(n, strict=False) for n in _proxy_networks]
+except ValueError as e:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_NETWORKS: {e}") from None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Every page's scripts, styles, fonts and pictures come from this site, and no script is
