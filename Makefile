@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-browser lint format bench install lock clean
+.PHONY: run test test-browser lint format bench fuzz install lock clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -44,6 +44,11 @@ bench: $(STAMP)
 	$(BIN)/python -m grading bench
 	$(BIN)/python -m grading bench --code
 	$(BIN)/python manage.py bench_queues
+
+# The engine's command line on FUZZ_CASES random and malformed lines (FUZZ_SEED picks them).
+FUZZ_CASES ?= 100000
+fuzz: $(STAMP)
+	FUZZ_CASES=$(FUZZ_CASES) $(BIN)/python -m pytest -q tests/grading/test_cli_fuzz.py
 
 # Re-resolve requirements.lock after changing the dependencies in pyproject.toml.
 lock: | $(BIN)/python

@@ -5,16 +5,17 @@ from types import SimpleNamespace
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from exercises import answer_stats, gradebook, question_tests, queue, regrade
+from exercises import answer_stats, gradebook, question_tests, queue, ratelimit, regrade
 from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
     AnswerStats,
@@ -804,3 +805,32 @@ class SubmissionAdmin(admin.ModelAdmin):
     def requeue(self, request, queryset):
         count = queue.requeue(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} submission(s) queued for grading.", messages.SUCCESS)
+
+
+# ---------------------------------------------------------------- the admin's log-in
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's log-in form, refusing when the address has used its sign-in budget
+    (the same as the site's log-in): no password is even tried then."""
+
+    def clean(self):
+        refusal = getattr(self.request, "login_refusal", None)
+        if refusal is not None:
+            raise ValidationError(refusal.message, code="throttled")
+        return super().clean()
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """`admin.site.login`, counting each attempt against the address's sign-in budget
+    and answering 429 with Retry-After past it."""
+    refusal = ratelimit.login(request) if request.method == "POST" else None
+    request.login_refusal = refusal
+    response = admin.site.login(request, extra_context)
+    if refusal is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(refusal.retry_after)
+    return response

@@ -3,7 +3,9 @@ part's visible tests."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from rest_framework import status
@@ -22,11 +24,17 @@ from exercises.ratelimit import SubmitThrottle, TokenThrottle
 
 
 def exception_handler(exc, context):
-    """DRF's handler, with a plain message for a body that is not JSON."""
+    """DRF's handler, with a plain message for a body that is not JSON or is too large."""
     if isinstance(exc, ParseError):
         return Response(
             {"detail": f"The request body is not valid JSON: {exc.detail}"},
             status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"detail": f"The request body is too large (at most {limit} bytes)."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     return drf_exception_handler(exc, context)
 
@@ -47,6 +55,12 @@ def token(request: Request) -> Response:
     if not isinstance(username, str) or not isinstance(password, str):
         return Response(
             {"detail": 'Send {"username": "...", "password": "..."}.'},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if "\x00" in username or "\x00" in password:
+        # PostgreSQL cannot even look such a name up.
+        return Response(
+            {"detail": "A username or password cannot hold a NUL character."},
             status=status.HTTP_400_BAD_REQUEST,
         )
     user = authenticate(request, username=username, password=password)

@@ -59,7 +59,11 @@ class RunRefused(Exception):
 def start(student, exercise: Exercise, part_key: str, source: str) -> CodeRun:
     """Check and save a run of the visible tests of part `part_key` on `source`, and
     queue it. Raises RunRefused (nothing saved, nothing queued)."""
-    part = exercise.parts.filter(key=part_key, kind=Part.Kind.CODE).first()
+    # Looked up here, not in a query: the key is the client's text, and a NUL or a lone
+    # surrogate in it is no key, not a database error.
+    part = next(
+        (p for p in exercise.parts.all() if p.key == part_key and p.kind == Part.Kind.CODE), None
+    )
     if part is None:
         raise RunRefused(f"This exercise has no code part named {part_key!r}.", 400)
     if not isinstance(source, str) or not source.strip():

@@ -72,7 +72,14 @@ def preview_answer(part: Part, answer: str, variant: Variant | None = None) -> d
 @require_GET
 def preview(request: HttpRequest, slug: str) -> JsonResponse:
     exercise = get_object_or_404(Exercise.published, slug=slug)
-    part = get_object_or_404(Part, exercise=exercise, key=request.GET.get("part", ""))
+    key = request.GET.get("part", "")
+    # Looked up here, not in a query: a NUL in the key is no key, not a database error.
+    part = next((p for p in exercise.parts.all() if p.key == key), None)
+    if part is None:
+        return JsonResponse(
+            {"ok": False, "message": f"This exercise has no part named {key!r}.", "column": None},
+            status=404,
+        )
     refusal = ratelimit.preview(request.user)
     if refusal is not None:
         return JsonResponse(

@@ -21,6 +21,7 @@ submissions in flight, the attempts at an exercise) still hold.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -138,16 +139,31 @@ API_SUBMISSION = Limit(
 def client_address(request: HttpRequest) -> str:
     """The client's address, seen through the trusted proxies in front of the app.
 
-    X-Forwarded-For is read only that many entries from the right: what a client puts in
-    it itself is further left, and never taken for its address.
+    X-Forwarded-For is read only that many entries from the right, and only as far as
+    each address it passes is a trusted proxy's (TRUSTED_PROXY_NETWORKS): what a client
+    puts in it itself is further left, and a client that reaches the app directly is
+    not a proxy, so neither is ever taken for its address.
     """
-    if settings.TRUSTED_PROXIES:
-        hops = [
-            h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()
-        ]
-        if len(hops) >= settings.TRUSTED_PROXIES:
-            return hops[-settings.TRUSTED_PROXIES]
-    return request.META.get("REMOTE_ADDR", "")
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not settings.TRUSTED_PROXIES:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if len(hops) < settings.TRUSTED_PROXIES:
+        return remote
+    client = remote
+    for _ in range(settings.TRUSTED_PROXIES):
+        if not _is_proxy(client):
+            break
+        client = hops.pop()
+    return client
+
+
+def _is_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
 def login(request: HttpRequest) -> Refusal | None:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from grading.checkers.verdicts import Unavailable
 from grading.engine import DEFAULT_TIMEOUT, check, missing_keys
 
 
@@ -28,6 +29,10 @@ def _verdict_line(line: str, timeout: float, in_process: bool) -> dict | None:
             "status": "error",
             "message": f"Not valid JSON: {e.msg} (column {e.colno}).",
         }
+    except RecursionError:
+        return {"id": None, "status": "error", "message": "Not valid JSON: nested too deeply."}
+    except ValueError as e:  # a number too long to read as one
+        return {"id": None, "status": "error", "message": f"Not valid JSON: {e}."}
     if not isinstance(case, dict):
         return {"id": None, "status": "error", "message": "A case must be a JSON object."}
     case_id = case.get("id")
@@ -38,8 +43,26 @@ def _verdict_line(line: str, timeout: float, in_process: bool) -> dict | None:
             "status": "error",
             "message": f"The case lacks {', '.join(missing)}.",
         }
-    verdict = check(case, timeout=timeout, in_process=in_process)
+    try:
+        verdict = check(case, timeout=timeout, in_process=in_process)
+    except Unavailable as e:
+        return {"id": case_id, "status": "error", "message": f"The case cannot be checked now: {e}"}
+    internal = verdict.details.get("internal_error")
+    if internal:
+        # A fault of the engine, not a verdict on the answer: said as one.
+        return {"id": case_id, "status": "error", "message": f"Internal error: {internal}"}
     return {"id": case_id, "status": verdict.status, "message": verdict.message}
+
+
+def _json_line(result: dict) -> str:
+    """`result` as one line of UTF-8-safe JSON: a lone surrogate echoed from the input
+    (JSON's `"\\ud800"`) stays an escape instead of stopping the output."""
+    text = json.dumps(result, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(result)
+    return text
 
 
 def run(
@@ -48,10 +71,17 @@ def run(
     """Check every case in `lines`, writing one JSON line each to `out`; the number written."""
     written = 0
     for line in lines:
-        result = _verdict_line(line, timeout, in_process)
+        try:
+            result = _verdict_line(line, timeout, in_process)
+        except Exception as e:  # noqa: BLE001 - one case's fault is that case's line only
+            result = {
+                "id": None,
+                "status": "error",
+                "message": f"Internal error: {type(e).__name__}: {e}",
+            }
         if result is None:
             continue
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.write(_json_line(result) + "\n")
         out.flush()
         written += 1
     return written

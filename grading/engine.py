@@ -63,7 +63,21 @@ def _case_problem(case) -> Verdict | None:
     if not isinstance(case["kind"], str) or case["kind"] not in CHECKERS:
         known = ", ".join(CHECKERS)
         return error(f"Unknown kind {case['kind']!r}: the kinds are {known}.")
+    choice = case["kind"] == "choice"
+    if "expected" in case and not _is_text(case["expected"], allow_list=choice):
+        kind = type(case["expected"]).__name__
+        return error(f"`expected` must be text or a number, not {kind}.")
+    if "answer" in case and not _is_text(case["answer"], allow_list=choice):
+        return invalid("The answer must be text.")
     return None
+
+
+def _is_text(value, allow_list: bool) -> bool:
+    """An answer or expected answer as a case may give it: text, a number, or (a choice)
+    a list of option keys."""
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return True
+    return allow_list and isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def check_unbounded(case: Mapping) -> dict:

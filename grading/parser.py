@@ -1227,6 +1227,13 @@ def _check_no_cycle(definitions: dict[str, FunctionDefinition]) -> None:
                 stack.append((nxt, iter(uses.get(nxt, []))))
 
 
+def _shown(key: str) -> str:
+    """An unknown option as the message echoes it: at most 20 characters, and any that
+    cannot be printed (a NUL, a lone surrogate) as its code, U+0000."""
+    shown = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in key[:20])
+    return shown if len(key) <= 20 else shown + "..."
+
+
 def parse_choice(text: str, options: Iterable[str]) -> frozenset[str]:
     """Read option keys separated by commas, e.g. `a, c`."""
     options = list(options)
@@ -1256,7 +1263,7 @@ def parse_choice(text: str, options: Iterable[str]) -> frozenset[str]:
         if len(folded) == 1:
             chosen.add(folded[0])
             continue
-        shown = key if key.isprintable() and len(key) <= 20 else key[:20] + "..."
+        shown = _shown(key)
         listed = ", ".join(options)
         pieces = [p for p in re.split(r"[\s;]+", key.strip("[](){} ")) if p]
         known = {o.lower() for o in options}

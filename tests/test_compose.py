@@ -129,7 +129,7 @@ def interpolate(value, env: dict[str, str]):
 def filled_example() -> dict[str, str]:
     """.env.example with its required values filled in, as an operator would."""
     env = env_example()
-    env["SECRET_KEY"] = "k7Qw-R2x_Lp9ZfT4mVb8NcJ3yHs6GdUe1AoXiKr5Wq"
+    env["SECRET_KEY"] = "k7Qw-R2x_Lp9ZfT4mVb8NcJ3yHs6GdUe1AoXiKr5Wq-Tn0Pj2Lc8Mv"
     env["POSTGRES_PASSWORD"] = "pg-Password_0123456789"
     env["ALLOWED_HOSTS"] = "course.example.org"
     return env
@@ -354,6 +354,39 @@ def test_it_configures_django_for_production_from_the_compose_environment():
     assert configured["hosts"] == ["course.example.org", "127.0.0.1"]
     assert configured["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert configured["secure"] is True
+
+
+def production_environment() -> dict[str, str]:
+    """The web container's environment, with every example value (commented ones too)."""
+    dotenv = read_env_file(ENV_EXAMPLE.read_text(encoding="utf-8"), commented=True)
+    dotenv.update({k: v for k, v in filled_example().items() if v})
+    return container_environment("web", dotenv)
+
+
+def test_it_passes_the_deploy_check_under_the_compose_environment():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **production_environment()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_sends_hsts_for_a_year_and_secure_cookies_under_the_compose_environment():
+    code = (
+        "import json; from courseserver import settings as s; print(json.dumps(["
+        "s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE,"
+        "s.CSRF_COOKIE_SECURE]))"
+    )
+    result = run_python(code, production_environment())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [31536000, True, True, True]
+    result = run_python(code, {**production_environment(), "SECURE_HSTS_SECONDS": "0"})
+    assert json.loads(result.stdout)[0] == 0
 
 
 def test_it_refuses_a_short_secret_key_under_the_compose_environment():

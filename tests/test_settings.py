@@ -36,7 +36,7 @@ def test_it_refuses_a_short_secret():
 
 def test_it_runs_production_with_a_real_secret():
     result = load_settings(
-        DEBUG="false", SECRET_KEY="k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789"
+        DEBUG="false", SECRET_KEY="k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789" + "ABCDEFGHIJKLMN"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("False ")

@@ -5,8 +5,8 @@ import json
 import pytest
 from rest_framework.authtoken.models import Token
 
-from exercises.models import Submission
-from tests.conftest import make_exercise, make_submission
+from exercises.models import CodeRun, Submission
+from tests.conftest import make_code_exercise, make_exercise, make_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +151,123 @@ def test_it_404s_an_unknown_exercise(api):
 def test_it_rejects_wrong_methods(api, exercise):
     assert api.get(f"/api/exercises/{exercise.slug}/submissions/").status_code == 405
     assert api.delete("/api/modules/").status_code == 405
+
+
+def post_raw(client, url, body: str | bytes):
+    """`body` as a client sends it: a JSON text, or bytes that may not even be UTF-8."""
+    data = body.encode() if isinstance(body, str) else body
+    return client.post(url, data, content_type="application/json")
+
+
+def post_urls(exercise, code_exercise):
+    return [
+        "/api/auth/token/",
+        f"/api/exercises/{exercise.slug}/submissions/",
+        f"/api/exercises/{code_exercise.slug}/runs/",
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"a": ' * 5_000 + "1" + "}" * 5_000,
+        '{"answers": {"a": ' + "[" * 20 + '"2x"' + "]" * 20 + "}}",
+    ],
+    ids=["lists", "objects", "under-the-parsers-limit"],
+)
+def test_it_refuses_deeply_nested_json_on_every_post_endpoint(api, exercise, body):
+    code_exercise = make_code_exercise()
+    for url in post_urls(exercise, code_exercise):
+        response = post_raw(api, url, body)
+        assert response.status_code == 400, url
+        assert "nested" in response.json()["detail"], url
+    assert not Submission.objects.exists()
+    assert not CodeRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"username": "\\ud800", "password": "x"}',
+        '{"username": "alice", "password": "pass\\udfff"}',
+        '{"\\ud800": "alice", "password": "x"}',
+    ],
+)
+def test_it_refuses_a_lone_surrogate_in_a_token_request(client, alice, body):
+    response = post_raw(client, "/api/auth/token/", body)
+    assert response.status_code == 400
+    assert "lone surrogate" in response.json()["detail"]
+    assert not Token.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_it_refuses_a_nul_in_a_token_request(client, alice, field):
+    body = {"username": "alice", "password": "alice-password"}
+    body[field] = body[field][:2] + "\x00" + body[field][2:]
+    response = post_json(client, "/api/auth/token/", body)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert not Token.objects.exists()
+
+
+def test_it_refuses_a_lone_surrogate_in_a_choice_answer_without_echoing_it(api):
+    choice = make_exercise(
+        [{"key": "c", "kind": "choice", "expected": "A", "options": [{"key": "A", "text": "a"}]}]
+    )
+    response = post_raw(
+        api, f"/api/exercises/{choice.slug}/submissions/", '{"answers": {"c": "\\ud800"}}'
+    )
+    assert response.status_code == 400
+    response.content.decode("utf-8")
+    assert "lone surrogate (\\ud800)" in response.json()["detail"]
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"answers"',
+        "17",
+        "null",
+        '{"answers": {"a": 2}}',
+        '{"answers": {"a": null}}',
+        '{"answers": {"a": ["2x"]}}',
+        '{"answers": [["a", "2x"]]}',
+        '{"answers": {"a": ' + "9" * 5_000 + "}}",
+        b'{"answers": {"a": "\xff"}}',
+    ],
+)
+def test_it_refuses_a_malformed_submission_with_a_message(api, exercise, body):
+    response = post_raw(api, f"/api/exercises/{exercise.slug}/submissions/", body)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"part": ["code"], "answer": "x"},
+        {"part": "code", "answer": 1},
+        {"part": "co\x00de", "answer": "x = 1"},
+        '{"part": "\\ud800", "answer": "x = 1"}',
+        '{"part": "code", "answer": "\\ud800"}',
+    ],
+)
+def test_it_refuses_a_malformed_run_with_a_message(api, body):
+    code_exercise = make_code_exercise()
+    url = f"/api/exercises/{code_exercise.slug}/runs/"
+    response = post_raw(api, url, body if isinstance(body, str) else json.dumps(body))
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    assert not CodeRun.objects.exists()
+
+
+def test_it_refuses_a_body_too_large_with_a_message(api, exercise, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"answers": {"a": "x" * 2000}})
+    response = post_raw(api, f"/api/exercises/{exercise.slug}/submissions/", body)
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+    assert not Submission.objects.exists()

@@ -385,3 +385,11 @@ def test_it_says_once_that_the_code_could_not_run_at_all():
     html = render_to_string("exercises/_code_feedback.html", {"result": result})
     assert html.count("NameError") == 1
     assert "Your code could not run:" in html and "line 2 of your code" in html
+
+
+@pytest.mark.parametrize("part", ["co\x00de", "\x00", ""])
+def test_it_refuses_a_run_of_a_part_key_that_is_no_key(alice_client, code_exercise, part):
+    response = alice_client.post(run_url(code_exercise), {"part": part, f"answer-{part}": "x"})
+    assert response.status_code == 400
+    assert "no code part named" in response.json()["error"]
+    assert not CodeRun.objects.exists()

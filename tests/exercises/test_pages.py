@@ -1,5 +1,7 @@
 """The course, module and problem-set pages, sign-up and log-in."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -97,3 +99,67 @@ def test_it_throttles_by_the_forwarded_address_behind_a_proxy(client, alice, set
     )
     assert blocked.status_code == 429
     assert other.status_code == 200
+
+
+def csp_of(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {name: sources for name, *sources in (d.split() for d in header.split(";") if d.strip())}
+
+
+def test_it_sends_a_content_security_policy_with_no_inline_script(client, alice, charlie):
+    exercise = make_exercise()
+    submission = make_submission(alice, exercise, status="graded", score=1.0)
+    anonymous = ["/login/", "/signup/", "/help/", "/health/", "/admin/login/", "/no-such-page/"]
+    student = ["/", f"/exercises/{exercise.slug}/", f"/submissions/{submission.pk}/"]
+    responses = [client.get(url) for url in anonymous]
+    client.force_login(alice)
+    responses += [client.get(url) for url in student]
+    responses.append(client.post("/api/auth/token/", "{", content_type="application/json"))
+    client.force_login(charlie)
+    responses.append(client.get(f"/admin/exercises/exercise/{exercise.pk}/change/"))
+    for response in responses:
+        policy = csp_of(response)
+        assert policy["script-src"] == ["'self'"], response.request["PATH_INFO"]
+        assert policy["frame-ancestors"] == ["'none'"]
+        assert policy["object-src"] == ["'none'"]
+        assert "'unsafe-inline'" not in policy["default-src"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/exercises/{slug}/", "/help/", "/login/", "/signup/", "/admin/login/"]
+)
+def test_its_pages_hold_no_inline_script_or_event_handler(client, alice, url):
+    exercise = make_exercise()
+    if url in {"/", "/exercises/{slug}/"}:
+        client.force_login(alice)
+    response = client.get(url.format(slug=exercise.slug))
+    assert response.status_code == 200
+    html = response.content.decode()
+    scripts = re.findall(r"<script\b([^>]*)>", html)
+    assert all("src=" in attributes or "application/json" in attributes for attributes in scripts)
+    assert not re.search(r"\son[a-z]+\s*=", html)
+    assert "javascript:" not in html
+
+
+def test_it_refuses_a_nul_in_the_sign_up_and_log_in_forms(client, alice):
+    password = "a-long-Pass\x00word-1"
+    response = client.post(
+        "/signup/", {"username": "bo\x00b", "password1": password, "password2": password}
+    )
+    assert response.status_code == 200
+    assert b"Null characters are not allowed" in response.content
+    assert not get_user_model().objects.filter(username__startswith="bo").exists()
+    for url in ["/login/", "/admin/login/"]:
+        response = client.post(url, {"username": "al\x00ice", "password": "alice-password"})
+        assert response.status_code == 200
+        assert b"Null characters are not allowed" in response.content
+        assert "_auth_user_id" not in client.session
+
+
+def test_it_refuses_a_form_too_large_with_a_message(alice_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    exercise = make_exercise()
+    response = alice_client.post(f"/exercises/{exercise.slug}/", {"answer-a": "x" * 2000})
+    assert response.status_code == 400
+    assert b"too large" in response.content
+    assert not exercise.submissions.exists()

@@ -33,9 +33,17 @@ def test_it_is_404_for_an_unknown_exercise(alice_client):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("part", ["b", "", "A"])
+@pytest.mark.parametrize("part", ["b", "", "A", "\x00", "a\x00"])
 def test_it_is_404_for_an_unknown_part(alice_client, exercise, part):
-    assert _preview(alice_client, exercise, "2x", part=part).status_code == 404
+    response = _preview(alice_client, exercise, "2x", part=part)
+    assert response.status_code == 404
+    assert response.json()["message"] == f"This exercise has no part named {part!r}."
+
+
+def test_it_is_404_for_a_nul_part_key_sent_raw(alice_client, exercise):
+    response = alice_client.get(f"/exercises/{exercise.slug}/preview/?part=%00&answer=x")
+    assert response.status_code == 404
+    assert "no part named" in response.json()["message"]
 
 
 def test_it_returns_the_latex_of_a_valid_answer(alice_client, exercise):

@@ -1,6 +1,7 @@
 """Rate limits (exercises/ratelimit.py): budgets, refusals, recovery, a cache that is down,
 and the client's address behind proxies."""
 
+import ipaddress
 import json
 import logging
 
@@ -216,9 +217,28 @@ def test_it_ignores_x_forwarded_for_without_trusted_proxies(rf, settings):
 
 def test_it_reads_the_address_the_trusted_proxy_saw(rf, settings):
     settings.TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network("192.0.2.0/24")]
     # The client wrote "10.6.6.6" itself; the proxy appended the address it saw.
     assert ratelimit.client_address(make_request(rf, "10.6.6.6, 10.0.0.1")) == "10.0.0.1"
     assert ratelimit.client_address(make_request(rf, "")) == "192.0.2.9"
+
+
+def test_it_ignores_x_forwarded_for_from_a_client_that_is_no_proxy(rf, settings):
+    settings.TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network("10.0.0.0/8")]
+    # 192.0.2.9 reached the app directly: what it says it is counts for nothing.
+    assert ratelimit.client_address(make_request(rf, "10.6.6.6")) == "192.0.2.9"
+    assert ratelimit.client_address(make_request(rf, "10.6.6.6", remote="10.0.0.1")) == "10.6.6.6"
+
+
+def test_it_believes_each_hop_only_while_it_is_a_trusted_proxy(rf, settings):
+    settings.TRUSTED_PROXIES = 2
+    settings.TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network("10.0.0.0/8")]
+    inner = make_request(rf, "198.51.100.7, 10.0.0.2", remote="10.0.0.1")
+    assert ratelimit.client_address(inner) == "198.51.100.7"
+    # The second hop is no proxy of ours: it is the client, whatever it forwarded.
+    spoofed = make_request(rf, "198.51.100.7, 203.0.113.9", remote="10.0.0.1")
+    assert ratelimit.client_address(spoofed) == "203.0.113.9"
 
 
 def test_it_throttles_token_requests_whatever_x_forwarded_for_says(client, alice, settings, clock):
@@ -249,3 +269,45 @@ def test_it_throttles_token_requests_by_the_address_behind_the_proxy(
 
     assert [ask(f"10.6.6.{n}, 10.0.0.1") for n in range(3)] == [400, 400, 429]
     assert ask("10.0.0.2") == 400
+
+
+def test_it_throttles_token_requests_from_outside_the_proxies_networks_by_their_address(
+    client, alice, settings, clock
+):
+    settings.API_TOKEN_REQUESTS_PER_MINUTE = 2
+    settings.TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network("10.0.0.0/8")]
+
+    def ask(forwarded: str) -> int:
+        body = {"username": "alice", "password": "x"}
+        return post_json(
+            client, "/api/auth/token/", body, HTTP_X_FORWARDED_FOR=forwarded
+        ).status_code
+
+    # The test client connects from 127.0.0.1, which is no proxy here.
+    assert [ask(f"10.6.6.{n}") for n in range(3)] == [400, 400, 429]
+
+
+def test_it_throttles_the_admin_log_in_like_the_sites(client, charlie, settings, clock):
+    settings.LOGIN_ATTEMPTS_PER_15_MINUTES = 3
+    wrong = [
+        client.post("/admin/login/", {"username": "charlie", "password": "wrong"}) for _ in range(3)
+    ]
+    assert [r.status_code for r in wrong] == [200, 200, 200]
+    refused = client.post("/admin/login/", {"username": "charlie", "password": "charlie-password"})
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert ratelimit.LOGIN.message in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The site's log-in and the admin's share one budget per address.
+    assert client.post("/login/", {"username": "charlie", "password": "x"}).status_code == 429
+
+
+def test_it_lets_the_admin_log_in_within_the_budget(client, charlie, settings, clock):
+    settings.LOGIN_ATTEMPTS_PER_15_MINUTES = 3
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "charlie", "password": "charlie-password"}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(charlie.pk)
+    assert client.get("/admin/login/").status_code in {200, 302}

@@ -146,3 +146,29 @@ def test_it_survives_a_badly_encoded_line(tmp_path, capsys, monkeypatch):
     assert check_main([str(path)]) == 0
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["status"] for r in results] == ["error", "correct"]
+
+
+def test_it_writes_a_lone_surrogate_in_a_choice_answer_as_an_escape(capsys, monkeypatch):
+    line = (
+        '{"id": 1, "kind": "choice", "expected": "A", "options": ["A", "B"], "answer": "\\ud800"}'
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(line.encode() + b"\n")))
+    assert check_main([]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    (result,) = [json.loads(text) for text in out.splitlines()]
+    assert result["status"] == "invalid"
+    assert "U+D800" in result["message"]
+
+
+def test_it_reports_an_expected_answer_that_is_not_text_as_an_error_of_the_case():
+    cases = [
+        {"id": "list", "kind": "expression", "expected": ["x"], "answer": "x", "variables": ["x"]},
+        {"id": "object", "kind": "numeric", "expected": {"a": 1}, "answer": "1"},
+        {"id": "answer", "kind": "numeric", "expected": "1", "answer": [1]},
+    ]
+    results = run_lines([json.dumps(c) for c in cases])
+    assert [r["status"] for r in results] == ["error", "error", "invalid"]
+    assert "`expected` must be text" in results[0]["message"]
+    assert "`expected` must be text" in results[1]["message"]
+    assert results[2]["message"] == "The answer must be text."
