@@ -50,11 +50,13 @@ FUZZ_CASES ?= 100000
 fuzz: $(STAMP)
 	FUZZ_CASES=$(FUZZ_CASES) $(BIN)/python -m pytest -q tests/grading/test_cli_fuzz.py
 
-# Re-resolve requirements.lock after changing the dependencies in pyproject.toml.
+# Re-resolve requirements.lock (and the load driver's requirements-loadtest.lock) after changing the dependencies in pyproject.toml.
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet pip-tools==7.6.2
 	$(BIN)/pip-compile --quiet --extra=dev --generate-hashes --no-emit-find-links \
 		--no-emit-index-url --strip-extras --output-file=requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --extra=loadtest --generate-hashes --no-emit-find-links \
+		--no-emit-index-url --strip-extras --output-file=requirements-loadtest.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts
