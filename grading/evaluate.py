@@ -37,7 +37,11 @@ class Undefined(Exception):
 
 
 class Unresolved(Exception):
-    """The value exists but is too large to compute here (an argument beyond any use)."""
+    """The value exists but cannot be computed here (an argument beyond any use)."""
+
+
+class TooLarge(Unresolved):
+    """The value, or the argument of a periodic function in it, is too large to compute."""
 
 
 class FunctionDef(Protocol):
@@ -57,9 +61,17 @@ ABSTRACT_STANDINS = ("sin", "exp", "poly", "rational")
 _MAX_FOLD_EXPONENT = 10_000
 _MAX_FOLD_BITS = 60_000
 # Arguments beyond these make mpmath work too hard for no use: the point is unresolved.
-# They are log2 of the argument's size: exp(2^50) and sin(2^4000).
+# They are log2 of the argument's size: exp(2^50) and sin(2^4000). mpmath reduces a
+# periodic function's argument with as many bits as the argument has, so sin(2^4000)
+# costs a 4000-bit reduction; 10^1000, the largest constant an answer may hold, is 2^3322.
 _MAX_EXP_MAG = 50
 _MAX_TRIG_MAG = 4000
+# A value settled by the size of its argument (tanh of a huge number is +-1, exp of a
+# hugely negative one is 0) carries this error bound, 2^-4000, instead of its true one
+# (2^-(2^50) and less): far below any tolerance, a small number of bits for exact
+# arithmetic, and above `_NEGLIGIBLE`, so that a domain question that hinges on it
+# (log(1 - tanh(10^20))) stays unresolved rather than being decided by a zero.
+_SETTLED_BITS = 4000
 
 
 _E = n.Constant("e")
@@ -299,6 +311,26 @@ _final = [False]
 _ZERO = L.fzero
 _ONE = L.fone
 _NEGLIGIBLE = L.mpf_shift(_ONE, -4096)
+_SETTLED = L.mpf_shift(_ONE, -_SETTLED_BITS)
+
+# The largest number of bits any evaluation has worked with since `reset_work_bits`:
+# the working precision, or the size of an argument mpmath must reduce on top of it.
+# Tests read it to show that no answer drives the precision up without bound.
+_work_bits = [0]
+
+
+def _note_bits(bits: int) -> None:
+    if bits > _work_bits[0]:
+        _work_bits[0] = bits
+
+
+def work_bits() -> int:
+    """The most bits an evaluation has worked with since the last `reset_work_bits`."""
+    return _work_bits[0]
+
+
+def reset_work_bits() -> None:
+    _work_bits[0] = 0
 
 
 def _ulp(v, extra: int = 1):
@@ -430,8 +462,11 @@ def _lipschitz(fn, a, slope=None):
 
 
 def _check_trig_arg(x):
-    if _mag(x) > _MAX_TRIG_MAG:
-        raise Unresolved
+    mag = _mag(x)
+    if mag > _MAX_TRIG_MAG:
+        # Reducing the argument modulo 2 pi would take more bits than it has.
+        raise TooLarge
+    _note_bits(_prec[0] + max(mag, 0))
 
 
 def r_sin(a):
@@ -444,10 +479,21 @@ def r_cos(a):
     return _lipschitz(L.mpf_cos, a)
 
 
+def _settled_negative(x, ex) -> bool:
+    """`x` is below -2^49 wherever its error bound lets it be: exp(x) < 2^-(2^49)."""
+    return L.mpf_sign(x) < 0 and (_is_zero(ex) or _mag(ex) < _mag(x) - 1)
+
+
 def r_exp(a):
     x, ex = a
-    if _mag(x) > _MAX_EXP_MAG:
-        raise Unresolved
+    mag = _mag(x)
+    if mag > _MAX_EXP_MAG:
+        if _settled_negative(x, ex):
+            # Decided by the size: exp(x) is 0 to within 2^-(2^49), which rounds up to
+            # the settled bound; mpmath would work with 2^|x| for no use.
+            return _ZERO, _SETTLED
+        raise TooLarge
+    _note_bits(_prec[0] + max(mag, 0))
     v = L.mpf_exp(x, _prec[0], "n")
     if _exact(x, ex, v):
         return v, _ZERO
@@ -462,8 +508,11 @@ def r_exp(a):
 
 def r_sinh_cosh(a, which: str):
     x, ex = a
-    if _mag(x) > _MAX_EXP_MAG:
-        raise Unresolved
+    mag = _mag(x)
+    if mag > _MAX_EXP_MAG:
+        # e^|x|/2 with |x| > 2^50: no answer's value is that large.
+        raise TooLarge
+    _note_bits(_prec[0] + max(mag, 0))
     fn = L.mpf_sinh if which == "sinh" else L.mpf_cosh
     v = fn(x, _prec[0], "n")
     if _exact(x, ex, v):
@@ -580,7 +629,9 @@ def r_pow(a, b):
     if _is_zero(distance) and _is_zero(ey):
         k = L.to_int(nearest)
         if abs(k) > 10**6:
-            raise Unresolved
+            # |x|^k by its logarithm, which `r_exp` settles by size: 0 or too large.
+            size = r_exp(r_mul((L.from_int(k), _ZERO), r_log(r_abs(a))))
+            return size if k % 2 == 0 else r_neg(size)
         return r_pow_int(a, k)
     if _is_zero(ey) or L.mpf_gt(distance, ey):
         raise Undefined
@@ -589,10 +640,14 @@ def r_pow(a, b):
 
 def r_tanh(a):
     x, ex = a
-    if _mag(x) > _MAX_EXP_MAG:
-        # mpmath would work with 2^|x| internally; tanh is +-1 to within 2 e^(-2|x|).
+    mag = _mag(x)
+    if mag > _MAX_EXP_MAG:
+        # Decided by the size: mpmath would work with 2^|x| internally, and tanh is
+        # +-1 to within 2 e^(-2|x|) < 2^-(2^50), which rounds up to the settled bound.
+        # (tanh is 1-Lipschitz, so the argument's own error adds to it as it is.)
         v = L.fone if L.mpf_sign(x) > 0 else L.mpf_neg(L.fone)
-        return v, _eadd(ex, L.mpf_shift(_ONE, -(2**_MAX_EXP_MAG)))
+        return v, _eadd(ex, _SETTLED)
+    _note_bits(_prec[0] + max(mag, 0))
     return _lipschitz(L.mpf_tanh, a)
 
 
@@ -735,11 +790,13 @@ def compile_mp(
 
 @dataclass(frozen=True)
 class MpResult:
-    """A value (raw mpmath tuple) known to within `error`, or undefined, or unresolved."""
+    """A value (raw mpmath tuple) known to within `error`, or undefined, or unresolved
+    (`too_large` when a value or a periodic function's argument was too large)."""
 
     value: tuple | None
     error: tuple = _ZERO
     resolved: bool = True
+    too_large: bool = False
 
     @property
     def defined(self) -> bool:
@@ -751,6 +808,7 @@ class MpResult:
 
 UNDEFINED = MpResult(None)
 UNRESOLVED = MpResult(None, resolved=False)
+TOO_LARGE = MpResult(None, resolved=False, too_large=True)
 
 # The first precision settles almost everything; the others are tried when the error
 # bound is too wide (cancellation, huge intermediate values) or a domain question is
@@ -767,6 +825,7 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
         for prec in PRECISIONS:
             _prec[0] = prec
             _final[0] = prec == PRECISIONS[-1]
+            _note_bits(prec)
             try:
                 v, e = fn(env)
             except Imprecise:
@@ -781,6 +840,8 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
         return last if last is not None else UNRESOLVED
     except Undefined:
         return UNDEFINED
+    except TooLarge:
+        return TOO_LARGE
     except Unresolved:
         return UNRESOLVED
     finally:
@@ -822,8 +883,31 @@ def mp_number(tree, functions: Mapping[str, FunctionDef] | None = None) -> MpRes
 def mp_to_fraction(x: tuple) -> Fraction:
     """The exact binary value of a raw mpmath number."""
     sign, man, exp, _ = x
+    _note_bits(max(man.bit_length(), abs(exp)))
     value = Fraction(man) * (Fraction(2) ** exp)
     return -value if sign else value
+
+
+# Exact arithmetic on a number of 2^-(2^50) in size (tanh(10^20)'s distance to 1, or
+# (10^-1000)^10000) would hold integers of 2^50 bits: below this size a value counts
+# as zero and an error bound as this size, for the comparisons of the numeric rule.
+# 2^-16384 is about 10^-4932.
+FLUSH_BITS = 16384
+_FLUSH = L.mpf_shift(_ONE, -FLUSH_BITS)
+
+
+def mp_to_interval(result: MpResult) -> tuple[Fraction, Fraction, bool]:
+    """`result`'s value and error bound as exact fractions of a bounded size, and
+    whether the value was below 2^-FLUSH_BITS in size and taken as zero (its size then
+    joins the error bound, which stays a bound)."""
+    v, e = result.value, result.error
+    flushed = not _is_zero(v) and _mag(v) < -FLUSH_BITS
+    if flushed:
+        e = _eadd(L.mpf_abs(v), e)
+        v = _ZERO
+    if not _is_zero(e) and _mag(e) < -FLUSH_BITS:
+        e = _FLUSH
+    return mp_to_fraction(v), mp_to_fraction(e), flushed
 
 
 # --- SymPy -------------------------------------------------------------------------

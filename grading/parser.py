@@ -1095,8 +1095,11 @@ def _estimate_call(func: str, arg: tuple[int | None, float]) -> tuple[int | None
             return (None, 0.0)
         ln = abs(lg) * math.log(10)
         return (None, math.log10(ln + 1))
-    # exp, sinh, cosh: e^|v| at most
+    # exp, sinh, cosh: e^|v| at most; exp of a negative is small (exp(-10^20), like
+    # e^(-10^20), is a tiny number, not a large one).
     if value is not None:
+        if func == "exp":
+            return (1, value / math.log(10))
         return (1 if func != "sinh" else None, abs(value) / math.log(10))
     if func == "exp" and sign == -1:
         return (1, -math.inf)

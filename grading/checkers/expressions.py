@@ -65,7 +65,8 @@ _TYPICAL = 101
 class Comparison:
     """The outcome of comparing two scalar expressions over the box."""
 
-    # equal, different, answer_undefined, expected_nowhere, answer_unresolved, unknown
+    # equal, different, answer_undefined, expected_nowhere, answer_unresolved,
+    # answer_too_large, unknown
     status: str
     message: str = ""
     where: str | None = None
@@ -247,6 +248,8 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
                 return Comparison("unknown")
             return Comparison("expected_nowhere")
         a = mp_value(fa_m, ())
+        if a.too_large:
+            return Comparison("answer_too_large")
         if not a.resolved:
             return Comparison("answer_unresolved")
         if a.value is None:
@@ -416,6 +419,8 @@ def _conclude(expected, answer, setting: Setting, outcomes: list[str]) -> Compar
         # The error bounds were too wide everywhere (x^10000 at |x| > 1): numbers
         # alone cannot settle it, a symbolic proof can.
         return Comparison("equal")
+    if "too_large" in outcomes:
+        return Comparison("answer_too_large")
     if "uncertain" in outcomes or "skip_answer" in outcomes:
         return Comparison("answer_unresolved")
     if outcomes and all(o == "expected_undefined" for o in outcomes):
@@ -454,6 +459,9 @@ def _judge_point_values(fe_m, fa_m, cols, i: int) -> tuple[str, MpResult | None,
     if not e.defined:
         return ("skip_expected" if not e.resolved else "expected_undefined"), e, None
     a = _mp_at(fa_m, cols, i)
+    if a.too_large:
+        # Unknown here, but by the size of a part of it, not for want of precision.
+        return "too_large", e, a
     if not a.resolved:
         return "skip_answer", e, a
     if a.value is None:
@@ -640,6 +648,12 @@ def judge_expression(expected, answer, setting: Setting) -> tuple[str, str, dict
         raise AuthorError("The expected answer is not real anywhere in the domain.")
     if result.status == "unknown":
         raise AuthorError("The expected answer cannot be evaluated anywhere in the domain.")
+    if result.status == "answer_too_large":
+        raise Invalid(
+            "Your answer holds a value too large to compute at some points of the domain"
+            " (exp, sinh or cosh of a huge number, a huge power, or sin, cos or tan of a"
+            " huge number). Write it in a simpler form and submit again."
+        )
     if result.status == "answer_unresolved":
         raise Invalid(
             "Your answer could not be evaluated precisely enough to check it."
