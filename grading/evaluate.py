@@ -66,6 +66,10 @@ _MAX_FOLD_BITS = 60_000
 # costs a 4000-bit reduction; 10^1000, the largest constant an answer may hold, is 2^3322.
 _MAX_EXP_MAG = 50
 _MAX_TRIG_MAG = 4000
+# An argument known only approximately (pi*1e100, 1e300*x/3) must be known to more bits
+# than it has before sin of it means anything: beyond 2^256 (about 1e77) the precision
+# that takes is not spent, and the value is too large to compute.
+_MAX_INEXACT_TRIG_MAG = 256
 # A value settled by the size of its argument (tanh of a huge number is +-1, exp of a
 # hugely negative one is 0) carries this error bound, 2^-4000, instead of its true one
 # (2^-(2^50) and less): far below any tolerance, a small number of bits for exact
@@ -370,11 +374,17 @@ def _mag(x) -> int:
     return x[2] + x[3]
 
 
+# A binary constant of up to this many bits is kept exact at every precision: 9e999 is
+# a 2,323-bit integer times 2^999, and rounded to 128 bits its error alone would make
+# sin(9e999) need the highest precision.
+_EXACT_CONST_BITS = 4096
+
+
 def r_const(value: Fraction):
     p, q = value.numerator, value.denominator
     prec = _prec[0]
-    if q & (q - 1) == 0 and abs(p).bit_length() <= prec:
-        return L.from_rational(p, q, prec, "n"), _ZERO
+    if q & (q - 1) == 0 and abs(p).bit_length() <= max(prec, _EXACT_CONST_BITS):
+        return L.from_man_exp(p, 1 - q.bit_length()), _ZERO
     v = L.from_rational(p, q, prec, "n")
     return v, _ulp(v)
 
@@ -387,6 +397,9 @@ def r_add(a, b):
     else:
         span = max(x[2] + x[3], y[2] + y[3]) - min(x[2], y[2])
         exact = span < prec
+        if not exact and ex == _ZERO and ey == _ZERO and span < _EXACT_CONST_BITS:
+            # Exact operands stay exact while they are small (see `r_const`).
+            return L.mpf_add(x, y), _ZERO
     v = L.mpf_add(x, y, prec, "n")
     e = ex if ey == _ZERO else ey if ex == _ZERO else _eadd(ex, ey)
     return v, (e if exact else _eadd(e, _ulp(v)))
@@ -403,6 +416,10 @@ def r_sub(a, b):
 def r_mul(a, b):
     (x, ex), (y, ey) = a, b
     prec = _prec[0]
+    if ex == _ZERO and ey == _ZERO and prec < x[3] + y[3] <= _EXACT_CONST_BITS:
+        # Exact operands stay exact while they are small (see `r_const`): 9e999 x at
+        # x = 0.37 is exact, and sin of it is cheap to know at any precision.
+        return L.mpf_mul(x, y), _ZERO
     v = L.mpf_mul(x, y, prec, "n")
     # Exact operands (the variables, most constants) are common: skip the terms of
     # the bound that are zero.
@@ -461,21 +478,25 @@ def _lipschitz(fn, a, slope=None):
     return v, _eadd(e, _ulp(v, 2))
 
 
-def _check_trig_arg(x):
+def _check_trig_arg(x, ex):
     mag = _mag(x)
-    if mag > _MAX_TRIG_MAG:
+    if mag > _MAX_TRIG_MAG or (mag > _MAX_INEXACT_TRIG_MAG and not _is_zero(ex)):
         # Reducing the argument modulo 2 pi would take more bits than it has.
         raise TooLarge
+    if not _final[0] and not _is_zero(ex) and _mag(ex) > 0:
+        # The argument is known only to within more than 1: sin and cos of it say
+        # nothing at this precision, and a huge argument makes them costly to compute.
+        raise Imprecise
     _note_bits(_prec[0] + max(mag, 0))
 
 
 def r_sin(a):
-    _check_trig_arg(a[0])
+    _check_trig_arg(*a)
     return _lipschitz(L.mpf_sin, a)
 
 
 def r_cos(a):
-    _check_trig_arg(a[0])
+    _check_trig_arg(*a)
     return _lipschitz(L.mpf_cos, a)
 
 

@@ -74,7 +74,23 @@ def test_it_gives_a_costly_answer_its_final_verdict_within_the_cap(case):
 def test_it_counts_the_bits_an_evaluation_works_with():
     # The cap means something only if the count follows the work.
     checked({"kind": "numeric", "expected": "0", "answer": "sin(1e1000)"})
-    assert evaluate.work_bits() > evaluate.PRECISIONS[-1]
+    assert evaluate.work_bits() > (10**1000).bit_length()
+
+
+def test_it_keeps_a_huge_exact_argument_exact_so_that_the_first_precision_decides():
+    # 9e999 x is exact at a float x: sin of it is known at 128 bits after a reduction
+    # as long as the argument, instead of at the highest precision.
+    case = {"kind": "expression", "expected": "sin(x*9e999)", "answer": "sin(9e999*x)"}
+    assert checked({**case, "variables": ["x"]}).status == "correct"
+    assert evaluate.work_bits() <= evaluate.PRECISIONS[0] + (9 * 10**999).bit_length() + 8
+
+
+def test_it_refuses_sin_of_a_huge_argument_known_only_approximately():
+    # pi*1e300 would need 1,000 bits of pi before the first bit of its sine.
+    case = {"kind": "numeric", "expected": "0", "answer": "sin(pi*1e300)"}
+    verdict = checked(case)
+    assert verdict.status == "invalid" and "too large" in verdict.message
+    assert checked({**case, "answer": "sin(pi*1e70)"}).status == "correct"
 
 
 def test_the_cap_stops_an_evaluation_that_goes_past_it(monkeypatch):
