@@ -842,6 +842,7 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
     """Evaluate `fn` at `point` (floats, exact) until the value is known to ~80 bits."""
     env = [(L.from_float(float(p)), _ZERO) for p in point]
     last = None
+    last_prec = 0
     try:
         for prec in PRECISIONS:
             _prec[0] = prec
@@ -854,9 +855,14 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
             except (ZeroDivisionError, ValueError, OverflowError):
                 # mpmath's own domain errors, should a case slip past the checks above.
                 return UNDEFINED
-            last = MpResult(v, e)
             if _is_zero(e) or L.mpf_le(e, L.mpf_shift(L.mpf_abs(v), -_GOOD_BITS)):
-                return last
+                return MpResult(v, e)
+            if last is not None and L.mpf_gt(e, L.mpf_shift(last.error, (last_prec - prec) // 2)):
+                # The bound hardly shrank with the precision: it is held up by bounds
+                # that no precision narrows (tanh(1e20) is 1 within 2^-4000), and a
+                # higher precision would give the same answer at a higher cost.
+                return MpResult(v, e)
+            last, last_prec = MpResult(v, e), prec
 
         return last if last is not None else UNRESOLVED
     except Undefined:

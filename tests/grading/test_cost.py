@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from grading import check, evaluate
 from grading.engine import TOO_SLOW
+from grading.parser import parse, parse_functions
 
 CASES = Path(__file__).parent / "cases" / "costly.jsonl"
 
@@ -83,6 +84,20 @@ def test_it_keeps_a_huge_exact_argument_exact_so_that_the_first_precision_decide
     case = {"kind": "expression", "expected": "sin(x*9e999)", "answer": "sin(9e999*x)"}
     assert checked({**case, "variables": ["x"]}).status == "correct"
     assert evaluate.work_bits() <= evaluate.PRECISIONS[0] + (9 * 10**999).bit_length() + 8
+
+
+def test_it_stops_raising_the_precision_when_the_error_bound_does_not_shrink():
+    # 1 - tanh(1e20) is 0 within 2^-4000 at every precision: going on buys nothing.
+    table = parse_functions([])
+    fn = evaluate.compile_mp(parse("1 - tanh(1e20 x)", ("x",)), ("x",), table)
+    result = evaluate.mp_value(fn, (1.0,))
+    assert result.defined and result.to_float() == 0.0
+    assert evaluate.work_bits() < evaluate.PRECISIONS[-1]
+    # An exact zero computed inexactly still climbs: its bound shrinks with the precision.
+    evaluate.reset_work_bits()
+    fn = evaluate.compile_mp(parse("sin(x)^2 + cos(x)^2 - 1", ("x",)), ("x",), table)
+    assert evaluate.mp_value(fn, (0.3,)).defined
+    assert evaluate.work_bits() == evaluate.PRECISIONS[-1]
 
 
 def test_it_refuses_sin_of_a_huge_argument_known_only_approximately():
