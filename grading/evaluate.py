@@ -731,6 +731,18 @@ def compile_mp(
     functions = functions or {}
     index = {name: i for i, name in enumerate(variables)}
     folded = _folded_tables(tree, functions)
+    repeated = _repeated_subtrees(tree, folded)
+    shared: dict[int, Callable] = {}
+    top: dict[str, Callable] = {}
+
+    def build(node, scope: Mapping[str, Callable]):
+        if scope is top and id(node) in repeated:
+            key = repeated[id(node)]
+            f = shared.get(key)
+            if f is None:
+                f = shared[key] = _once_per_evaluation(build_node(node, scope))
+            return f
+        return build_node(node, scope)
 
     def const(value: Fraction):
         # Rounded once per precision.
@@ -744,7 +756,7 @@ def compile_mp(
 
         return get
 
-    def build(node, scope: Mapping[str, Callable]):
+    def build_node(node, scope: Mapping[str, Callable]):
         value = folded[id(node)]
         if value is not None:
             return const(value)
@@ -806,7 +818,60 @@ def compile_mp(
             return build(definition.body, {definition.param: f})
         raise TypeError(f"cannot evaluate {type(node).__name__}")
 
-    return build(tree, {})
+    return build(tree, top)
+
+
+# Counts the evaluations of `mp_value`, one per point and precision, so that a subtree
+# that occurs several times in an answer is evaluated once in each.
+_serial = [0]
+
+
+def _repeated_subtrees(tree, folded: dict) -> dict[int, int]:
+    """The subtrees of `tree` that occur more than once, as id(node) -> a key shared by
+    the equal ones. Leaves and constants are cheap and left out.
+
+    Pasting one costly term fifty times must not cost fifty times as much. Equal
+    subtrees are found in one pass, by numbering each node's structure from its
+    children's numbers (comparing or hashing whole subtrees would be quadratic in a
+    long chain).
+    """
+    numbers: dict[tuple, int] = {}
+    of_node: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for node in n.postorder(tree):
+        if isinstance(node, n.Number):
+            shape = ("Number", node.value, node.text)
+        elif isinstance(node, n.Symbol | n.Constant):
+            shape = (type(node).__name__, node.name)
+        else:
+            shape = (
+                type(node).__name__,
+                getattr(node, "op", None)
+                or getattr(node, "func", None)
+                or getattr(node, "name", None),
+                *(of_node[id(child)] for child in n.children(node)),
+            )
+        number = numbers.setdefault(shape, len(numbers))
+        of_node[id(node)] = number
+        counts[number] = counts.get(number, 0) + 1
+    return {
+        key: number
+        for key, number in of_node.items()
+        if counts[number] > 1 and folded.get(key) is None
+    }
+
+
+def _once_per_evaluation(f: Callable) -> Callable:
+    cell: list = [None, None, None]  # serial, env, result
+
+    def once(env):
+        if cell[0] == _serial[0] and cell[1] is env:
+            return cell[2]
+        result = f(env)
+        cell[0], cell[1], cell[2] = _serial[0], env, result
+        return result
+
+    return once
 
 
 @dataclass(frozen=True)
@@ -848,6 +913,7 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
             _prec[0] = prec
             _final[0] = prec == PRECISIONS[-1]
             _note_bits(prec)
+            _serial[0] += 1
             try:
                 v, e = fn(env)
             except Imprecise:
