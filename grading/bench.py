@@ -11,6 +11,7 @@ compares in a helper of `grading.pool`. The baseline runs in helpers of a pool o
 own, each case cut off after two seconds (it has no bound of its own).
 
     python -m grading bench [--limit N] [--no-baseline] [--json] [--corpus FILE]
+    python -m grading bench --cpu [--corpus FILE]   (CPU time per check, in this process)
     python -m grading bench --code [--limit N] [--json]   (see grading/code/bench.py)
 """
 
@@ -132,6 +133,36 @@ def run_engine(cases: list[dict]) -> Run:
     helpers = pool.default_pool()
     pool.shutdown()
     run.helper_peak_kb = helpers.peak_rss_kb()
+    return run
+
+
+def run_engine_cpu(cases: list[dict]) -> Run:
+    """Each case checked in this process, timed by the CPU time it takes.
+
+    Without the helper's round trip and its time bound: what a check itself costs,
+    whatever else runs on the machine (costly answers: tests/grading/cases/costly.jsonl).
+    """
+    import grading
+
+    run = Run("engine, CPU in process")
+    # Imports and the caches of the first check are not a check's cost.
+    grading.check(_as_submitted(cases[0]), in_process=True)
+    started = time.perf_counter()
+    for case in cases:
+        submitted = _as_submitted(case)
+        t0 = time.process_time()
+        try:
+            status = grading.check(submitted, in_process=True).status
+        except Exception as exc:  # a failure of the engine is a result of the benchmark
+            run.crashes += 1
+            print(
+                f"engine failed on {case.get('id')}: {type(exc).__name__}: {exc}", file=sys.stderr
+            )
+            status = "error"
+        run.latencies.append(time.process_time() - t0)
+        run.statuses.append(status)
+    run.seconds = time.perf_counter() - started
+    run.parent_peak_kb = _own_peak_kb()
     return run
 
 
@@ -292,12 +323,18 @@ def machine() -> dict:
 
 
 def report(
-    cases: list[dict], corpus: Path, engine: Run, baseline: Run | None, round_trip: dict
+    cases: list[dict],
+    corpus: Path,
+    engine: Run,
+    baseline: Run | None,
+    round_trip: dict | None,
+    measure: str = "latency",
 ) -> dict:
     result = {
         "corpus": str(corpus),
         "cases": len(cases),
         "machine": machine(),
+        "measure": measure,
         "pool_round_trip": round_trip,
         "engine": engine.summary(cases),
         "baseline": baseline.summary(cases) if baseline else None,
@@ -317,9 +354,10 @@ def format_text(result: dict) -> str:
         rows.append((label, *("-" if v is None else f"{v}{unit}" for v in values)))
 
     row("checks per second", "checks_per_second")
-    row("p50 latency", "p50_ms", " ms")
-    row("p99 latency", "p99_ms", " ms")
-    row("max latency", "max_ms", " ms")
+    measure = "CPU per check" if result.get("measure") == "cpu" else "latency"
+    row(f"p50 {measure}", "p50_ms", " ms")
+    row(f"p99 {measure}", "p99_ms", " ms")
+    row(f"max {measure}", "max_ms", " ms")
     row("peak RSS, parent", "parent_peak_rss_mb", " MB")
     row("peak RSS, helper", "helper_peak_rss_mb", " MB")
     row("peak RSS, total", "peak_rss_mb", " MB")
@@ -346,10 +384,11 @@ def format_text(result: dict) -> str:
     ]
     lines += [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows]
     trip = result["pool_round_trip"]
-    lines.append(
-        f"\nhelper round trip (no work, {trip['calls']} calls):"
-        f" p50 {trip['p50_us']} us, p99 {trip['p99_us']} us"
-    )
+    if trip:
+        lines.append(
+            f"\nhelper round trip (no work, {trip['calls']} calls):"
+            f" p50 {trip['p50_us']} us, p99 {trip['p99_us']} us"
+        )
     if result["throughput_ratio"] is not None:
         lines.append(
             f"\nthe engine checks {result['throughput_ratio']}x as many answers per second"
@@ -376,6 +415,11 @@ def main(argv: list[str]) -> int:
         help="code answers in sandboxes instead (start-up, throughput)",
     )
     parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="check in this process and report the CPU time of each check (no baseline)",
+    )
+    parser.add_argument(
         "--corpus",
         type=Path,
         default=CORPUS,
@@ -393,6 +437,11 @@ def main(argv: list[str]) -> int:
     cases = load_corpus(args.corpus, args.limit)
     if not cases:
         parser.error(f"no cases in {args.corpus}")
+    if args.cpu:
+        engine = run_engine_cpu(cases)
+        result = report(cases, args.corpus, engine, None, None, measure="cpu")
+        print(json.dumps(result, indent=2) if args.json else format_text(result))
+        return 0
     round_trip = measure_round_trip()
     engine = run_engine(cases)
     baseline = None if args.no_baseline else run_baseline(cases)

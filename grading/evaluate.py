@@ -37,7 +37,11 @@ class Undefined(Exception):
 
 
 class Unresolved(Exception):
-    """The value exists but is too large to compute here (an argument beyond any use)."""
+    """The value exists but cannot be computed here (an argument beyond any use)."""
+
+
+class TooLarge(Unresolved):
+    """The value, or the argument of a periodic function in it, is too large to compute."""
 
 
 class FunctionDef(Protocol):
@@ -57,9 +61,21 @@ ABSTRACT_STANDINS = ("sin", "exp", "poly", "rational")
 _MAX_FOLD_EXPONENT = 10_000
 _MAX_FOLD_BITS = 60_000
 # Arguments beyond these make mpmath work too hard for no use: the point is unresolved.
-# They are log2 of the argument's size: exp(2^50) and sin(2^4000).
+# They are log2 of the argument's size: exp(2^50) and sin(2^4000). mpmath reduces a
+# periodic function's argument with as many bits as the argument has, so sin(2^4000)
+# costs a 4000-bit reduction; 10^1000, the largest constant an answer may hold, is 2^3322.
 _MAX_EXP_MAG = 50
 _MAX_TRIG_MAG = 4000
+# An argument known only approximately (pi*1e100, 1e300*x/3) must be known to more bits
+# than it has before sin of it means anything: beyond 2^256 (about 1e77) the precision
+# that takes is not spent, and the value is too large to compute.
+_MAX_INEXACT_TRIG_MAG = 256
+# A value settled by the size of its argument (tanh of a huge number is +-1, exp of a
+# hugely negative one is 0) carries this error bound, 2^-4000, instead of its true one
+# (2^-(2^50) and less): far below any tolerance, a small number of bits for exact
+# arithmetic, and above `_NEGLIGIBLE`, so that a domain question that hinges on it
+# (log(1 - tanh(10^20))) stays unresolved rather than being decided by a zero.
+_SETTLED_BITS = 4000
 
 
 _E = n.Constant("e")
@@ -299,6 +315,26 @@ _final = [False]
 _ZERO = L.fzero
 _ONE = L.fone
 _NEGLIGIBLE = L.mpf_shift(_ONE, -4096)
+_SETTLED = L.mpf_shift(_ONE, -_SETTLED_BITS)
+
+# The largest number of bits any evaluation has worked with since `reset_work_bits`:
+# the working precision, or the size of an argument mpmath must reduce on top of it.
+# Tests read it to show that no answer drives the precision up without bound.
+_work_bits = [0]
+
+
+def _note_bits(bits: int) -> None:
+    if bits > _work_bits[0]:
+        _work_bits[0] = bits
+
+
+def work_bits() -> int:
+    """The most bits an evaluation has worked with since the last `reset_work_bits`."""
+    return _work_bits[0]
+
+
+def reset_work_bits() -> None:
+    _work_bits[0] = 0
 
 
 def _ulp(v, extra: int = 1):
@@ -338,11 +374,17 @@ def _mag(x) -> int:
     return x[2] + x[3]
 
 
+# A binary constant of up to this many bits is kept exact at every precision: 9e999 is
+# a 2,323-bit integer times 2^999, and rounded to 128 bits its error alone would make
+# sin(9e999) need the highest precision.
+_EXACT_CONST_BITS = 4096
+
+
 def r_const(value: Fraction):
     p, q = value.numerator, value.denominator
     prec = _prec[0]
-    if q & (q - 1) == 0 and abs(p).bit_length() <= prec:
-        return L.from_rational(p, q, prec, "n"), _ZERO
+    if q & (q - 1) == 0 and abs(p).bit_length() <= max(prec, _EXACT_CONST_BITS):
+        return L.from_man_exp(p, 1 - q.bit_length()), _ZERO
     v = L.from_rational(p, q, prec, "n")
     return v, _ulp(v)
 
@@ -355,6 +397,9 @@ def r_add(a, b):
     else:
         span = max(x[2] + x[3], y[2] + y[3]) - min(x[2], y[2])
         exact = span < prec
+        if not exact and ex == _ZERO and ey == _ZERO and span < _EXACT_CONST_BITS:
+            # Exact operands stay exact while they are small (see `r_const`).
+            return L.mpf_add(x, y), _ZERO
     v = L.mpf_add(x, y, prec, "n")
     e = ex if ey == _ZERO else ey if ex == _ZERO else _eadd(ex, ey)
     return v, (e if exact else _eadd(e, _ulp(v)))
@@ -371,6 +416,10 @@ def r_sub(a, b):
 def r_mul(a, b):
     (x, ex), (y, ey) = a, b
     prec = _prec[0]
+    if ex == _ZERO and ey == _ZERO and prec < x[3] + y[3] <= _EXACT_CONST_BITS:
+        # Exact operands stay exact while they are small (see `r_const`): 9e999 x at
+        # x = 0.37 is exact, and sin of it is cheap to know at any precision.
+        return L.mpf_mul(x, y), _ZERO
     v = L.mpf_mul(x, y, prec, "n")
     # Exact operands (the variables, most constants) are common: skip the terms of
     # the bound that are zero.
@@ -429,25 +478,43 @@ def _lipschitz(fn, a, slope=None):
     return v, _eadd(e, _ulp(v, 2))
 
 
-def _check_trig_arg(x):
-    if _mag(x) > _MAX_TRIG_MAG:
-        raise Unresolved
+def _check_trig_arg(x, ex):
+    mag = _mag(x)
+    if mag > _MAX_TRIG_MAG or (mag > _MAX_INEXACT_TRIG_MAG and not _is_zero(ex)):
+        # Reducing the argument modulo 2 pi would take more bits than it has.
+        raise TooLarge
+    if not _final[0] and not _is_zero(ex) and _mag(ex) > 0:
+        # The argument is known only to within more than 1: sin and cos of it say
+        # nothing at this precision, and a huge argument makes them costly to compute.
+        raise Imprecise
+    _note_bits(_prec[0] + max(mag, 0))
 
 
 def r_sin(a):
-    _check_trig_arg(a[0])
+    _check_trig_arg(*a)
     return _lipschitz(L.mpf_sin, a)
 
 
 def r_cos(a):
-    _check_trig_arg(a[0])
+    _check_trig_arg(*a)
     return _lipschitz(L.mpf_cos, a)
+
+
+def _settled_negative(x, ex) -> bool:
+    """`x` is below -2^49 wherever its error bound lets it be: exp(x) < 2^-(2^49)."""
+    return L.mpf_sign(x) < 0 and (_is_zero(ex) or _mag(ex) < _mag(x) - 1)
 
 
 def r_exp(a):
     x, ex = a
-    if _mag(x) > _MAX_EXP_MAG:
-        raise Unresolved
+    mag = _mag(x)
+    if mag > _MAX_EXP_MAG:
+        if _settled_negative(x, ex):
+            # Decided by the size: exp(x) is 0 to within 2^-(2^49), which rounds up to
+            # the settled bound; mpmath would work with 2^|x| for no use.
+            return _ZERO, _SETTLED
+        raise TooLarge
+    _note_bits(_prec[0] + max(mag, 0))
     v = L.mpf_exp(x, _prec[0], "n")
     if _exact(x, ex, v):
         return v, _ZERO
@@ -462,8 +529,11 @@ def r_exp(a):
 
 def r_sinh_cosh(a, which: str):
     x, ex = a
-    if _mag(x) > _MAX_EXP_MAG:
-        raise Unresolved
+    mag = _mag(x)
+    if mag > _MAX_EXP_MAG:
+        # e^|x|/2 with |x| > 2^50: no answer's value is that large.
+        raise TooLarge
+    _note_bits(_prec[0] + max(mag, 0))
     fn = L.mpf_sinh if which == "sinh" else L.mpf_cosh
     v = fn(x, _prec[0], "n")
     if _exact(x, ex, v):
@@ -580,7 +650,9 @@ def r_pow(a, b):
     if _is_zero(distance) and _is_zero(ey):
         k = L.to_int(nearest)
         if abs(k) > 10**6:
-            raise Unresolved
+            # |x|^k by its logarithm, which `r_exp` settles by size: 0 or too large.
+            size = r_exp(r_mul((L.from_int(k), _ZERO), r_log(r_abs(a))))
+            return size if k % 2 == 0 else r_neg(size)
         return r_pow_int(a, k)
     if _is_zero(ey) or L.mpf_gt(distance, ey):
         raise Undefined
@@ -589,10 +661,14 @@ def r_pow(a, b):
 
 def r_tanh(a):
     x, ex = a
-    if _mag(x) > _MAX_EXP_MAG:
-        # mpmath would work with 2^|x| internally; tanh is +-1 to within 2 e^(-2|x|).
+    mag = _mag(x)
+    if mag > _MAX_EXP_MAG:
+        # Decided by the size: mpmath would work with 2^|x| internally, and tanh is
+        # +-1 to within 2 e^(-2|x|) < 2^-(2^50), which rounds up to the settled bound.
+        # (tanh is 1-Lipschitz, so the argument's own error adds to it as it is.)
         v = L.fone if L.mpf_sign(x) > 0 else L.mpf_neg(L.fone)
-        return v, _eadd(ex, L.mpf_shift(_ONE, -(2**_MAX_EXP_MAG)))
+        return v, _eadd(ex, _SETTLED)
+    _note_bits(_prec[0] + max(mag, 0))
     return _lipschitz(L.mpf_tanh, a)
 
 
@@ -655,6 +731,18 @@ def compile_mp(
     functions = functions or {}
     index = {name: i for i, name in enumerate(variables)}
     folded = _folded_tables(tree, functions)
+    repeated = _repeated_subtrees(tree, folded)
+    shared: dict[int, Callable] = {}
+    top: dict[str, Callable] = {}
+
+    def build(node, scope: Mapping[str, Callable]):
+        if scope is top and id(node) in repeated:
+            key = repeated[id(node)]
+            f = shared.get(key)
+            if f is None:
+                f = shared[key] = _once_per_evaluation(build_node(node, scope))
+            return f
+        return build_node(node, scope)
 
     def const(value: Fraction):
         # Rounded once per precision.
@@ -668,7 +756,7 @@ def compile_mp(
 
         return get
 
-    def build(node, scope: Mapping[str, Callable]):
+    def build_node(node, scope: Mapping[str, Callable]):
         value = folded[id(node)]
         if value is not None:
             return const(value)
@@ -730,16 +818,71 @@ def compile_mp(
             return build(definition.body, {definition.param: f})
         raise TypeError(f"cannot evaluate {type(node).__name__}")
 
-    return build(tree, {})
+    return build(tree, top)
+
+
+# Counts the evaluations of `mp_value`, one per point and precision, so that a subtree
+# that occurs several times in an answer is evaluated once in each.
+_serial = [0]
+
+
+def _repeated_subtrees(tree, folded: dict) -> dict[int, int]:
+    """The subtrees of `tree` that occur more than once, as id(node) -> a key shared by
+    the equal ones. Leaves and constants are cheap and left out.
+
+    Pasting one costly term fifty times must not cost fifty times as much. Equal
+    subtrees are found in one pass, by numbering each node's structure from its
+    children's numbers (comparing or hashing whole subtrees would be quadratic in a
+    long chain).
+    """
+    numbers: dict[tuple, int] = {}
+    of_node: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for node in n.postorder(tree):
+        if isinstance(node, n.Number):
+            shape = ("Number", node.value, node.text)
+        elif isinstance(node, n.Symbol | n.Constant):
+            shape = (type(node).__name__, node.name)
+        else:
+            shape = (
+                type(node).__name__,
+                getattr(node, "op", None)
+                or getattr(node, "func", None)
+                or getattr(node, "name", None),
+                *(of_node[id(child)] for child in n.children(node)),
+            )
+        number = numbers.setdefault(shape, len(numbers))
+        of_node[id(node)] = number
+        counts[number] = counts.get(number, 0) + 1
+    return {
+        key: number
+        for key, number in of_node.items()
+        if counts[number] > 1 and folded.get(key) is None
+    }
+
+
+def _once_per_evaluation(f: Callable) -> Callable:
+    cell: list = [None, None, None]  # serial, env, result
+
+    def once(env):
+        if cell[0] == _serial[0] and cell[1] is env:
+            return cell[2]
+        result = f(env)
+        cell[0], cell[1], cell[2] = _serial[0], env, result
+        return result
+
+    return once
 
 
 @dataclass(frozen=True)
 class MpResult:
-    """A value (raw mpmath tuple) known to within `error`, or undefined, or unresolved."""
+    """A value (raw mpmath tuple) known to within `error`, or undefined, or unresolved
+    (`too_large` when a value or a periodic function's argument was too large)."""
 
     value: tuple | None
     error: tuple = _ZERO
     resolved: bool = True
+    too_large: bool = False
 
     @property
     def defined(self) -> bool:
@@ -751,6 +894,7 @@ class MpResult:
 
 UNDEFINED = MpResult(None)
 UNRESOLVED = MpResult(None, resolved=False)
+TOO_LARGE = MpResult(None, resolved=False, too_large=True)
 
 # The first precision settles almost everything; the others are tried when the error
 # bound is too wide (cancellation, huge intermediate values) or a domain question is
@@ -763,10 +907,13 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
     """Evaluate `fn` at `point` (floats, exact) until the value is known to ~80 bits."""
     env = [(L.from_float(float(p)), _ZERO) for p in point]
     last = None
+    last_prec = 0
     try:
         for prec in PRECISIONS:
             _prec[0] = prec
             _final[0] = prec == PRECISIONS[-1]
+            _note_bits(prec)
+            _serial[0] += 1
             try:
                 v, e = fn(env)
             except Imprecise:
@@ -774,13 +921,20 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
             except (ZeroDivisionError, ValueError, OverflowError):
                 # mpmath's own domain errors, should a case slip past the checks above.
                 return UNDEFINED
-            last = MpResult(v, e)
             if _is_zero(e) or L.mpf_le(e, L.mpf_shift(L.mpf_abs(v), -_GOOD_BITS)):
-                return last
+                return MpResult(v, e)
+            if last is not None and L.mpf_gt(e, L.mpf_shift(last.error, (last_prec - prec) // 2)):
+                # The bound hardly shrank with the precision: it is held up by bounds
+                # that no precision narrows (tanh(1e20) is 1 within 2^-4000), and a
+                # higher precision would give the same answer at a higher cost.
+                return MpResult(v, e)
+            last, last_prec = MpResult(v, e), prec
 
         return last if last is not None else UNRESOLVED
     except Undefined:
         return UNDEFINED
+    except TooLarge:
+        return TOO_LARGE
     except Unresolved:
         return UNRESOLVED
     finally:
@@ -822,8 +976,31 @@ def mp_number(tree, functions: Mapping[str, FunctionDef] | None = None) -> MpRes
 def mp_to_fraction(x: tuple) -> Fraction:
     """The exact binary value of a raw mpmath number."""
     sign, man, exp, _ = x
+    _note_bits(max(man.bit_length(), abs(exp)))
     value = Fraction(man) * (Fraction(2) ** exp)
     return -value if sign else value
+
+
+# Exact arithmetic on a number of 2^-(2^50) in size (tanh(10^20)'s distance to 1, or
+# (10^-1000)^10000) would hold integers of 2^50 bits: below this size a value counts
+# as zero and an error bound as this size, for the comparisons of the numeric rule.
+# 2^-16384 is about 10^-4932.
+FLUSH_BITS = 16384
+_FLUSH = L.mpf_shift(_ONE, -FLUSH_BITS)
+
+
+def mp_to_interval(result: MpResult) -> tuple[Fraction, Fraction, bool]:
+    """`result`'s value and error bound as exact fractions of a bounded size, and
+    whether the value was below 2^-FLUSH_BITS in size and taken as zero (its size then
+    joins the error bound, which stays a bound)."""
+    v, e = result.value, result.error
+    flushed = not _is_zero(v) and _mag(v) < -FLUSH_BITS
+    if flushed:
+        e = _eadd(L.mpf_abs(v), e)
+        v = _ZERO
+    if not _is_zero(e) and _mag(e) < -FLUSH_BITS:
+        e = _FLUSH
+    return mp_to_fraction(v), mp_to_fraction(e), flushed
 
 
 # --- SymPy -------------------------------------------------------------------------

@@ -1042,6 +1042,15 @@ def _estimate(
             if total == 0:
                 return (None, max(ll, rl) - 15)
             return (1 if total > 0 else -1, math.log10(abs(total)))
+        if ls is not None and rs is not None:
+            # Too large for floats, but the signs are known: a sum that one term
+            # dominates has that term's sign (-1e301 - 0.5 is negative, so its exp is
+            # tiny), and is at most 1.1 times as large.
+            rs_signed = rs if node.op == "+" else -rs
+            if abs(ll - rl) > 1:
+                return (ls if ll > rl else rs_signed, max(ll, rl) + math.log10(1.1))
+            if ls == rs_signed:
+                return (ls, max(ll, rl) + _LOG10_2)
         return (None, max(ll, rl) + _LOG10_2)
     if node.op == "*":
         sign = None if ls is None or rs is None else ls * rs
@@ -1095,8 +1104,11 @@ def _estimate_call(func: str, arg: tuple[int | None, float]) -> tuple[int | None
             return (None, 0.0)
         ln = abs(lg) * math.log(10)
         return (None, math.log10(ln + 1))
-    # exp, sinh, cosh: e^|v| at most
+    # exp, sinh, cosh: e^|v| at most; exp of a negative is small (exp(-10^20), like
+    # e^(-10^20), is a tiny number, not a large one).
     if value is not None:
+        if func == "exp":
+            return (1, value / math.log(10))
         return (1 if func != "sinh" else None, abs(value) / math.log(10))
     if func == "exp" and sign == -1:
         return (1, -math.inf)

@@ -65,7 +65,8 @@ _TYPICAL = 101
 class Comparison:
     """The outcome of comparing two scalar expressions over the box."""
 
-    # equal, different, answer_undefined, expected_nowhere, answer_unresolved, unknown
+    # equal, different, answer_undefined, expected_nowhere, answer_unresolved,
+    # answer_too_large, expected_too_large, unknown
     status: str
     message: str = ""
     where: str | None = None
@@ -243,10 +244,14 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
     if not variables:
         e = _value(fe_m, ())
         if not e.defined:
+            if e.too_large:
+                return Comparison("expected_too_large")
             if not e.resolved:
                 return Comparison("unknown")
             return Comparison("expected_nowhere")
         a = mp_value(fa_m, ())
+        if a.too_large:
+            return Comparison("answer_too_large")
         if not a.resolved:
             return Comparison("answer_unresolved")
         if a.value is None:
@@ -302,8 +307,13 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
 
     if not eok.any():
         # Ask mpmath before blaming the author.
-        tried = np.flatnonzero(unclear)[:: max(1, unclear.sum() // 16)][:16]
-        if not any(_mp_at(fe_m, cols, i).defined for i in tried):
+        tried = [
+            _mp_at(fe_m, cols, i)
+            for i in np.flatnonzero(unclear)[:: max(1, unclear.sum() // 16)][:16]
+        ]
+        if not any(e.defined for e in tried):
+            if any(e.too_large for e in tried):
+                return Comparison("expected_too_large")
             return Comparison("expected_nowhere")
 
     outcomes: list[str] = []
@@ -416,8 +426,14 @@ def _conclude(expected, answer, setting: Setting, outcomes: list[str]) -> Compar
         # The error bounds were too wide everywhere (x^10000 at |x| > 1): numbers
         # alone cannot settle it, a symbolic proof can.
         return Comparison("equal")
+    if "too_large" in outcomes:
+        return Comparison("answer_too_large")
     if "uncertain" in outcomes or "skip_answer" in outcomes:
         return Comparison("answer_unresolved")
+    if "skip_expected_too_large" in outcomes and all(
+        o.startswith("skip_expected") for o in outcomes
+    ):
+        return Comparison("expected_too_large")
     if outcomes and all(o == "expected_undefined" for o in outcomes):
         # Floats thought it defined somewhere (cos(x) - 1 rounds to 0 near x = 0),
         # but wherever it was looked at closely, it is not.
@@ -452,8 +468,13 @@ def _judge_point_values(fe_m, fa_m, cols, i: int) -> tuple[str, MpResult | None,
     """`_judge_point`'s outcome, with the expected and answer values it computed."""
     e = _mp_at(fe_m, cols, i)
     if not e.defined:
+        if e.too_large:
+            return "skip_expected_too_large", e, None
         return ("skip_expected" if not e.resolved else "expected_undefined"), e, None
     a = _mp_at(fa_m, cols, i)
+    if a.too_large:
+        # Unknown here, but by the size of a part of it, not for want of precision.
+        return "too_large", e, a
     if not a.resolved:
         return "skip_answer", e, a
     if a.value is None:
@@ -638,8 +659,19 @@ def judge_expression(expected, answer, setting: Setting) -> tuple[str, str, dict
         return "correct", "", {}
     if result.status == "expected_nowhere":
         raise AuthorError("The expected answer is not real anywhere in the domain.")
+    if result.status == "expected_too_large":
+        raise AuthorError(
+            "The expected answer holds a value too large to compute in the domain"
+            " (exp, sinh or cosh of a huge number, or sin, cos or tan of one)."
+        )
     if result.status == "unknown":
         raise AuthorError("The expected answer cannot be evaluated anywhere in the domain.")
+    if result.status == "answer_too_large":
+        raise Invalid(
+            "Your answer holds a value too large to compute at some points of the domain"
+            " (exp, sinh or cosh of a huge number, a huge power, or sin, cos or tan of a"
+            " huge number). Write it in a simpler form and submit again."
+        )
     if result.status == "answer_unresolved":
         raise Invalid(
             "Your answer could not be evaluated precisely enough to check it."

@@ -19,7 +19,7 @@ from grading import nodes as n
 from grading.checkers.base import Checker, reject_expected_group, reject_group
 from grading.checkers.setting import Setting
 from grading.checkers.verdicts import AuthorError, Invalid, Verdict, correct, incorrect
-from grading.evaluate import MpResult, exact_value, mp_number, mp_to_fraction
+from grading.evaluate import FLUSH_BITS, MpResult, exact_value, mp_number, mp_to_interval
 
 
 @dataclass
@@ -39,6 +39,13 @@ def number_value(tree, setting: Setting, who: str) -> tuple[Fraction | None, MpR
         return exact, None
     result = mp_number(tree, setting.functions)
     if not result.defined:
+        if result.too_large:
+            if who == "expected":
+                raise AuthorError(
+                    "The expected number holds a value too large to compute"
+                    " (exp, sinh or cosh of a huge number, or sin, cos or tan of one)."
+                )
+            raise Invalid(TOO_LARGE)
         if not result.resolved:
             if who == "expected":
                 raise AuthorError("The expected number cannot be evaluated.")
@@ -55,6 +62,12 @@ def number_value(tree, setting: Setting, who: str) -> tuple[Fraction | None, MpR
     return None, result
 
 
+TOO_LARGE = (
+    "Your answer holds a value too large to compute (exp, sinh or cosh of a huge"
+    " number, or sin, cos or tan of one). Write it in a simpler form and submit again."
+)
+
+
 def is_number(tree, setting: Setting) -> bool:
     """No variables and no abstract functions: a tree with one value."""
     if n.free_symbols(tree):
@@ -67,16 +80,36 @@ def is_number(tree, setting: Setting) -> bool:
 
 def as_interval(exact: Fraction | None, approx: MpResult | None) -> tuple[Fraction, Fraction]:
     """`number_value`'s result as (value, error bound), both exact."""
+    return _interval(exact, approx)[:2]
+
+
+def _interval(exact: Fraction | None, approx: MpResult | None) -> tuple[Fraction, Fraction, bool]:
+    # A value below 2^-FLUSH_BITS counts as zero within that bound (`mp_to_interval`).
     if exact is not None:
-        return exact, Fraction(0)
-    return mp_to_fraction(approx.value), mp_to_fraction(approx.error)
+        return exact, Fraction(0), False
+    return mp_to_interval(approx)
+
+
+# Below this, a tolerance or an expected value is in the range where values count as zero.
+_TINY = Fraction(1, 2 ** (FLUSH_BITS - 64))
 
 
 def compare_numbers(
     expected, answer, setting: Setting, rtol: Fraction, atol: Fraction
 ) -> NumericResult:
-    e, e_err = as_interval(*number_value(expected, setting, "expected"))
-    a, a_err = as_interval(*number_value(answer, setting, "answer"))
+    e, e_err, e_flushed = _interval(*number_value(expected, setting, "expected"))
+    a, a_err, a_flushed = _interval(*number_value(answer, setting, "answer"))
+    if (e_flushed or a_flushed) and atol < _TINY and abs(e) + e_err < _TINY:
+        # Comparing at this size would hinge on what was taken as zero.
+        if e_flushed:
+            raise AuthorError(
+                "The expected number is too small to compare (below 10^-4900 in size)"
+                " without an absolute tolerance (atol)."
+            )
+        raise Invalid(
+            "Your answer is too small to compare with the expected number"
+            " (below 10^-4900 in size). Write it in a simpler form and submit again."
+        )
     diff = abs(a - e)
     bound = atol + rtol * abs(e)
     slack = a_err + e_err + rtol * e_err

@@ -117,3 +117,16 @@ def test_it_counts_the_cpu_of_code_submissions_and_their_sandboxes():
             "two_at_a_time": result,
         }
     )
+
+
+def test_it_reports_the_cpu_time_of_each_check_in_process(capsys):
+    costly = bench.Path(__file__).parent / "cases" / "costly.jsonl"
+    assert bench.main(["--cpu", "--corpus", str(costly), "--limit", "3", "--json"]) == 0
+
+    result = json.loads(capsys.readouterr().out)
+    assert result["measure"] == "cpu"
+    assert result["baseline"] is None and result["pool_round_trip"] is None
+    engine = result["engine"]
+    assert set(engine) == SUMMARY_FIELDS
+    assert engine["checks"] == 3 and engine["agree"] == 3
+    assert 0 < engine["p50_ms"] <= engine["max_ms"]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sympy
 
+from grading import evaluate
 from grading.evaluate import (
     compile_float,
     compile_mp,
@@ -175,3 +176,18 @@ def test_it_stays_cheap_on_huge_exact_constants_and_arguments():
     assert exact_value(parse(product)) is None
     assert mp_at(product, 0.0).defined
     assert mp_at("tanh(2^100 x)", 1.0).to_float() == 1.0
+
+
+def test_it_evaluates_a_repeated_subtree_once_per_point_and_precision(monkeypatch):
+    calls = []
+    sin = evaluate._MP_FUNCS["sin"]
+    monkeypatch.setitem(evaluate._MP_FUNCS, "sin", lambda a: calls.append(a) or sin(a))
+    tree = parse("sin(x)^2 + sin(x)^2 + sin(x)^2 + sin(2x)", ("x",))
+    fn = compile_mp(tree, ("x",))
+    first = mp_value(fn, (0.3,))
+    assert len(calls) == 2  # sin(x) and sin(2x), each once
+    assert abs(first.to_float() - (3 * math.sin(0.3) ** 2 + math.sin(0.6))) < 1e-15
+    # Another point is another evaluation, not the last one's values again.
+    second = mp_value(fn, (1.1,))
+    assert len(calls) == 4
+    assert abs(second.to_float() - (3 * math.sin(1.1) ** 2 + math.sin(2.2))) < 1e-15

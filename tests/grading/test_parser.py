@@ -888,7 +888,20 @@ def test_it_refuses_constants_too_large_to_compute(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["2^-1", "10^300", "(1/2)^2000", "1e1000", "10^-5000^0", "2^1000*x", "x^x^x^x"]
+    "text",
+    [
+        "2^-1",
+        "10^300",
+        "(1/2)^2000",
+        "1e1000",
+        "10^-5000^0",
+        "2^1000*x",
+        "x^x^x^x",
+        "exp(-1e20)",
+        "9e999 - 0.5",
+        "exp(-1e301 - 0.5)",
+        "-(1e500 + 2e500)",
+    ],
 )
 def test_it_accepts_constants_that_are_merely_big_or_tiny(text):
     assert parse(text, VARIABLES) is not None
