@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -75,6 +76,19 @@ def test_it_serves_the_schema_to_anyone(client):
 
 def test_it_keeps_the_schema_out_of_the_schema():
     assert "/api/schema/" not in apischema.document()["paths"]
+
+
+@pytest.mark.parametrize("url", ["/api/submissions/-1/", "/api/exercises/%C2%84/", "/api/nope/"])
+def test_it_answers_an_api_url_that_names_nothing_in_json(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_it_still_answers_a_page_that_names_nothing_with_a_page(alice_client):
+    response = alice_client.get("/modules/-/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 # ------------------------------------------------------------------ schemathesis
@@ -219,6 +233,7 @@ def test_it_answers_every_request_as_its_schema_says(case):
         checks=[
             not_a_server_error,
             status_code_conformance,
+            content_type_conformance,
             response_schema_conformance,
             response_headers_conformance,
         ]
