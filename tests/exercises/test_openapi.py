@@ -27,6 +27,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ignored_auth,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -162,7 +163,17 @@ def api_schema(_node_id, wsgi_app, course, alice, settings):
     settings.API_TOKEN_REQUESTS_PER_MINUTE = 1000
     token = Token.objects.create(user=alice)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
-    schema.config.update(headers={"Authorization": f"Token {token.key}"})
+
+    # Each request is alice's, with her token; the ignored_auth check also sends it
+    # without the token and with a wrong one, and expects a 401.
+    @schema.auth()
+    class StudentToken:
+        def get(self, case, context):
+            return token.key
+
+        def set(self, case, key, context):
+            case.headers = {**(case.headers or {}), "Authorization": f"Token {key}"}
+
     schema.config.generation.update(modes=["positive", "negative"])
 
     # Ids are drawn from what the schema allows or from those that exist, slugs only
@@ -236,5 +247,6 @@ def test_it_answers_every_request_as_its_schema_says(case):
             content_type_conformance,
             response_schema_conformance,
             response_headers_conformance,
+            ignored_auth,
         ]
     )
