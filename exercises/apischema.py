@@ -250,10 +250,6 @@ UNAUTHENTICATED = error("No token, or an unknown one.")
 NO_EXERCISE = error("No published exercise has this slug.")
 NO_SUBMISSION = error("The caller has no submission with this id.")
 NO_RUN = error("The caller has no run with this id.")
-MALFORMED = error(
-    "The body is not a JSON object of the expected shape, is nested more than 8 deep, "
-    "or holds a lone surrogate or a NUL where none can be."
-)
 TOO_LARGE = error("The body is larger than the server accepts.")
 NOT_JSON = error("The body is not sent as `application/json`.")
 NO_CSRF = error("A signed-in browser session without its CSRF token.")
