@@ -335,7 +335,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Students' JSON API: a token, the course outline, an exercise, submissions "
         "and their verdicts, runs of a code part's visible tests. Send the token as "
-        "`Authorization: Token <key>`. Every error answers `{\"detail\": \"...\"}` "
+        '`Authorization: Token <key>`. Every error answers `{"detail": "..."}` '
         "with a message for the student; 429 comes with `Retry-After` in seconds."
     ),
     "SERVE_INCLUDE_SCHEMA": False,
