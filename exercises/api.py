@@ -52,8 +52,9 @@ def _json_object(request: Request) -> dict:
     operation_id="token",
     summary="Get the caller's API token",
     request=shapes.TokenRequest,
+    examples=[shapes.TOKEN_EXAMPLE],
     responses={
-        200: shapes.TokenResponse,
+        200: shapes.ok(shapes.TokenResponse, "The caller's token, the same one each time."),
         400: shapes.error("Unknown username or wrong password, or a malformed body."),
         401: shapes.error("An Authorization header with an unknown token."),
         403: shapes.NO_CSRF,
@@ -94,7 +95,10 @@ def token(request: Request) -> Response:
     operation_id="modules",
     summary="The course outline",
     description="The modules in order, each with its problem sets and their exercises.",
-    responses={200: shapes.ModuleOutline(many=True), 401: shapes.UNAUTHENTICATED},
+    responses={
+        200: shapes.ok(shapes.ModuleOutline(many=True), "The outline."),
+        401: shapes.UNAUTHENTICATED,
+    },
 )
 @api_view(["GET"])
 def modules(request: Request) -> Response:
@@ -131,7 +135,7 @@ def modules(request: Request) -> Response:
     operation_id="exercise",
     summary="An exercise, as the caller sees it",
     responses={
-        200: shapes.ExerciseShown,
+        200: shapes.ok(shapes.ExerciseShown, "The caller's variant of the exercise."),
         401: shapes.UNAUTHENTICATED,
         404: shapes.NO_EXERCISE,
         503: shapes.UNAVAILABLE,
@@ -190,8 +194,9 @@ def exercise(request: Request, slug: str) -> Response:
         "its `url`."
     ),
     request=shapes.SubmissionRequest,
+    examples=[shapes.SUBMISSION_EXAMPLE],
     responses={
-        202: shapes.Accepted,
+        202: shapes.ok(shapes.Accepted, "Saved and queued for grading."),
         400: shapes.error("A malformed body, or a part the exercise does not have."),
         401: shapes.UNAUTHENTICATED,
         403: shapes.error(
@@ -242,7 +247,7 @@ def submit(request: Request, slug: str) -> Response:
     operation_id="submission",
     summary="A submission and, once released, its verdict",
     responses={
-        200: shapes.SubmissionResult,
+        200: shapes.ok(shapes.SubmissionResult, "The submission."),
         401: shapes.UNAUTHENTICATED,
         404: shapes.NO_SUBMISSION,
     },
@@ -295,8 +300,9 @@ def _part_result(result: dict) -> dict:
     operation_id="run_tests",
     summary="Run a code part's visible tests",
     request=shapes.RunRequest,
+    examples=[shapes.RUN_EXAMPLE],
     responses={
-        202: shapes.RunAccepted,
+        202: shapes.ok(shapes.RunAccepted, "Saved and queued to run."),
         400: shapes.error("A malformed body, or no such code part."),
         401: shapes.UNAUTHENTICATED,
         403: shapes.error(
@@ -342,7 +348,11 @@ def run_tests(request: Request, slug: str) -> Response:
 @extend_schema(
     operation_id="run_result",
     summary="A run of the visible tests and, once done, its result",
-    responses={200: shapes.RunResult, 401: shapes.UNAUTHENTICATED, 404: shapes.NO_RUN},
+    responses={
+        200: shapes.ok(shapes.RunResult, "The run."),
+        401: shapes.UNAUTHENTICATED,
+        404: shapes.NO_RUN,
+    },
     parameters=[shapes.ID],
 )
 @api_view(["GET"])

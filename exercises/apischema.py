@@ -14,7 +14,12 @@ from functools import cache
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.decorators import (
     api_view,
@@ -242,6 +247,10 @@ RETRY_AFTER = OpenApiParameter(
 )
 
 
+def ok(serializer, description: str) -> OpenApiResponse:
+    return OpenApiResponse(serializer, description=description)
+
+
 def error(description: str, serializer=Error) -> OpenApiResponse:
     return OpenApiResponse(serializer, description=description)
 
@@ -255,6 +264,25 @@ NOT_JSON = error("The body is not sent as `application/json`.")
 NO_CSRF = error("A signed-in browser session without its CSRF token.")
 THROTTLED = error("Over a rate limit: `Retry-After` says when to try again.")
 UNAVAILABLE = error("The exercise cannot be answered now because of a problem in it.")
+
+
+# Requests as a client sends them (the schemathesis run sends them too).
+TOKEN_EXAMPLE = OpenApiExample(
+    "A demo student", value={"username": "student", "password": "student"}, request_only=True
+)
+SUBMISSION_EXAMPLE = OpenApiExample(
+    "An expression and a choice",
+    value={"answers": {"a": "2x cos(x^2)", "b": "B"}},
+    request_only=True,
+)
+RUN_EXAMPLE = OpenApiExample(
+    "A function",
+    value={
+        "part": "code",
+        "answer": "def forward_difference(f, x, h):\n    return (f(x + h) - f(x)) / h\n",
+    },
+    request_only=True,
+)
 
 
 # ------------------------------------------------------------ the schema itself
