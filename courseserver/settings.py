@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    # The API's OpenAPI schema, generated from its views so that it cannot drift from them.
+    "drf_spectacular",
     "exercises",
 ]
 
@@ -321,6 +323,31 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["exercises.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "exercises.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The JSON API's OpenAPI 3 schema, served at /api/schema/ and committed as
+# docs/openapi.yaml (`make openapi`). Only the schema: no browsable UI, whose scripts
+# would come from a CDN the Content-Security-Policy forbids.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Multivariate Calculus course server API",
+    "VERSION": "1",
+    "DESCRIPTION": (
+        "Students' JSON API: a token, the course outline, an exercise, submissions "
+        "and their verdicts, runs of a code part's visible tests. Send the token as "
+        '`Authorization: Token <key>`. Every error answers `{"detail": "..."}` '
+        "with a message for the student; 429 comes with `Retry-After` in seconds."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Each status list under its own name, not one made up from its values.
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "exercises.models.Submission.Status",
+        "RunStatusEnum": "exercises.models.CodeRun.Status",
+        "PartKindEnum": "exercises.models.Part.Kind",
+        "ProblemSetKindEnum": "exercises.models.ProblemSet.Kind",
+        "VerdictEnum": "exercises.apischema.PART_STATUSES",
+    },
 }
 
 LOGGING = {

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views import defaults
 
 from exercises.admin import admin_login
 
@@ -12,3 +14,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("exercises.urls")),
 ]
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Under /api/ a URL that names nothing (`/api/submissions/-1/`) answers like the
+    API's own 404s, in JSON, as its schema says; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found

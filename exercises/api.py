@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from exercises import apischema as shapes
 from exercises import coderuns, queue, variants
 from exercises.models import CodeRun, Exercise, Module, Part, ProblemSet, Submission
 from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
@@ -46,6 +48,23 @@ def _json_object(request: Request) -> dict:
     return data
 
 
+@extend_schema(
+    operation_id="token",
+    summary="Get the caller's API token",
+    request=shapes.TokenRequest,
+    examples=[shapes.TOKEN_EXAMPLE],
+    responses={
+        200: shapes.ok(shapes.TokenResponse, "The caller's token, the same one each time."),
+        400: shapes.error("Unknown username or wrong password, or a malformed body."),
+        401: shapes.error("An Authorization header with an unknown token."),
+        403: shapes.NO_CSRF,
+        413: shapes.TOO_LARGE,
+        415: shapes.NOT_JSON,
+        429: shapes.error("Too many token requests from this address."),
+    },
+    parameters=[shapes.RETRY_AFTER],
+    auth=[],
+)
 @api_view(["POST"])
 @permission_classes([AllowAny])
 @throttle_classes([TokenThrottle])
@@ -72,6 +91,15 @@ def token(request: Request) -> Response:
     return Response({"token": key.key})
 
 
+@extend_schema(
+    operation_id="modules",
+    summary="The course outline",
+    description="The modules in order, each with its problem sets and their exercises.",
+    responses={
+        200: shapes.ok(shapes.ModuleOutline(many=True), "The outline."),
+        401: shapes.UNAUTHENTICATED,
+    },
+)
 @api_view(["GET"])
 def modules(request: Request) -> Response:
     outline = Module.objects.prefetch_related(
@@ -103,6 +131,17 @@ def modules(request: Request) -> Response:
     )
 
 
+@extend_schema(
+    operation_id="exercise",
+    summary="An exercise, as the caller sees it",
+    responses={
+        200: shapes.ok(shapes.ExerciseShown, "The caller's variant of the exercise."),
+        401: shapes.UNAUTHENTICATED,
+        404: shapes.NO_EXERCISE,
+        503: shapes.UNAVAILABLE,
+    },
+    parameters=[shapes.SLUG],
+)
 @api_view(["GET"])
 def exercise(request: Request, slug: str) -> Response:
     """The prompt and the parts of the caller's variant (never the expected answers), and
@@ -146,6 +185,33 @@ def exercise(request: Request, slug: str) -> Response:
     return Response(body)
 
 
+@extend_schema(
+    operation_id="submit",
+    summary="Submit answers to an exercise",
+    description=(
+        "Every answer is read at once: an unreadable one is refused with 422 and "
+        "nothing is saved. An accepted submission is graded in the background: poll "
+        "its `url`."
+    ),
+    request=shapes.SubmissionRequest,
+    examples=[shapes.SUBMISSION_EXAMPLE],
+    responses={
+        202: shapes.ok(shapes.Accepted, "Saved and queued for grading."),
+        400: shapes.error("A malformed body, or a part the exercise does not have."),
+        401: shapes.UNAUTHENTICATED,
+        403: shapes.error(
+            "Out of attempts, or outside the problem set's dates (or a signed-in "
+            "browser session without its CSRF token)."
+        ),
+        404: shapes.NO_EXERCISE,
+        413: shapes.TOO_LARGE,
+        415: shapes.NOT_JSON,
+        422: shapes.error("Some answers could not be read.", shapes.SubmissionRefusal),
+        429: shapes.THROTTLED,
+        503: shapes.UNAVAILABLE,
+    },
+    parameters=[shapes.SLUG, shapes.RETRY_AFTER],
+)
 @api_view(["POST"])
 @throttle_classes([SubmitThrottle])
 def submit(request: Request, slug: str) -> Response:
@@ -177,6 +243,16 @@ def submit(request: Request, slug: str) -> Response:
     )
 
 
+@extend_schema(
+    operation_id="submission",
+    summary="A submission and, once released, its verdict",
+    responses={
+        200: shapes.ok(shapes.SubmissionResult, "The submission."),
+        401: shapes.UNAUTHENTICATED,
+        404: shapes.NO_SUBMISSION,
+    },
+    parameters=[shapes.ID],
+)
 @api_view(["GET"])
 def submission(request: Request, pk: int) -> Response:
     sub = get_object_or_404(
@@ -220,6 +296,28 @@ def _part_result(result: dict) -> dict:
     return body
 
 
+@extend_schema(
+    operation_id="run_tests",
+    summary="Run a code part's visible tests",
+    request=shapes.RunRequest,
+    examples=[shapes.RUN_EXAMPLE],
+    responses={
+        202: shapes.ok(shapes.RunAccepted, "Saved and queued to run."),
+        400: shapes.error("A malformed body, or no such code part."),
+        401: shapes.UNAUTHENTICATED,
+        403: shapes.error(
+            "A quiz whose feedback is held, or outside the problem set's dates (or a "
+            "signed-in browser session without its CSRF token)."
+        ),
+        404: shapes.NO_EXERCISE,
+        413: shapes.TOO_LARGE,
+        415: shapes.NOT_JSON,
+        422: shapes.error("No source, or source that does not compile."),
+        429: shapes.THROTTLED,
+        503: shapes.UNAVAILABLE,
+    },
+    parameters=[shapes.SLUG, shapes.RETRY_AFTER],
+)
 @api_view(["POST"])
 def run_tests(request: Request, slug: str) -> Response:
     """Run a code part's visible tests on a source: `{"part": "<key>", "answer": "..."}`.
@@ -247,6 +345,16 @@ def run_tests(request: Request, slug: str) -> Response:
     )
 
 
+@extend_schema(
+    operation_id="run_result",
+    summary="A run of the visible tests and, once done, its result",
+    responses={
+        200: shapes.ok(shapes.RunResult, "The run."),
+        401: shapes.UNAUTHENTICATED,
+        404: shapes.NO_RUN,
+    },
+    parameters=[shapes.ID],
+)
 @api_view(["GET"])
 def run_result(request: Request, pk: int) -> Response:
     """A run's status and, once done, its verdict: `{"status", "message", "score",

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from exercises import api, preview, views
+from exercises import api, apischema, preview, views
 
 urlpatterns = [
     path("", views.course, name="ex-course"),
@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/submissions/<int:pk>/", api.submission, name="ex-api-submission"),
     path("api/exercises/<slug:slug>/runs/", api.run_tests, name="ex-api-run"),
     path("api/runs/<int:pk>/", api.run_result, name="ex-api-run-result"),
+    path("api/schema/", apischema.schema, name="ex-api-schema"),
 ]
