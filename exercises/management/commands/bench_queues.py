@@ -426,6 +426,7 @@ def run_scenario(
     sent: dict[str, list[tuple[int, bool]]] = {"maths": [], "code": []}
     refused = {"maths": 0, "code": 0}
     load_start = os.getloadavg()
+    sessions_start = _database_sessions()
     started = time.monotonic()
     for at, _, kind in events:
         delay = started + at - time.monotonic()
@@ -449,14 +450,31 @@ def run_scenario(
             _progress(f"gave up waiting after {timeout:.0f} s; the rest counts as not graded")
             break
         time.sleep(0.2)
+    sessions_end = _database_sessions()
     result = {
         "load_start": [round(x, 2) for x in load_start],
         "load_end": [round(x, 2) for x in os.getloadavg()],
         "submitting_seconds": round(submitting, 1),
+        # Sessions opened on the database while the scenario ran, by anyone: on a
+        # database of the benchmark's own, the workers (this process keeps its one).
+        "database_sessions": None if sessions_start is None else sessions_end - sessions_start,
     }
     for kind, count in (("maths", maths_count), ("code", code_count)):
         result[kind] = _figures(sent[kind], refused[kind], count)
     return result
+
+
+def _database_sessions() -> int | None:
+    """PostgreSQL's count of sessions ever opened on this database (None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        # A backend's statistics reach the shared counters within a second or so, or
+        # when it exits; a fresh snapshot, not this transaction's cached one.
+        time.sleep(1.5)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
 
 
 def _figures(sent: list[tuple[int, bool]], refused: int, count: int) -> dict:
@@ -526,4 +544,11 @@ def format_text(result: dict) -> str:
             )
             if r["refused"] or r["failed"]:
                 lines.append(f"{'':<16} {r['refused']} refused, {r['failed']} failed")
+        sessions = scenario.get("database_sessions")
+        verdicts = scenario["maths"]["graded"] + scenario["code"]["graded"]
+        if sessions is not None and verdicts:
+            lines.append(
+                f"{name:<16} database sessions opened: {sessions}"
+                f" ({sessions / verdicts:.2f} per verdict)"
+            )
     return "\n".join(lines) + "\n"
