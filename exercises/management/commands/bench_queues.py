@@ -264,9 +264,10 @@ def run(plan: dict) -> dict:
         _wait_ready(children[-2:], list(logs.values()))
 
         _progress("warming up")
+        workers = {"maths": children[-2].pid, "code": children[-1].pid}
         warm = run_scenario(
             maths, code, 2 * plan["concurrency"], 2 * plan["code_concurrency"], 1000.0, 1000.0,
-            plan["timeout"],
+            plan["timeout"], workers,
         )  # fmt: skip
         if any(warm[kind]["graded"] < warm[kind]["submissions"] for kind in ("maths", "code")):
             raise CommandError(
@@ -281,7 +282,7 @@ def run(plan: dict) -> dict:
             _progress(f"{name}: {maths_count} maths and {code_count} code submissions")
             scenarios[name] = run_scenario(
                 maths, code, maths_count, code_count, plan["maths_rate"], plan["code_rate"],
-                plan["timeout"],
+                plan["timeout"], workers,
             )  # fmt: skip
         return {
             "json": plan["json"],
@@ -416,8 +417,11 @@ def run_scenario(
     maths_rate: float,
     code_rate: float,
     timeout: float,
+    workers: dict[str, int] | None = None,
 ) -> dict:
-    """Submit at steady rates, wait for the verdicts, read the figures from the database."""
+    """Submit at steady rates, wait for the verdicts, read the figures from the database.
+
+    `workers`: the process group of each kind's worker, whose CPU time is counted."""
     events = sorted(
         [(k / maths_rate, 0, "maths") for k in range(maths_count)]
         + [(k / code_rate, 1, "code") for k in range(code_count)]
@@ -427,6 +431,9 @@ def run_scenario(
     refused = {"maths": 0, "code": 0}
     load_start = os.getloadavg()
     sessions_start = _database_sessions()
+    measured = Path("/proc/self/stat").exists()
+    cpu_start = _cpu_seconds(workers or {}) if measured else {}
+    backends_start = _backends_cpu() if measured else {}
     started = time.monotonic()
     for at, _, kind in events:
         delay = started + at - time.monotonic()
@@ -451,6 +458,14 @@ def run_scenario(
             break
         time.sleep(0.2)
     sessions_end = _database_sessions()
+    cpu_end = _cpu_seconds(workers or {}) if measured else {}
+    backends_end = _backends_cpu() if measured else {}
+    cpu = {name: round(cpu_end[name] - start, 3) for name, start in cpu_start.items()}
+    if backends_end:
+        # Sessions that ended meanwhile are not counted (see database_sessions).
+        cpu["database"] = round(
+            sum(end - backends_start.get(pid, 0.0) for pid, end in backends_end.items()), 3
+        )
     result = {
         "load_start": [round(x, 2) for x in load_start],
         "load_end": [round(x, 2) for x in os.getloadavg()],
@@ -458,10 +473,56 @@ def run_scenario(
         # Sessions opened on the database while the scenario ran, by anyone: on a
         # database of the benchmark's own, the workers (this process keeps its one).
         "database_sessions": None if sessions_start is None else sessions_end - sessions_start,
+        # CPU seconds each worker (all its processes) and the workers' database
+        # sessions spent meanwhile, where Linux's /proc tells.
+        "cpu_seconds": cpu,
     }
     for kind, count in (("maths", maths_count), ("code", code_count)):
         result[kind] = _figures(sent[kind], refused[kind], count)
     return result
+
+
+def _process_cpu(pid: int) -> tuple[int, float, float] | None:
+    """(process group, CPU seconds of the process, of its children it has waited for)."""
+    try:
+        # After the command name, which may hold spaces: state, ppid, pgrp, ... utime,
+        # stime, cutime, cstime are fields 14 to 17 of proc(5).
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return (
+        int(fields[2]),
+        (int(fields[11]) + int(fields[12])) / tick,
+        (int(fields[13]) + int(fields[14])) / tick,
+    )
+
+
+def _cpu_seconds(workers: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each worker's process group: its pool processes and grading
+    helpers, and those that exited, through the parents that waited for them."""
+    groups = dict.fromkeys(workers.values(), 0.0)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _process_cpu(int(entry.name))
+            if found and found[0] in groups:
+                groups[found[0]] += found[1] + found[2]
+    return {f"{name}_worker": groups[pgid] for name, pgid in workers.items()}
+
+
+def _backends_cpu() -> dict[int, float]:
+    """On PostgreSQL, CPU seconds so far of the server process of each other session on
+    this database: the workers' sessions, which they keep."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    found = {pid: _process_cpu(pid) for pid in pids}
+    return {pid: cpu[1] for pid, cpu in found.items() if cpu}
 
 
 def _database_sessions() -> int | None:
@@ -544,8 +605,18 @@ def format_text(result: dict) -> str:
             )
             if r["refused"] or r["failed"]:
                 lines.append(f"{'':<16} {r['refused']} refused, {r['failed']} failed")
-        sessions = scenario.get("database_sessions")
         verdicts = scenario["maths"]["graded"] + scenario["code"]["graded"]
+        cpu = scenario.get("cpu_seconds", {})
+        per_verdict = [
+            f"{kind} worker {1000 * cpu[f'{kind}_worker'] / scenario[kind]['graded']:.1f}"
+            for kind in ("maths", "code")
+            if f"{kind}_worker" in cpu and scenario[kind]["graded"]
+        ]
+        if "database" in cpu and verdicts:
+            per_verdict.append(f"database {1000 * cpu['database'] / verdicts:.1f}")
+        if per_verdict:
+            lines.append(f"{name:<16} CPU ms per verdict: {', '.join(per_verdict)}")
+        sessions = scenario.get("database_sessions")
         if sessions is not None and verdicts:
             lines.append(
                 f"{name:<16} database sessions opened: {sessions}"
