@@ -26,9 +26,11 @@ def outcomes(log: str) -> list[str]:
 
 @pytest.fixture
 def two_hosts(start_worker):
+    # A lease longer than any grading here (the tests' default is 5 s), so that a second
+    # message always finds its submission taken or graded, on a busy machine too.
     return [
-        start_worker("host1", node="a@host1"),
-        start_worker("host2", node="b@host2"),
+        start_worker("host1", node="a@host1", GRADING_LEASE_SECONDS="120"),
+        start_worker("host2", node="b@host2", GRADING_LEASE_SECONDS="120"),
     ]
 
 
