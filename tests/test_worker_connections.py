@@ -76,23 +76,26 @@ def test_it_reconnects_when_the_kept_connection_no_longer_answers(
 ):
     run_task(fixup)
     broken = kept_connection.connection
-    # As after a PostgreSQL restart: the connection looks open, but its server is gone.
-    monkeypatch.setattr(kept_connection, "is_usable", lambda: False)
 
-    run_task(fixup)
+    with monkeypatch.context() as patch:
+        # As after a PostgreSQL restart: the connection looks open, but its server is gone.
+        patch.setattr(kept_connection, "is_usable", lambda: False)
+        run_task(fixup)
 
     assert kept_connection.connection is not broken
-    monkeypatch.undo()
     assert count_users() == 0
 
 
 def test_it_drops_a_connection_whose_task_failed_on_it(fixup, kept_connection, monkeypatch):
-    def fail():
-        count_users()
-        kept_connection.errors_occurred = True
-        monkeypatch.setattr(kept_connection, "is_usable", lambda: False)
+    with monkeypatch.context() as patch:
 
-    run_task(fixup, body=fail)
+        def fail():
+            count_users()
+            # A query failed, and the connection no longer answers.
+            kept_connection.errors_occurred = True
+            patch.setattr(kept_connection, "is_usable", lambda: False)
+
+        run_task(fixup, body=fail)
 
     assert kept_connection.connection is None
 
