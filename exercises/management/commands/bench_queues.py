@@ -264,7 +264,10 @@ def run(plan: dict) -> dict:
         _wait_ready(children[-2:], list(logs.values()))
 
         _progress("warming up")
-        workers = {"maths": children[-2].pid, "code": children[-1].pid}
+        # Whose CPU time is counted: the workers and, when it is this run's own, Redis.
+        workers = {"maths_worker": children[-2].pid, "code_worker": children[-1].pid}
+        if private_redis:
+            workers["redis"] = children[0].pid
         warm = run_scenario(
             maths, code, 2 * plan["concurrency"], 2 * plan["code_concurrency"], 1000.0, 1000.0,
             plan["timeout"], workers,
@@ -421,7 +424,8 @@ def run_scenario(
 ) -> dict:
     """Submit at steady rates, wait for the verdicts, read the figures from the database.
 
-    `workers`: the process id of each kind's worker, whose CPU time is counted."""
+    `workers`: the process ids whose CPU time is counted (with all processes under
+    them), by name: "maths_worker", "code_worker", "redis"."""
     events = sorted(
         [(k / maths_rate, 0, "maths") for k in range(maths_count)]
         + [(k / code_rate, 1, "code") for k in range(code_count)]
@@ -473,8 +477,8 @@ def run_scenario(
         # Sessions opened on the database while the scenario ran, by anyone: on a
         # database of the benchmark's own, the workers (this process keeps its one).
         "database_sessions": None if sessions_start is None else sessions_end - sessions_start,
-        # CPU seconds each worker (all its processes) and the workers' database
-        # sessions spent meanwhile, where Linux's /proc tells.
+        # CPU seconds each worker (all its processes), the private Redis and the
+        # workers' database sessions spent meanwhile, where Linux's /proc tells.
         "cpu_seconds": cpu,
     }
     for kind, count in (("maths", maths_count), ("code", code_count)):
@@ -498,25 +502,26 @@ def _process_cpu(pid: int) -> tuple[int, float, float] | None:
     )
 
 
-def _cpu_seconds(workers: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far of each worker and every process under it: its pool processes
-    and their grading helpers, and those that exited, through the parents that waited
-    for them. A code answer's sandbox may escape the count (it runs in a PID namespace
-    of its own and is killed with it): for code answers the figure is a lower bound."""
+def _cpu_seconds(processes_named: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each process named and every process under it (a worker's
+    pool processes and their grading helpers), with those that exited, through the
+    parents that waited for them. A code answer's sandbox may escape the count (it runs
+    in a PID namespace of its own and is killed with it): for code answers the figure
+    is a lower bound."""
     processes = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             found = _process_cpu(int(entry.name))
             if found:
                 processes[int(entry.name)] = found
-    totals = dict.fromkeys(workers.values(), 0.0)
+    totals = dict.fromkeys(processes_named.values(), 0.0)
     for pid, (_, own, children) in processes.items():
         ancestor, seen = pid, 0
         while ancestor in processes and ancestor not in totals and seen < 64:
             ancestor, seen = processes[ancestor][0], seen + 1
         if ancestor in totals:
             totals[ancestor] += own + children
-    return {f"{name}_worker": totals[pid] for name, pid in workers.items()}
+    return {name: totals[pid] for name, pid in processes_named.items()}
 
 
 def _backends_cpu() -> dict[int, float]:
@@ -622,8 +627,9 @@ def format_text(result: dict) -> str:
             for kind in ("maths", "code")
             if f"{kind}_worker" in cpu and scenario[kind]["graded"]
         ]
-        if "database" in cpu and verdicts:
-            per_verdict.append(f"database {1000 * cpu['database'] / verdicts:.1f}")
+        for shared in ("database", "redis"):
+            if shared in cpu and verdicts:
+                per_verdict.append(f"{shared} {1000 * cpu[shared] / verdicts:.1f}")
         if per_verdict:
             lines.append(f"{name:<16} CPU ms per verdict: {', '.join(per_verdict)}")
         sessions = scenario.get("database_sessions")
