@@ -126,8 +126,14 @@ TEMPLATES = [
 # "database is locked".
 DATABASE_URL = envstr("DATABASE_URL", "")
 if DATABASE_URL:
+    # Each web and worker process keeps one connection for DB_CONN_MAX_AGE seconds
+    # (0: a new one for every request or task), checked before it is used again.
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=envint("DB_CONN_MAX_AGE", "60"),
+            conn_health_checks=True,
+        )
     }
 else:
     DATABASES = {
@@ -273,6 +279,10 @@ CELERY_TASK_DEFAULT_QUEUE = envstr("GRADING_QUEUE", "grading")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection before and after every task,
+# or, with this set, only every so many tasks: never, here. The worker closes it by
+# Django's rule instead (CONN_MAX_AGE, health checks; see courseserver/celery.py).
+CELERY_DB_REUSE_MAX = 10**9
 # When the broker connection drops, give up the running task: the broker redelivers it,
 # and the lease makes sure it is graded once.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

@@ -464,6 +464,61 @@ def test_it_pings_the_worker_by_its_node_name():
     assert "--destination celery@$HOSTNAME" in pinged
 
 
+# ---------------------------------------------------------------- scaling out
+
+# `docker compose up --scale worker=4`: services that may run in several containers.
+SCALABLE = ["worker", "code-worker"]
+
+
+def node_name(command: list[str]) -> str:
+    """The Celery node name a worker's command line gives it (Celery's own default:
+    celery@%h, %h being the host name)."""
+    # What comes before celery (`nice -n 10`) is not Celery's.
+    command = command[command.index("celery") :]
+    for i, arg in enumerate(command):
+        if arg in ("-n", "--hostname"):
+            return command[i + 1]
+        if arg.startswith("--hostname="):
+            return arg.partition("=")[2]
+    return "celery@%h"
+
+
+@pytest.mark.parametrize("service", SCALABLE)
+def test_it_lets_the_workers_scale_out(service):
+    """Each copy is a container of its own: its own host name, so its own node name;
+    no fixed container name and no published port that a second copy would clash on."""
+    definition = services()[service]
+    assert "container_name" not in definition
+    assert "hostname" not in definition
+    assert not definition.get("ports")
+    assert "%h" in node_name(definition["command"])
+
+
+@pytest.mark.parametrize("service", SCALABLE)
+def test_it_pings_each_copy_of_a_worker_by_its_own_node_name(service):
+    kind, command = healthcheck_command(service)
+    assert kind == "CMD-SHELL"
+    node = node_name(services()[service]["command"]).replace("%h", "$HOSTNAME")
+    assert f"--destination {node} " in interpolate(command, {})
+
+
+def test_it_sends_the_sweep_from_the_scheduler_alone():
+    """Scaling the workers does not multiply the sweep: no worker embeds the scheduler."""
+    for service in SCALABLE:
+        command = services()[service]["command"]
+        assert "--beat" not in command and "-B" not in command
+    scheduler = services()["scheduler"]["command"]
+    assert "beat" in scheduler or "--beat" in scheduler
+
+
+def test_it_reads_the_node_name_of_a_worker_command():
+    assert node_name(["celery", "worker"]) == "celery@%h"
+    assert node_name(["celery", "worker", "-n", "a@host1"]) == "a@host1"
+    assert node_name(["celery", "worker", "--hostname", "code@%h"]) == "code@%h"
+    assert node_name(["celery", "worker", "--hostname=b@%h"]) == "b@%h"
+    assert node_name(["nice", "-n", "10", "celery", "worker"]) == "celery@%h"
+
+
 def scheduler_healthcheck(schedule: Path) -> int:
     kind, *argv = healthcheck_command("scheduler")
     assert kind == "CMD"

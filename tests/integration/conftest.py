@@ -179,20 +179,28 @@ class Worker:
     """`celery worker` in a process group of its own, its log in a file."""
 
     def __init__(
-        self, log_path: Path, env: dict[str, str], queue: str, include: tuple[str, ...] = ()
+        self,
+        log_path: Path,
+        env: dict[str, str],
+        queue: str,
+        include: tuple[str, ...] = (),
+        node: str | None = None,
     ):
         self.log_path = log_path
         self.env = env
         self.queue = queue
         self.include = include
         self.name = f"{log_path.stem}-{uuid.uuid4().hex[:6]}"
+        # Celery's node name, name@host: by default this machine's host name (%h); a
+        # test may name another host, as each container of a scaled-out worker has.
+        self.node = node or f"{self.name}@%h"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Worker:
         command = [
             sys.executable, "-m", "celery", "-A", "courseserver", "worker",
             "--loglevel", "INFO", "--concurrency", "1", "--pool", "prefork",
-            "-Q", self.queue, "-n", f"{self.name}@%h",
+            "-Q", self.queue, "-n", self.node,
             "--without-heartbeat", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         if self.include:
@@ -215,7 +223,7 @@ class Worker:
                 raise AssertionError(
                     f"the worker exited with {self.proc.returncode}:\n{self.log()}"
                 )
-            return f"{self.name}@" in self.log() and " ready." in self.log()
+            return f"{self.node.split('@')[0]}@" in self.log() and " ready." in self.log()
 
         try:
             wait_for(ready, f"worker {self.name} to be ready", timeout=WORKER_START_SECONDS)
@@ -356,17 +364,23 @@ def worker_logs(tmp_path_factory) -> Path:
 @pytest.fixture
 def start_worker(worker_env, worker_logs, grading_queue):
     """Start a worker (extra environment as keywords; `queue`, the queue it takes tasks
-    from, by default the grading queue); all are stopped after the test."""
+    from, by default the grading queue; `node`, its Celery node name, name@host); all
+    are stopped after the test."""
     started: list[Worker] = []
 
     def start(
-        name: str = "worker", include: tuple[str, ...] = (), queue: str | None = None, **env: str
+        name: str = "worker",
+        include: tuple[str, ...] = (),
+        queue: str | None = None,
+        node: str | None = None,
+        **env: str,
     ) -> Worker:
         worker = Worker(
             worker_logs / f"{name}.log",
             {**worker_env, **env},
             queue or env.get("GRADING_QUEUE", grading_queue),
             include,
+            node,
         )
         started.append(worker)
         return worker.start()

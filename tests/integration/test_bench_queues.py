@@ -88,10 +88,30 @@ def test_it_prints_a_row_for_each_kind_of_each_scenario(bench):
     lines = format_text(result).splitlines()
 
     assert "submit->verdict" in lines[1]
-    rows = [line.split() for line in lines[2:]]
+    rows = [line.split() for line in lines[2:] if "per verdict" not in line]
     assert [row[:-14] for row in rows] == [
         ["maths", "alone", "maths", "3/3", "3"],
         ["code", "alone", "code", "2/2", "2"],
         ["maths", "with", "code", "maths", "3/3", "3"],
         ["maths", "with", "code", "code", "2/2", "2"],
+    ]
+
+
+def test_it_counts_the_cpu_time_of_each_worker(bench):
+    result, _ = bench
+
+    for name, scenario in result["scenarios"].items():
+        cpu = scenario["cpu_seconds"]
+        # The private Redis too: REDIS_URL is unset in these tests unless CI sets it.
+        assert {"maths_worker", "code_worker"} <= set(cpu)
+        assert ("redis" in cpu) == (result["broker"] == "private Redis")
+        for kind in ("maths", "code"):
+            # A worker that graded something spent CPU time on it.
+            if scenario[kind]["graded"]:
+                assert cpu[f"{kind}_worker"] > 0, (name, cpu)
+    lines = format_text(result).splitlines()
+    assert [line.split()[:2] for line in lines if "CPU ms per verdict" in line] == [
+        ["maths", "alone"],
+        ["code", "alone"],
+        ["maths", "with"],
     ]

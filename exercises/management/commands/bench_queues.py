@@ -264,9 +264,13 @@ def run(plan: dict) -> dict:
         _wait_ready(children[-2:], list(logs.values()))
 
         _progress("warming up")
+        # Whose CPU time is counted: the workers and, when it is this run's own, Redis.
+        workers = {"maths_worker": children[-2].pid, "code_worker": children[-1].pid}
+        if private_redis:
+            workers["redis"] = children[0].pid
         warm = run_scenario(
             maths, code, 2 * plan["concurrency"], 2 * plan["code_concurrency"], 1000.0, 1000.0,
-            plan["timeout"],
+            plan["timeout"], workers,
         )  # fmt: skip
         if any(warm[kind]["graded"] < warm[kind]["submissions"] for kind in ("maths", "code")):
             raise CommandError(
@@ -281,7 +285,7 @@ def run(plan: dict) -> dict:
             _progress(f"{name}: {maths_count} maths and {code_count} code submissions")
             scenarios[name] = run_scenario(
                 maths, code, maths_count, code_count, plan["maths_rate"], plan["code_rate"],
-                plan["timeout"],
+                plan["timeout"], workers,
             )  # fmt: skip
         return {
             "json": plan["json"],
@@ -416,8 +420,12 @@ def run_scenario(
     maths_rate: float,
     code_rate: float,
     timeout: float,
+    workers: dict[str, int] | None = None,
 ) -> dict:
-    """Submit at steady rates, wait for the verdicts, read the figures from the database."""
+    """Submit at steady rates, wait for the verdicts, read the figures from the database.
+
+    `workers`: the process ids whose CPU time is counted (with all processes under
+    them), by name: "maths_worker", "code_worker", "redis"."""
     events = sorted(
         [(k / maths_rate, 0, "maths") for k in range(maths_count)]
         + [(k / code_rate, 1, "code") for k in range(code_count)]
@@ -426,6 +434,10 @@ def run_scenario(
     sent: dict[str, list[tuple[int, bool]]] = {"maths": [], "code": []}
     refused = {"maths": 0, "code": 0}
     load_start = os.getloadavg()
+    sessions_start = _database_sessions()
+    measured = Path("/proc/self/stat").exists()
+    cpu_start = _cpu_seconds(workers or {}) if measured else {}
+    backends_start = _backends_cpu() if measured else {}
     started = time.monotonic()
     for at, _, kind in events:
         delay = started + at - time.monotonic()
@@ -449,14 +461,95 @@ def run_scenario(
             _progress(f"gave up waiting after {timeout:.0f} s; the rest counts as not graded")
             break
         time.sleep(0.2)
+    sessions_end = _database_sessions()
+    cpu_end = _cpu_seconds(workers or {}) if measured else {}
+    backends_end = _backends_cpu() if measured else {}
+    cpu = {name: round(cpu_end[name] - start, 3) for name, start in cpu_start.items()}
+    if backends_end:
+        # Sessions that ended meanwhile are not counted (see database_sessions).
+        cpu["database"] = round(
+            sum(end - backends_start.get(pid, 0.0) for pid, end in backends_end.items()), 3
+        )
     result = {
         "load_start": [round(x, 2) for x in load_start],
         "load_end": [round(x, 2) for x in os.getloadavg()],
         "submitting_seconds": round(submitting, 1),
+        # Sessions opened on the database while the scenario ran, by anyone: on a
+        # database of the benchmark's own, the workers (this process keeps its one).
+        "database_sessions": None if sessions_start is None else sessions_end - sessions_start,
+        # CPU seconds each worker (all its processes), the private Redis and the
+        # workers' database sessions spent meanwhile, where Linux's /proc tells.
+        "cpu_seconds": cpu,
     }
     for kind, count in (("maths", maths_count), ("code", code_count)):
         result[kind] = _figures(sent[kind], refused[kind], count)
     return result
+
+
+def _process_cpu(pid: int) -> tuple[int, float, float] | None:
+    """(parent, CPU seconds of the process, of its children it has waited for)."""
+    try:
+        # After the command name, which may hold spaces: state, ppid, ... utime, stime,
+        # cutime, cstime are fields 14 to 17 of proc(5).
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return (
+        int(fields[1]),
+        (int(fields[11]) + int(fields[12])) / tick,
+        (int(fields[13]) + int(fields[14])) / tick,
+    )
+
+
+def _cpu_seconds(processes_named: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each process named and every process under it (a worker's
+    pool processes and their grading helpers), with those that exited, through the
+    parents that waited for them. A code answer's sandbox may escape the count (it runs
+    in a PID namespace of its own and is killed with it): for code answers the figure
+    is a lower bound."""
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _process_cpu(int(entry.name))
+            if found:
+                processes[int(entry.name)] = found
+    totals = dict.fromkeys(processes_named.values(), 0.0)
+    for pid, (_, own, children) in processes.items():
+        ancestor, seen = pid, 0
+        while ancestor in processes and ancestor not in totals and seen < 64:
+            ancestor, seen = processes[ancestor][0], seen + 1
+        if ancestor in totals:
+            totals[ancestor] += own + children
+    return {name: totals[pid] for name, pid in processes_named.items()}
+
+
+def _backends_cpu() -> dict[int, float]:
+    """On PostgreSQL, CPU seconds so far of the server process of each other session on
+    this database: the workers' sessions, which they keep."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    found = {pid: _process_cpu(pid) for pid in pids}
+    return {pid: cpu[1] for pid, cpu in found.items() if cpu}
+
+
+def _database_sessions() -> int | None:
+    """PostgreSQL's count of sessions ever opened on this database (None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        # A backend's statistics reach the shared counters within a second or so, or
+        # when it exits; a fresh snapshot, not this transaction's cached one.
+        time.sleep(1.5)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
 
 
 def _figures(sent: list[tuple[int, bool]], refused: int, count: int) -> dict:
@@ -526,4 +619,23 @@ def format_text(result: dict) -> str:
             )
             if r["refused"] or r["failed"]:
                 lines.append(f"{'':<16} {r['refused']} refused, {r['failed']} failed")
+        verdicts = scenario["maths"]["graded"] + scenario["code"]["graded"]
+        cpu = scenario.get("cpu_seconds", {})
+        per_verdict = [
+            f"{kind} worker{' (at least)' if kind == 'code' else ''}"
+            f" {1000 * cpu[f'{kind}_worker'] / scenario[kind]['graded']:.1f}"
+            for kind in ("maths", "code")
+            if f"{kind}_worker" in cpu and scenario[kind]["graded"]
+        ]
+        for shared in ("database", "redis"):
+            if shared in cpu and verdicts:
+                per_verdict.append(f"{shared} {1000 * cpu[shared] / verdicts:.1f}")
+        if per_verdict:
+            lines.append(f"{name:<16} CPU ms per verdict: {', '.join(per_verdict)}")
+        sessions = scenario.get("database_sessions")
+        if sessions is not None and verdicts:
+            lines.append(
+                f"{name:<16} database sessions opened: {sessions}"
+                f" ({sessions / verdicts:.2f} per verdict)"
+            )
     return "\n".join(lines) + "\n"
