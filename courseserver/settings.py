@@ -292,14 +292,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {
         "task": "exercises.tasks.sweep_submissions",
-        "schedule": envfloat("SWEEP_INTERVAL", "30"),
+        "schedule": envfloat("SWEEP_INTERVAL", "5"),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Grading: the bounds of the path from a submission to its verdict.
 GRADING_TIMEOUT = envfloat("GRADING_TIMEOUT", "2")
-GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "180")
+# A worker holds a submission it grades for this long, renewed every third of it while
+# it grades (exercises.queue.Heartbeat): one that dies lets go within this time.
+GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "15")
+# A run of a code part's visible tests has no heartbeat: it is given up by its worker
+# only once it has been running this long.
+CODE_RUN_LEASE_SECONDS = envint("CODE_RUN_LEASE_SECONDS", "180")
 GRADING_MAX_TRIES = envint("GRADING_MAX_TRIES", "3")
 GRADING_REQUEUE_AFTER = envint("GRADING_REQUEUE_AFTER", "60")
 SUBMISSIONS_IN_FLIGHT = envint("SUBMISSIONS_IN_FLIGHT", "3")

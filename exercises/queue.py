@@ -4,9 +4,13 @@ The database is the source of truth. A submission is saved first and a message
 carrying only its id is published after the transaction commits. A worker claims
 the submission with a conditional update that takes a time-limited lease; only the
 holder of the current lease may record the verdict, so a message delivered twice
-grades once. A periodic sweep publishes again what is still queued or whose lease
-expired (a worker killed outright); after GRADING_MAX_TRIES claims the submission
-ends `failed` with a message for the student, so a poison answer never loops.
+grades once. The lease is short (GRADING_LEASE_SECONDS) and a heartbeat thread
+renews it while the holder grades, so a worker that dies lets go of its submission
+within seconds: the message its pool process held is delivered again (acks late,
+rejected when the process is lost) and waits for the lease to lapse, and a periodic
+sweep publishes again what is still queued or whose lease expired (a worker killed
+outright, its message stranded in the broker); after GRADING_MAX_TRIES claims the
+submission ends `failed` with a message for the student, so a poison answer never loops.
 
 A submission with a code part goes to the code queue (settings.CODE_QUEUE), whose
 workers run code in sandboxes, so that a slow run never delays the maths answers.
@@ -18,13 +22,15 @@ student and the reason for staff, and the sweep sends it again later (fail close
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -212,7 +218,7 @@ def claim(submission_id: int) -> uuid.UUID | None:
     """Take the lease on a submission that is queued or whose lease has expired.
 
     Returns the lease token, or None when there is nothing to do (graded, failed,
-    or another worker holds a live lease).
+    or another worker holds a live lease: `lease_left` says for how long).
     """
     now = timezone.now()
     token = uuid.uuid4()
@@ -261,14 +267,84 @@ def fail(submission_id: int, *, only_if_exhausted: bool = False, reason: str = "
     return bool(failed)
 
 
+def lease_left(submission_id: int) -> float | None:
+    """Seconds until the live lease on a submission being graded lapses, or None when
+    no lease is live (queued, graded, failed, or its lease already expired)."""
+    expires = (
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.GRADING)
+        .values_list("lease_expires", flat=True)
+        .first()
+    )
+    if expires is None:
+        return None
+    left = (expires - timezone.now()).total_seconds()
+    return left if left > 0 else None
+
+
+def renew(submission_id: int, token: uuid.UUID) -> bool:
+    """Extend the lease by GRADING_LEASE_SECONDS from now, for its holder only. False when
+    `token` no longer holds it (it lapsed and another worker took the submission)."""
+    return bool(
+        Submission.objects.filter(
+            pk=submission_id, status=Submission.Status.GRADING, lease_token=token
+        ).update(lease_expires=timezone.now() + timedelta(seconds=settings.GRADING_LEASE_SECONDS))
+    )
+
+
+class Heartbeat:
+    """Renews a lease every third of GRADING_LEASE_SECONDS while its holder grades.
+
+    A thread of the grading process: if the process dies, the beats stop and the lease
+    lapses within GRADING_LEASE_SECONDS. The beats also stop when grading ends, when the
+    lease is lost, and after the task's hard time limit (a process stuck in a check
+    must not hold its submission forever). A beat that cannot reach the database is
+    tried again at the next one.
+    """
+
+    def __init__(self, submission_id: int, token: uuid.UUID):
+        self.submission_id = submission_id
+        self.token = token
+        self.interval = settings.GRADING_LEASE_SECONDS / 3
+        self.limit = time.monotonic() + settings.CELERY_TASK_TIME_LIMIT
+        self.stopped = threading.Event()
+        self.beats = 0
+        self.thread = threading.Thread(target=self._run, name=f"lease-{submission_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        # A beat under way is one quick UPDATE; a hung database is not waited for.
+        self.thread.join(timeout=self.interval)
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval) and time.monotonic() < self.limit:
+                try:
+                    if not renew(self.submission_id, self.token):
+                        return
+                    self.beats += 1
+                except DatabaseError:
+                    log.warning("lease on submission %s not renewed", self.submission_id)
+                    # A broken connection is replaced at the next beat.
+                    connections.close_all()
+        finally:
+            # This thread's own connections, never the grading thread's.
+            connections.close_all()
+
+
 def grade(submission_id: int) -> str:
-    """Claim, grade and record one submission. Returns what happened, for logs and tests."""
+    """Claim, grade and record one submission. Returns what happened, for logs and tests:
+    "held" when another worker holds a live lease on it."""
     token = claim(submission_id)
     if token is None:
-        return "skipped"
+        return "held" if lease_left(submission_id) else "skipped"
     submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
     try:
-        results, score = judge(submission)
+        with Heartbeat(submission_id, token):
+            results, score = judge(submission)
     except grading.Unavailable as e:
         delay(submission_id, token, str(e))
         return "delayed"

@@ -1,5 +1,7 @@
 """Leases, idempotent grading, the sweep and poison answers (exercises/queue.py)."""
 
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,7 +10,7 @@ from django.utils import timezone
 
 from courseserver.celery import app as celery_app
 from exercises import answer_stats, question_tests, queue, regrade
-from exercises.models import Submission
+from exercises.models import Grading, Submission
 from exercises.tasks import grade_submission
 from tests.conftest import broker_down, make_submission
 
@@ -173,3 +175,85 @@ def test_it_reports_an_author_error_without_blaming_the_student(alice):
     s.refresh_from_db()
     assert s.results["a"]["status"] == "error"
     assert "problem in the exercise" in s.results["a"]["message"]
+
+
+def test_it_renews_a_lease_for_its_holder_only(alice, exercise):
+    s = make_submission(alice, exercise)
+    token = queue.claim(s.pk)
+    Submission.objects.filter(pk=s.pk).update(lease_expires=timezone.now())
+    assert queue.renew(s.pk, uuid.uuid4()) is False
+    s.refresh_from_db()
+    assert s.lease_expires <= timezone.now()
+
+    assert queue.renew(s.pk, token) is True
+    s.refresh_from_db()
+    assert s.lease_expires > timezone.now() + timedelta(seconds=10)
+    assert s.lease_token == token
+
+
+def test_it_says_how_long_a_live_lease_has_left(alice, exercise):
+    s = make_submission(alice, exercise)
+    assert queue.lease_left(s.pk) is None
+    queue.claim(s.pk)
+    assert 0 < queue.lease_left(s.pk) <= 15
+    Submission.objects.filter(pk=s.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
+    assert queue.lease_left(s.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_the_lease_while_a_slow_check_runs(alice, exercise, settings, monkeypatch):
+    settings.GRADING_LEASE_SECONDS = 1.5
+    s = make_submission(alice, exercise)
+    real_judge = queue.judge
+    taken_meanwhile = []
+
+    def slow_judge(submission):
+        time.sleep(3)  # twice the lease: it lapses unless renewed
+        taken_meanwhile.append(queue.claim(s.pk))
+        return real_judge(submission)
+
+    monkeypatch.setattr(queue, "judge", slow_judge)
+    assert queue.grade(s.pk) == "graded"
+    assert taken_meanwhile == [None]
+    s.refresh_from_db()
+    assert (s.status, s.tries) == ("graded", 1)
+    assert Grading.objects.filter(submission=s).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_stops_renewing_a_lease_another_worker_took(alice, exercise, settings):
+    settings.GRADING_LEASE_SECONDS = 0.3
+    s = make_submission(alice, exercise)
+    token = queue.claim(s.pk)
+    with queue.Heartbeat(s.pk, token) as heartbeat:
+        Submission.objects.filter(pk=s.pk).update(lease_token=uuid.uuid4())
+        heartbeat.thread.join(timeout=5)
+        assert not heartbeat.thread.is_alive()
+    assert heartbeat.beats == 0
+
+
+def test_it_tries_again_as_a_dead_workers_lease_lapses(alice, exercise, monkeypatch):
+    s = make_submission(alice, exercise)
+    queue.claim(s.pk)  # the pool process that held it died; its message comes back
+    retried = []
+
+    class Retried(Exception):
+        pass
+
+    def retry(**kwargs):
+        retried.append(kwargs)
+        return Retried()
+
+    monkeypatch.setattr(grade_submission, "retry", retry)
+    with pytest.raises(Retried):
+        grade_submission(s.pk)
+    assert len(retried) == 1
+    assert 1 < retried[0]["countdown"] <= 16
+    s.refresh_from_db()
+    assert (s.status, s.tries) == ("grading", 1)
+    assert not Grading.objects.filter(submission=s).exists()
+
+    # Once the lease has lapsed, the next try grades it.
+    Submission.objects.filter(pk=s.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
+    assert grade_submission(s.pk) == "graded"
+    assert Grading.objects.filter(submission=s).count() == 1

@@ -232,6 +232,19 @@ class Worker:
         """SIGKILL the worker and all its processes at once: no shutdown, no acknowledgement."""
         _stop_group(self.proc, signal.SIGKILL)
 
+    def pool_processes(self) -> list[int]:
+        """The process ids of the worker's pool (the children of its main process)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # pid (comm) state ppid ...: comm may hold spaces, so split after it.
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                children.append(int(stat.parent.name))
+        return children
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             _stop_group(self.proc, signal.SIGTERM)
