@@ -7,9 +7,12 @@ name through `publish`, so they never import the tasks module that imports them.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 
 from celery import Celery
 from django.db import transaction
@@ -58,3 +61,64 @@ def publish(
         transaction.on_commit(send)
         return True
     return send()
+
+
+def in_broker(name: str, queues: Iterable[str], delivered_within: float) -> set | None:
+    """The first argument of each message for task `name` the broker still holds: waiting
+    in one of `queues`, or delivered to a worker less than `delivered_within` seconds ago
+    and not yet acknowledged (a worker holds it for a free process, or for its
+    countdown). A message delivered longer ago to a worker that died stays unacknowledged
+    until the broker's visibility timeout: it is not counted.
+
+    For the sweep, which sends again only what the broker has lost. Reads kombu's Redis
+    layout: each queue a list of JSON messages (one list per priority step), the
+    unacknowledged ones in the `unacked` hash, by delivery time in `unacked_index`.
+    None when the broker is not Redis or cannot be read.
+    """
+    try:
+        with app.connection_for_read() as connection:
+            if connection.transport.driver_type != "redis":
+                return None
+            channel = connection.default_channel
+            client = channel.client
+            keys = {channel._q_for_pri(q, step) for q in queues for step in channel.priority_steps}
+            with client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.lrange(key, 0, -1)
+                pipe.zrangebyscore(
+                    channel.unacked_index_key, time.time() - delivered_within, "+inf"
+                )
+                *lists, recent = pipe.execute()
+            unacked = client.hmget(channel.unacked_key, recent) if recent else []
+    except Exception:  # the broker is down: nothing can be sent now either
+        log.warning("could not read the broker's queues", exc_info=True)
+        return None
+    found: set = set()
+    for raw in [raw for messages in lists for raw in messages]:
+        found.add(_first_argument(_loads(raw), name))
+    for entry in unacked:
+        # [message, exchange, routing key]
+        found.add(_first_argument((_loads(entry) or [None])[0], name))
+    found.discard(None)
+    return found
+
+
+def _loads(raw):
+    try:
+        return json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+
+
+def _first_argument(message, name: str):
+    """The first argument of task message `message` if it is for task `name`, else None."""
+    try:
+        if message["headers"].get("task") != name:
+            return None
+        body = message["body"]
+        if message["properties"].get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        return args[0] if args else None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None

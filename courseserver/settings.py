@@ -289,10 +289,16 @@ CODE_WORKER_CONCURRENCY = envint("CODE_WORKER_CONCURRENCY", "2")
 CODE_WORKER_NICE = envint("CODE_WORKER_NICE", "10")
 CELERY_TASK_TIME_LIMIT = envint("GRADING_TASK_TIME_LIMIT", "120")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")
+# The periodic sweep (exercises.queue.sweep) sends again what the broker lost. It runs on
+# a queue of its own, which the scheduler's worker takes: never behind a backlog of
+# submissions, never in a grading process; one not run within its interval is dropped.
+HOUSEKEEPING_QUEUE = envstr("HOUSEKEEPING_QUEUE", "housekeeping")
+SWEEP_INTERVAL = envfloat("SWEEP_INTERVAL", "5")
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {
         "task": "exercises.tasks.sweep_submissions",
-        "schedule": envfloat("SWEEP_INTERVAL", "5"),
+        "schedule": SWEEP_INTERVAL,
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expires": SWEEP_INTERVAL},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -35,7 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import grading
-from courseserver.celery import publish
+from courseserver.celery import app, in_broker, publish
 from exercises import ratelimit, variants
 from exercises.models import Exercise, Grading, Part, Submission
 
@@ -462,16 +462,36 @@ def code_result(verdict: grading.Verdict) -> dict:
 
 
 def sweep() -> dict[str, int]:
-    """Publish again what is queued but not taken, and what a dead worker left behind."""
+    """Publish again what the broker has lost: a queued submission sent more than
+    GRADING_REQUEUE_AFTER ago, or never, and a submission whose lease lapses before the
+    next sweep (its worker died: the task waits for the lease to lapse).
+
+    Never one whose message is still in the broker, waiting in its queue or recently
+    delivered to a worker: a backlog is graded once, at the pace of the workers, however
+    long it waits. Where the broker cannot be read, what was sent long ago is sent again.
+    """
     now = timezone.now()
     stale_send = now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER)
     waiting = Q(status=Submission.Status.QUEUED) & (
         Q(last_sent__isnull=True) | Q(last_sent__lt=stale_send)
     )
-    abandoned = Q(status=Submission.Status.GRADING, lease_expires__lt=now)
+    # Sooner than a live holder's heartbeat leaves its lease (two thirds of it, at least).
+    ahead = min(settings.SWEEP_INTERVAL, settings.GRADING_LEASE_SECONDS / 3)
+    abandoned = Q(
+        status=Submission.Status.GRADING, lease_expires__lt=now + timedelta(seconds=ahead)
+    )
     counts = {"resent": 0, "failed": 0}
-    found = Submission.objects.filter(waiting | abandoned).values_list("pk", "tries", "queue")
+    found = list(Submission.objects.filter(waiting | abandoned).values_list("pk", "tries", "queue"))
+    if not found:
+        return counts
+    held = in_broker(
+        GRADE,
+        {app.conf.task_default_queue, settings.CODE_QUEUE},
+        delivered_within=settings.GRADING_REQUEUE_AFTER,
+    )
     for pk, tries, queue in found:
+        if held is not None and pk in held:
+            continue
         if tries >= settings.GRADING_MAX_TRIES:
             counts["failed"] += fail(pk, only_if_exhausted=True)
         else:

@@ -17,6 +17,12 @@ from tests.conftest import broker_down, make_submission
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _empty_broker(monkeypatch):
+    """The sweep finds no message in the broker (tests/integration/test_sweep.py reads a real one)."""
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: set())
+
+
 def test_it_grades_once_when_delivered_twice(alice, exercise):
     s = make_submission(alice, exercise, answers={"a": "2*x"})
     assert queue.grade(s.pk) == "graded"
@@ -257,3 +263,53 @@ def test_it_tries_again_as_a_dead_workers_lease_lapses(alice, exercise, monkeypa
     Submission.objects.filter(pk=s.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
     assert grade_submission(s.pk) == "graded"
     assert Grading.objects.filter(submission=s).count() == 1
+
+
+def test_it_sweeps_a_lease_about_to_lapse_but_not_a_renewed_one(
+    alice, exercise, settings, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda pk, queue="grading": sent.append(pk) or True)
+    now = timezone.now()
+    # The heartbeat renews a lease every 5 s to 15 s ahead: one lapsing within the next
+    # sweep's interval has missed its beats.
+    lapsing = make_submission(
+        alice, exercise, status="grading", tries=1, lease_expires=now + timedelta(seconds=2)
+    )
+    make_submission(
+        alice, exercise, status="grading", tries=1, lease_expires=now + timedelta(seconds=12)
+    )
+    assert queue.sweep() == {"resent": 1, "failed": 0}
+    assert sent == [lapsing.pk]
+
+
+def test_it_skips_what_the_broker_still_holds(alice, exercise, settings, monkeypatch):
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda pk, queue="grading": sent.append(pk) or True)
+    long_ago = timezone.now() - timedelta(minutes=5)
+    waiting = make_submission(alice, exercise, status="queued", last_sent=long_ago)
+    lost = make_submission(alice, exercise, status="queued", last_sent=long_ago)
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: {waiting.pk})
+    assert queue.sweep()["resent"] == 1
+    assert sent == [lost.pk]
+
+    # The broker cannot be read: what was sent long ago is sent again.
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: None)
+    sent.clear()
+    assert queue.sweep()["resent"] == 2
+    assert sorted(sent) == sorted([waiting.pk, lost.pk])
+
+
+def test_it_runs_the_sweep_off_the_grading_queue(settings):
+    from exercises.processes import maths_worker_command
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-submissions"]
+    assert entry["options"]["queue"] == settings.HOUSEKEEPING_QUEUE
+    assert settings.HOUSEKEEPING_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
+    # A sweep not run within its interval is dropped, not run late in a pile.
+    assert entry["options"]["expires"] == entry["schedule"]
+    command = maths_worker_command(settings.VAR_DIR / "schedule")
+    assert command[command.index("--queues") + 1].split(",") == [
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+        settings.HOUSEKEEPING_QUEUE,
+    ]

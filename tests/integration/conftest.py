@@ -323,7 +323,8 @@ def code_queue(redis_url):
 def _publish_to_the_test_queue(redis_url, grading_queue, code_queue):
     before = celery_app.conf.broker_url, celery_app.conf.task_default_queue
     point_celery_at(redis_url, grading_queue)
-    code = override_settings(CODE_QUEUE=code_queue)
+    # The workers' lease (worker_env), which the sweep here reads too.
+    code = override_settings(CODE_QUEUE=code_queue, GRADING_LEASE_SECONDS=5)
     code.enable()
     yield
     code.disable()
