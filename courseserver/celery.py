@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from celery import Celery
 from django.db import transaction
 
+from courseserver.outage import Outage
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseserver.settings")
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,10 @@ log = logging.getLogger(__name__)
 app = Celery("courseserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# After a failed publish, the next ones in this process are not tried for a few seconds:
+# a submission is saved and answered at once, and the sweep sends it.
+broker_outage = Outage("the broker", seconds=5)
 
 
 def publish(
@@ -36,7 +42,8 @@ def publish(
     `TransactionAwareTask`): a worker never looks for a row that is not there yet, and a
     rolled-back transaction sends nothing. Publishing fails fast (no retries, the
     broker's short timeouts) and never raises: the database keeps the work, and whoever
-    published it publishes it again later (the sweep, or the author asking again).
+    published it publishes it again later (the sweep, or the author asking again). After
+    a failure, publishing is not even tried for a few seconds (`broker_outage`).
 
     Returns False when the broker refused the message there and then; True when it took
     it, or will be given it at the commit. `on_sent` runs once the broker has it.
@@ -45,6 +52,8 @@ def publish(
     task = app.tasks[name]
 
     def send() -> bool:
+        if broker_outage:
+            return False
         try:
             options = {"queue": queue} if queue else {}
             task.apply_async(args=list(args), retry=False, **options)
@@ -52,7 +61,9 @@ def publish(
             log.warning(
                 "could not publish %s%r; it will be sent again", name, tuple(args), exc_info=True
             )
+            broker_outage.began()
             return False
+        broker_outage.ended()
         if on_sent is not None:
             on_sent()
         return True
@@ -75,6 +86,8 @@ def in_broker(name: str, queues: Iterable[str], delivered_within: float) -> set 
     unacknowledged ones in the `unacked` hash, by delivery time in `unacked_index`.
     None when the broker is not Redis or cannot be read.
     """
+    if broker_outage:
+        return None
     try:
         with app.connection_for_read() as connection:
             if connection.transport.driver_type != "redis":

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "courseserver.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # While the database is down: 503 and Retry-After, not a 500.
+    "courseserver.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -260,7 +262,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # A publisher tries to connect once more at once, never after a pause: a submit
+    # request must not wait on a broker that is down.
     "max_retries": 1,
+    "interval_start": 0,
     "visibility_timeout": envint("BROKER_VISIBILITY_TIMEOUT", "3600"),
 }
 CELERY_TASK_PUBLISH_RETRY = False

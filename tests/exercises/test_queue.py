@@ -152,6 +152,33 @@ def test_it_publishes_at_once_outside_a_transaction(alice, exercise, monkeypatch
     assert queue.send(s.pk) is False
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_stops_trying_a_broker_that_is_down_for_a_few_seconds(alice, exercise, monkeypatch):
+    from courseserver.celery import broker_outage
+
+    s = make_submission(alice, exercise)
+    now = [1000.0]
+    monkeypatch.setattr(broker_outage, "clock", lambda: now[0])
+    tried = []
+
+    def refuse(**kwargs):
+        tried.append(kwargs)
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(grade_submission, "apply_async", refuse)
+    assert [queue.send(s.pk) for _ in range(3)] == [False] * 3
+    assert len(tried) == 1
+    assert queue.sweep()["resent"] == 0  # nor does the sweep, meanwhile
+
+    now[0] += broker_outage.seconds
+    monkeypatch.setattr(grade_submission, "apply_async", lambda **kwargs: tried.append(kwargs))
+    assert queue.send(s.pk) is True
+    assert len(tried) == 2
+    assert not broker_outage
+    s.refresh_from_db()
+    assert s.last_sent is not None
+
+
 def test_it_publishes_only_once_the_transaction_commits(alice, exercise, monkeypatch):
     sent = []
     monkeypatch.setattr(grade_submission, "apply_async", lambda **kwargs: sent.append(kwargs))
