@@ -33,10 +33,15 @@ broker_outage = Outage("the broker", seconds=5)
 
 
 def publish(
-    name: str, *args, queue: str | None = None, on_sent: Callable[[], object] | None = None
+    name: str,
+    *args,
+    queue: str | None = None,
+    on_sent: Callable[[], object] | None = None,
+    countdown: float | None = None,
 ) -> bool:
     """Send task `name` ("exercises.tasks.grade_submission") with `args` to a worker, on
-    Celery queue `queue` (None: the default queue, CELERY_TASK_DEFAULT_QUEUE).
+    Celery queue `queue` (None: the default queue, CELERY_TASK_DEFAULT_QUEUE), to be run
+    no sooner than `countdown` seconds from now.
 
     Inside a transaction the message goes once it commits (pretix's
     `TransactionAwareTask`): a worker never looks for a row that is not there yet, and a
@@ -56,6 +61,8 @@ def publish(
             return False
         try:
             options = {"queue": queue} if queue else {}
+            if countdown:
+                options["countdown"] = countdown
             task.apply_async(args=list(args), retry=False, **options)
         except Exception:  # the broker is down or unreachable: the database still has it
             log.warning(

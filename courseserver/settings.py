@@ -317,6 +317,9 @@ GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "15")
 # only once it has been running this long.
 CODE_RUN_LEASE_SECONDS = envint("CODE_RUN_LEASE_SECONDS", "180")
 GRADING_MAX_TRIES = envint("GRADING_MAX_TRIES", "3")
+# Seconds of checks after which a submission yields between parts to other students'
+# (exercises.queue): a slow answer delays theirs by at most one check.
+GRADING_SLICE_SECONDS = envfloat("GRADING_SLICE_SECONDS", "0.5")
 GRADING_REQUEUE_AFTER = envint("GRADING_REQUEUE_AFTER", "60")
 SUBMISSIONS_IN_FLIGHT = envint("SUBMISSIONS_IN_FLIGHT", "3")
 SUBMISSIONS_PER_MINUTE = envint("SUBMISSIONS_PER_MINUTE", "10")

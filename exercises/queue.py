@@ -12,6 +12,14 @@ sweep publishes again what is still queued or whose lease expired (a worker kill
 outright, its message stranded in the broker); after GRADING_MAX_TRIES claims the
 submission ends `failed` with a message for the student, so a poison answer never loops.
 
+Students share the workers fairly. A student has one submission graded at a time: a
+worker that receives another while one of theirs holds a live lease sends it back to
+the queue with a short countdown (claims of the same student in the very same instant
+may still overlap; that costs fairness, never correctness). And a submission whose
+checks have run past GRADING_SLICE_SECONDS yields between parts: the parts judged so
+far travel in a new message at the back of the queue, and the next worker to take it
+judges the rest, so a slow answer delays other students' by at most one check.
+
 A submission with a code part goes to the code queue (settings.CODE_QUEUE), whose
 workers run code in sandboxes, so that a slow run never delays the maths answers.
 Where no sandbox can be started, nothing is run and nothing is recorded as a verdict:
@@ -31,7 +39,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connections, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 import grading
@@ -42,6 +50,11 @@ from exercises.models import Exercise, Grading, Part, Submission
 log = logging.getLogger(__name__)
 
 GRADE = "exercises.tasks.grade_submission"
+# Seconds before a submission sent back to wait for the same student's other one is taken.
+BUSY_COUNTDOWN = 1
+
+# The time that grading slices are measured by; tests replace it with a fake clock.
+clock = time.monotonic
 
 FAILED_MESSAGE = (
     "We could not grade this submission. Your answers are saved and your teachers "
@@ -199,14 +212,24 @@ def celery_queue(queue: str) -> str | None:
     return settings.CODE_QUEUE if queue == Submission.Queue.CODE else None
 
 
-def send(submission_id: int, queue: str = Submission.Queue.GRADING) -> bool:
+def send(
+    submission_id: int,
+    queue: str = Submission.Queue.GRADING,
+    done: dict | None = None,
+    countdown: float | None = None,
+) -> bool:
     """Publish "grade this" to the submission's queue, after the commit inside a
-    transaction. Never raises: if the broker is down, the sweep sends it later."""
+    transaction. Never raises: if the broker is down, the sweep sends it later.
+
+    `done`: the verdicts of the parts already judged (a submission that yielded);
+    `countdown`: seconds before a worker takes it."""
     return publish(
         GRADE,
         submission_id,
+        *([done] if done else []),
         queue=celery_queue(queue),
         on_sent=partial(_mark_sent, submission_id),
+        countdown=countdown,
     )
 
 
@@ -218,17 +241,24 @@ def claim(submission_id: int) -> uuid.UUID | None:
     """Take the lease on a submission that is queued or whose lease has expired.
 
     Returns the lease token, or None when there is nothing to do (graded, failed,
-    or another worker holds a live lease: `lease_left` says for how long).
+    or another worker holds a live lease: `lease_left` says for how long), or not now:
+    another submission of the same student holds a live lease (`student_busy`).
     """
     now = timezone.now()
     token = uuid.uuid4()
     claimable = Q(status=Submission.Status.QUEUED) | Q(
         status=Submission.Status.GRADING, lease_expires__lt=now
     )
+    students_other_lease = Submission.objects.filter(
+        student_id=OuterRef("student_id"),
+        status=Submission.Status.GRADING,
+        lease_expires__gte=now,
+    ).exclude(pk=OuterRef("pk"))
     with transaction.atomic():
         taken = (
             Submission.objects.filter(claimable, pk=submission_id)
             .filter(tries__lt=settings.GRADING_MAX_TRIES)
+            .exclude(Exists(students_other_lease))
             .update(
                 status=Submission.Status.GRADING,
                 lease_token=token,
@@ -335,19 +365,44 @@ class Heartbeat:
             connections.close_all()
 
 
-def grade(submission_id: int) -> str:
+def student_busy(submission_id: int) -> bool:
+    """Whether another submission of this one's student holds a live lease."""
+    student = Submission.objects.filter(pk=submission_id).values("student_id")
+    return (
+        Submission.objects.filter(
+            student_id__in=student,
+            status=Submission.Status.GRADING,
+            lease_expires__gte=timezone.now(),
+        )
+        .exclude(pk=submission_id)
+        .exists()
+    )
+
+
+def grade(submission_id: int, done: dict | None = None) -> str:
     """Claim, grade and record one submission. Returns what happened, for logs and tests:
-    "held" when another worker holds a live lease on it."""
+    "held" when another worker holds a live lease on it; "deferred" when it was sent
+    back to wait for the student's other submission; "yielded" when it was sent back
+    with the parts judged so far (`done`, which the next delivery carries)."""
     token = claim(submission_id)
     if token is None:
-        return "held" if lease_left(submission_id) else "skipped"
+        if lease_left(submission_id):
+            return "held"
+        queue = _pending_queue(submission_id)
+        if queue is not None and student_busy(submission_id):
+            send(submission_id, queue, done, countdown=BUSY_COUNTDOWN)
+            return "deferred"
+        return "skipped"
     submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
+    until = clock() + settings.GRADING_SLICE_SECONDS
     try:
         with Heartbeat(submission_id, token):
-            results, score = judge(submission)
+            results, score = judge(submission, done=done, until=until)
     except grading.Unavailable as e:
         delay(submission_id, token, str(e))
         return "delayed"
+    if score is None:
+        return "yielded" if give_back(submission, token, results) else "lost-lease"
     now = timezone.now()
     with transaction.atomic():
         recorded = Submission.objects.filter(
@@ -380,6 +435,32 @@ def grade(submission_id: int) -> str:
     return "graded" if recorded else "lost-lease"
 
 
+def _pending_queue(submission_id: int) -> str | None:
+    """The queue of a submission still waiting for its verdict, else None."""
+    return (
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED)
+        .values_list("queue", flat=True)
+        .first()
+    )
+
+
+def give_back(submission: Submission, token: uuid.UUID, done: dict) -> bool:
+    """A submission that used up its slice: queued again, the try not counted, and sent
+    to the back of its queue with the parts judged so far."""
+    with transaction.atomic():
+        given = Submission.objects.filter(
+            pk=submission.pk, status=Submission.Status.GRADING, lease_token=token
+        ).update(
+            status=Submission.Status.QUEUED,
+            tries=F("tries") - 1,
+            lease_token=None,
+            lease_expires=None,
+        )
+        if given:
+            send(submission.pk, submission.queue, done)  # once the transaction commits
+    return bool(given)
+
+
 def delay(submission_id: int, token: uuid.UUID, reason: str) -> bool:
     """Give back a submission that could not be judged now (no sandbox for its code):
     queued again, the try not counted, a message for the student and the reason for
@@ -402,18 +483,24 @@ def delay(submission_id: int, token: uuid.UUID, reason: str) -> bool:
     return bool(delayed)
 
 
-def judge(submission: Submission) -> tuple[dict, float]:
+def judge(
+    submission: Submission, done: dict | None = None, until: float | None = None
+) -> tuple[dict, float | None]:
     """The verdict for each part, and the weighted score from 0 to 1.
 
     A randomised exercise is judged against the expected answers of the variant the
     student was shown. A code part earns its weight times the weighted share of its
     tests passed. Raises `grading.Unavailable` when a code part cannot be run now (no
     sandbox): nothing is judged then.
+
+    `done`: verdicts of parts judged before, kept as they are. `until`: a time
+    (`clock()`) past which no further part is begun; the score is then None
+    and the verdicts are those of the parts judged so far.
     """
     results: dict[str, dict] = {}
-    total = earned = 0.0
     variant = submission.variant
     exercise = submission.exercise
+    parts = list(exercise.parts.all())
     broken = ""
     try:
         if variant is None and exercise.needs_variants():
@@ -421,30 +508,45 @@ def judge(submission: Submission) -> tuple[dict, float]:
             variant = exercise.variant_for(submission.student)
     except variants.VariantError as e:
         broken = str(e)
-    for part in exercise.parts.all():
-        answer = submission.answers.get(part.key, "")
-        try:
-            if broken:
-                raise variants.VariantError(broken)
-            case = part.case(answer, variant)
-        except variants.VariantError as e:
-            verdict = grading.Verdict("error", str(e))
-        else:
-            verdict = grading.check(case, timeout=settings.GRADING_TIMEOUT)
-        status = verdict.status
-        message = verdict.message
-        if status == "error":
-            # The exercise itself is wrong: the author must fix it, the student is not blamed.
-            log.error("exercise %s part %s: %s", part.exercise.slug, part.key, message)
-            message = "This part could not be graded because of a problem in the exercise; your teachers have been told."
-        results[part.key] = {"status": status, "message": message}
+    for part in parts:
+        if done and part.key in done:
+            results[part.key] = done[part.key]
+            continue
+        if until is not None and results.keys() - (done or {}).keys():
+            # This slice has judged a part already: stop if its time is up.
+            if clock() > until:
+                return results, None
+        results[part.key] = judge_part(part, submission.answers.get(part.key, ""), variant, broken)
+    total = earned = 0.0
+    for part in parts:
         total += part.weight
         if part.kind == Part.Kind.CODE:
-            results[part.key].update(code_result(verdict))
             earned += part.weight * results[part.key]["score"]
-        elif status == "correct":
+        elif results[part.key]["status"] == "correct":
             earned += part.weight
     return results, (earned / total if total else 0.0)
+
+
+def judge_part(part: Part, answer: str, variant, broken: str = "") -> dict:
+    """One part's verdict, for the student; `broken`: why the variant cannot be had."""
+    try:
+        if broken:
+            raise variants.VariantError(broken)
+        case = part.case(answer, variant)
+    except variants.VariantError as e:
+        verdict = grading.Verdict("error", str(e))
+    else:
+        verdict = grading.check(case, timeout=settings.GRADING_TIMEOUT)
+    status = verdict.status
+    message = verdict.message
+    if status == "error":
+        # The exercise itself is wrong: the author must fix it, the student is not blamed.
+        log.error("exercise %s part %s: %s", part.exercise.slug, part.key, message)
+        message = "This part could not be graded because of a problem in the exercise; your teachers have been told."
+    result = {"status": status, "message": message}
+    if part.kind == Part.Kind.CODE:
+        result.update(code_result(verdict))
+    return result
 
 
 def code_result(verdict: grading.Verdict) -> dict:

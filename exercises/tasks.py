@@ -16,10 +16,11 @@ from exercises import answer_stats, coderuns, question_tests, queue, regrade
     default_retry_delay=5,
     throws=(SoftTimeLimitExceeded,),
 )
-def grade_submission(self, submission_id: int) -> str:
-    """Grade submission `submission_id`; running it twice grades once."""
+def grade_submission(self, submission_id: int, done: dict | None = None) -> str:
+    """Grade submission `submission_id` (`done`: the parts judged before it yielded);
+    running it twice grades once."""
     try:
-        outcome = queue.grade(submission_id)
+        outcome = queue.grade(submission_id, done)
         left = queue.lease_left(submission_id) if outcome == "held" else None
     except OperationalError as e:
         # The database is busy or briefly unreachable; the lease keeps others off.

@@ -1,18 +1,21 @@
 """Leases, idempotent grading, the sweep and poison answers (exercises/queue.py)."""
 
+import json
 import time
 import uuid
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
+import grading
 from courseserver.celery import app as celery_app
 from exercises import answer_stats, question_tests, queue, regrade
 from exercises.models import Grading, Submission
 from exercises.tasks import grade_submission
-from tests.conftest import broker_down, make_submission
+from tests.conftest import broker_down, make_exercise, make_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -59,9 +62,9 @@ def test_it_discards_a_verdict_from_a_lost_lease(alice, exercise, monkeypatch):
     s = make_submission(alice, exercise)
     real_judge = queue.judge
 
-    def judge_while_another_worker_takes_over(submission):
+    def judge_while_another_worker_takes_over(submission, **kwargs):
         Submission.objects.filter(pk=s.pk).update(lease_token=None)
-        return real_judge(submission)
+        return real_judge(submission, **kwargs)
 
     monkeypatch.setattr(queue, "judge", judge_while_another_worker_takes_over)
     assert queue.grade(s.pk) == "lost-lease"
@@ -240,10 +243,10 @@ def test_it_keeps_the_lease_while_a_slow_check_runs(alice, exercise, settings, m
     real_judge = queue.judge
     taken_meanwhile = []
 
-    def slow_judge(submission):
+    def slow_judge(submission, **kwargs):
         time.sleep(3)  # twice the lease: it lapses unless renewed
         taken_meanwhile.append(queue.claim(s.pk))
-        return real_judge(submission)
+        return real_judge(submission, **kwargs)
 
     monkeypatch.setattr(queue, "judge", slow_judge)
     assert queue.grade(s.pk) == "graded"
@@ -340,3 +343,120 @@ def test_it_runs_the_sweep_off_the_grading_queue(settings):
         settings.CELERY_TASK_DEFAULT_QUEUE,
         settings.HOUSEKEEPING_QUEUE,
     ]
+
+
+# ---------------------------------------------------------------- fairness between students
+
+THREE_PARTS = [
+    {"key": key, "kind": "expression", "expected": "2x", "variables": ["x"]} for key in "abc"
+]
+# Alice's answers: right, and (in these tests) each takes 2 s to check.
+SLOW = "x*2"
+
+
+@pytest.fixture
+def slow_checks(monkeypatch):
+    """Checking SLOW takes 2 s on a fake clock; returns the answers checked, in order."""
+    now = [1000.0]
+    checked = []
+    real_check = grading.check
+
+    def check(case, **kwargs):
+        slow = SLOW in json.dumps(case)
+        checked.append("slow" if slow else "fast")
+        now[0] += 2.0 if slow else 0.001
+        return real_check(case, **kwargs)
+
+    monkeypatch.setattr(queue, "clock", lambda: now[0])
+    monkeypatch.setattr(grading, "check", check)
+    return checked
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """A queue in memory in place of the broker: messages (args, countdown) in order."""
+    messages = []
+
+    def publish(name, *args, queue=None, on_sent=None, countdown=None):
+        messages.append((args, countdown))
+        if on_sent:
+            on_sent()
+        return True
+
+    monkeypatch.setattr(queue, "publish", publish)
+    return messages
+
+
+def work(messages) -> list[tuple[int, str]]:
+    """A worker taking the messages in order, until none is left."""
+    outcomes = []
+    while messages:
+        args, _ = messages.pop(0)
+        outcomes.append((args[0], queue.grade(*args)))
+    return outcomes
+
+
+def test_it_grades_other_students_between_the_slow_parts_of_one(
+    alice, bob, slow_checks, broker, django_capture_on_commit_callbacks
+):
+    exercise = make_exercise(THREE_PARTS)
+    slow = make_submission(alice, exercise, answers=dict.fromkeys("abc", SLOW))
+    fast = make_submission(bob, exercise, answers=dict.fromkeys("abc", "2x"))
+    broker.extend([((slow.pk,), None), ((fast.pk,), None)])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = work(broker)
+
+    # One slow check, then Bob's whole submission, then the rest of Alice's.
+    assert slow_checks == ["slow", "fast", "fast", "fast", "slow", "slow"]
+    assert outcomes == [
+        (slow.pk, "yielded"),
+        (fast.pk, "graded"),
+        (slow.pk, "yielded"),
+        (slow.pk, "graded"),
+    ]
+    for s in (slow, fast):
+        s.refresh_from_db()
+        assert (s.status, s.score, s.tries) == ("graded", 1.0, 1)
+        assert set(s.results) == set("abc")
+        assert Grading.objects.filter(submission=s).count() == 1
+
+
+def test_it_grades_a_yielded_submission_once_when_delivered_twice(
+    alice, slow_checks, broker, django_capture_on_commit_callbacks
+):
+    exercise = make_exercise(THREE_PARTS)
+    s = make_submission(alice, exercise, answers={"a": SLOW, "b": "2x", "c": "3x"})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue.grade(s.pk) == "yielded"
+    ((args, countdown),) = broker
+    assert args == (s.pk, {"a": {"status": "correct", "message": mock.ANY}})
+    assert countdown is None
+    s.refresh_from_db()
+    assert (s.status, s.tries, s.lease_token) == ("queued", 0, None)
+
+    assert queue.grade(*args) == "graded"
+    assert queue.grade(*args) == "skipped"
+    s.refresh_from_db()
+    assert s.results["b"]["status"] == "correct"
+    assert s.results["c"]["status"] == "incorrect"
+    assert s.score == pytest.approx(2 / 3)
+    assert slow_checks == ["slow", "fast", "fast"]
+    assert Grading.objects.filter(submission=s).count() == 1
+
+
+def test_it_grades_one_submission_of_a_student_at_a_time(alice, bob, exercise, broker):
+    first = make_submission(alice, exercise)
+    second = make_submission(alice, exercise)
+    bobs = make_submission(bob, exercise)
+    assert queue.claim(first.pk) is not None  # being graded by another worker
+
+    assert queue.grade(second.pk) == "deferred"
+    assert broker == [((second.pk,), queue.BUSY_COUNTDOWN)]
+    second.refresh_from_db()
+    assert (second.status, second.tries) == ("queued", 0)
+    assert queue.grade(bobs.pk) == "graded"
+
+    # Once the first has its verdict (or its worker's lease lapsed), the second goes.
+    Submission.objects.filter(pk=first.pk).update(lease_expires=timezone.now())
+    assert queue.grade(second.pk) == "graded"
