@@ -12,13 +12,14 @@ sweep publishes again what is still queued or whose lease expired (a worker kill
 outright, its message stranded in the broker); after GRADING_MAX_TRIES claims the
 submission ends `failed` with a message for the student, so a poison answer never loops.
 
-Students share the workers fairly. A student has one submission graded at a time: a
-worker that receives another while one of theirs holds a live lease sends it back to
-the queue with a short countdown (claims of the same student in the very same instant
-may still overlap; that costs fairness, never correctness). And a submission whose
-checks have run past GRADING_SLICE_SECONDS yields between parts: the parts judged so
-far travel in a new message at the back of the queue, and the next worker to take it
-judges the rest, so a slow answer delays other students' by at most one check.
+Students share the workers fairly. A submission whose checks have run past
+GRADING_SLICE_SECONDS yields between parts: the parts judged so far travel in a new
+message at the back of the queue, and the next worker to take it judges the rest. And
+a student has one submission in progress at a time (being graded, or part-graded and
+waiting for its turn): a worker that receives another of theirs meanwhile sends it
+back with a short countdown. So a student's slow answers delay other students' by at
+most one check. (Claims of one student's submissions in the very same instant may
+still overlap; that costs fairness, never correctness.)
 
 A submission with a code part goes to the code queue (settings.CODE_QUEUE), whose
 workers run code in sandboxes, so that a slow run never delays the maths answers.
@@ -250,9 +251,7 @@ def claim(submission_id: int) -> uuid.UUID | None:
         status=Submission.Status.GRADING, lease_expires__lt=now
     )
     students_other_lease = Submission.objects.filter(
-        student_id=OuterRef("student_id"),
-        status=Submission.Status.GRADING,
-        lease_expires__gte=now,
+        _in_progress(now), student_id=OuterRef("student_id")
     ).exclude(pk=OuterRef("pk"))
     with transaction.atomic():
         taken = (
@@ -365,15 +364,19 @@ class Heartbeat:
             connections.close_all()
 
 
+def _in_progress(now) -> Q:
+    """Submissions being graded (a live lease), or part-graded and queued for the rest
+    (they yielded: queued, yet started)."""
+    return Q(status=Submission.Status.GRADING, lease_expires__gte=now) | Q(
+        status=Submission.Status.QUEUED, started__isnull=False
+    )
+
+
 def student_busy(submission_id: int) -> bool:
-    """Whether another submission of this one's student holds a live lease."""
+    """Whether another submission of this one's student is in progress."""
     student = Submission.objects.filter(pk=submission_id).values("student_id")
     return (
-        Submission.objects.filter(
-            student_id__in=student,
-            status=Submission.Status.GRADING,
-            lease_expires__gte=timezone.now(),
-        )
+        Submission.objects.filter(_in_progress(timezone.now()), student_id__in=student)
         .exclude(pk=submission_id)
         .exists()
     )
@@ -445,8 +448,8 @@ def _pending_queue(submission_id: int) -> str | None:
 
 
 def give_back(submission: Submission, token: uuid.UUID, done: dict) -> bool:
-    """A submission that used up its slice: queued again, the try not counted, and sent
-    to the back of its queue with the parts judged so far."""
+    """A submission that used up its slice: queued again (still `started`: in progress),
+    the try not counted, and sent to the back of its queue with the parts judged so far."""
     with transaction.atomic():
         given = Submission.objects.filter(
             pk=submission.pk, status=Submission.Status.GRADING, lease_token=token
@@ -471,6 +474,7 @@ def delay(submission_id: int, token: uuid.UUID, reason: str) -> bool:
     ).update(
         status=Submission.Status.QUEUED,
         tries=F("tries") - 1,
+        started=None,
         lease_token=None,
         lease_expires=None,
         last_sent=now,
@@ -616,6 +620,7 @@ def requeue(submission_ids) -> int:
     Submission.objects.filter(pk__in=[pk for pk, _ in found]).update(
         status=Submission.Status.QUEUED,
         tries=0,
+        started=None,
         lease_token=None,
         lease_expires=None,
         message="",

@@ -121,6 +121,13 @@ def _no_outage():
     cache_outage.ended()
 
 
+@pytest.fixture(autouse=True)
+def _grade_in_one_go(settings):
+    """`queue.grade` judges every part at once, however slow the machine; the fairness
+    tests set a slice (GRADING_SLICE_SECONDS) of their own."""
+    settings.GRADING_SLICE_SECONDS = float("inf")
+
+
 @pytest.fixture
 def eager_celery():
     """Tasks run in the test process when sent (the integration tests use a real worker)."""

@@ -355,8 +355,10 @@ SLOW = "x*2"
 
 
 @pytest.fixture
-def slow_checks(monkeypatch):
-    """Checking SLOW takes 2 s on a fake clock; returns the answers checked, in order."""
+def slow_checks(monkeypatch, settings):
+    """Checking SLOW takes 2 s on a fake clock, against a slice of 0.5 s; returns the
+    answers checked, in order."""
+    settings.GRADING_SLICE_SECONDS = 0.5
     now = [1000.0]
     checked = []
     real_check = grading.check
@@ -401,21 +403,23 @@ def test_it_grades_other_students_between_the_slow_parts_of_one(
 ):
     exercise = make_exercise(THREE_PARTS)
     slow = make_submission(alice, exercise, answers=dict.fromkeys("abc", SLOW))
+    slow_again = make_submission(alice, exercise, answers=dict.fromkeys("abc", SLOW))
     fast = make_submission(bob, exercise, answers=dict.fromkeys("abc", "2x"))
-    broker.extend([((slow.pk,), None), ((fast.pk,), None)])
+    broker.extend([((s.pk,), None) for s in (slow, slow_again, fast)])
 
     with django_capture_on_commit_callbacks(execute=True):
         outcomes = work(broker)
 
-    # One slow check, then Bob's whole submission, then the rest of Alice's.
-    assert slow_checks == ["slow", "fast", "fast", "fast", "slow", "slow"]
-    assert outcomes == [
-        (slow.pk, "yielded"),
-        (fast.pk, "graded"),
-        (slow.pk, "yielded"),
-        (slow.pk, "graded"),
+    # One slow check, then Bob's whole submission, then the rest of Alice's, one
+    # submission after the other.
+    assert slow_checks == ["slow", "fast", "fast", "fast"] + ["slow"] * 5
+    assert outcomes[:3] == [(slow.pk, "yielded"), (slow_again.pk, "deferred"), (fast.pk, "graded")]
+    assert [pk for pk, outcome in outcomes if outcome == "graded"] == [
+        fast.pk,
+        slow.pk,
+        slow_again.pk,
     ]
-    for s in (slow, fast):
+    for s in (slow, slow_again, fast):
         s.refresh_from_db()
         assert (s.status, s.score, s.tries) == ("graded", 1.0, 1)
         assert set(s.results) == set("abc")
