@@ -382,12 +382,18 @@ def student_busy(submission_id: int) -> bool:
     )
 
 
-def grade(submission_id: int, done: dict | None = None) -> str:
+def grade(submission_id: int, done: dict | None = None, token: str | None = None) -> str:
     """Claim, grade and record one submission. Returns what happened, for logs and tests:
     "held" when another worker holds a live lease on it; "deferred" when it was sent
     back to wait for the student's other submission; "yielded" when it was sent back
-    with the parts judged so far (`done`, which the next delivery carries)."""
-    token = claim(submission_id)
+    with the parts judged so far (`done`, which the next delivery carries).
+
+    `token`: the lease this task took before the database went away (a retry): taken
+    up again while it still holds, rather than waiting for it to lapse. A database
+    error raised once the lease is taken carries it, as `lease_token`.
+    """
+    if token is None or not renew(submission_id, token):
+        token = claim(submission_id)
     if token is None:
         if lease_left(submission_id):
             return "held"
@@ -396,6 +402,14 @@ def grade(submission_id: int, done: dict | None = None) -> str:
             send(submission_id, queue, done, countdown=BUSY_COUNTDOWN)
             return "deferred"
         return "skipped"
+    try:
+        return _grade(submission_id, token, done)
+    except DatabaseError as e:
+        e.lease_token = str(token)
+        raise
+
+
+def _grade(submission_id: int, token, done: dict | None) -> str:
     submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
     until = clock() + settings.GRADING_SLICE_SECONDS
     try:

@@ -16,15 +16,19 @@ from exercises import answer_stats, coderuns, question_tests, queue, regrade
     default_retry_delay=5,
     throws=(SoftTimeLimitExceeded,),
 )
-def grade_submission(self, submission_id: int, done: dict | None = None) -> str:
-    """Grade submission `submission_id` (`done`: the parts judged before it yielded);
-    running it twice grades once."""
+def grade_submission(
+    self, submission_id: int, done: dict | None = None, token: str | None = None
+) -> str:
+    """Grade submission `submission_id` (`done`: the parts judged before it yielded;
+    `token`: its lease, on a retry); running it twice grades once."""
     try:
-        outcome = queue.grade(submission_id, done)
+        outcome = queue.grade(submission_id, done, token)
         left = queue.lease_left(submission_id) if outcome == "held" else None
     except OperationalError as e:
-        # The database is busy or briefly unreachable; the lease keeps others off.
-        raise self.retry(exc=e) from e
+        # The database is busy or briefly unreachable; the lease keeps others off, and
+        # the retry takes it up again.
+        token = getattr(e, "lease_token", token)
+        raise self.retry(exc=e, args=[submission_id, done, token]) from e
     if left is not None and self.request.retries < self.max_retries:
         # Another worker holds the lease. It is this message's own first delivery when
         # the pool process grading it died (the message comes back, the lease does

@@ -7,7 +7,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 import grading
@@ -464,3 +464,25 @@ def test_it_grades_one_submission_of_a_student_at_a_time(alice, bob, exercise, b
     # Once the first has its verdict (or its worker's lease lapsed), the second goes.
     Submission.objects.filter(pk=first.pk).update(lease_expires=timezone.now())
     assert queue.grade(second.pk) == "graded"
+
+
+def test_it_takes_its_own_lease_up_again_after_the_database_went_away(alice, exercise, monkeypatch):
+    s = make_submission(alice, exercise)
+    real_judge = queue.judge
+
+    def judge_as_the_database_restarts(submission, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(queue, "judge", judge_as_the_database_restarts)
+    with pytest.raises(OperationalError) as raised:
+        grade_submission(s.pk)
+    token = raised.value.lease_token
+
+    # The retry (the task retries an OperationalError) resumes with the lease, still live.
+    monkeypatch.setattr(queue, "judge", real_judge)
+    assert queue.grade(s.pk, token=token) == "graded"
+    s.refresh_from_db()
+    assert (s.status, s.tries) == ("graded", 1)
+    assert Grading.objects.filter(submission=s).count() == 1
+    # A token that no longer holds the lease is no use.
+    assert queue.grade(s.pk, token=token) == "skipped"

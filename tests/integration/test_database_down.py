@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 
@@ -92,25 +93,36 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def site(postgres, redis_url, tmp_path):
+def app_env(postgres, redis_url, grading_queue, tmp_path) -> dict[str, str]:
+    """The environment of the app's processes on the private PostgreSQL, migrated."""
     env = {
         **os.environ,
         "DATABASE_URL": postgres.url,
         "REDIS_URL": redis_url,
+        "GRADING_QUEUE": grading_queue,
         "VAR_DIR": str(tmp_path),
         "DEBUG": "true",
     }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
-    made = subprocess.run(
-        [*manage, "shell", "-c", MAKE_STUDENT],
+    manage(env, "migrate", "-v0")
+    return env
+
+
+def manage(env: dict[str, str], *command: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *command],
         cwd=settings.BASE_DIR,
         env=env,
         check=True,
         capture_output=True,
         text=True,
     )
-    token = made.stdout.strip().splitlines()[-1]
+    return done.stdout
+
+
+@pytest.fixture
+def site(app_env, tmp_path):
+    env = app_env
+    token = manage(env, "shell", "-c", MAKE_STUDENT).strip().splitlines()[-1]
     port = free_port()
     with open(tmp_path / "gunicorn.log", "wb") as log:
         web = subprocess.Popen(
@@ -188,3 +200,45 @@ def test_it_answers_503_while_the_database_is_down_and_recovers(postgres, site):
     assert wait_for(lambda: site.api("/api/modules/")[0] == 200, "the app to reach the database")
     status, _, body = site.post("/api/auth/token/", token_request, "application/json")
     assert status == 200 and json.loads(body)["token"] == site.token
+
+
+SUBMIT_SLOW = """
+from django.contrib.auth import get_user_model
+from exercises.queue import submit
+from tests.conftest import make_exercise
+student = get_user_model().objects.create_user("erin")
+print(submit(student, make_exercise(), {"a": "x*2"}).pk)
+"""
+
+
+def test_it_grades_a_submission_whose_verdict_met_a_database_restart(
+    postgres, app_env, start_worker
+):
+    start_worker(
+        "database-restart",
+        include=("tests.integration.slow_checks",),
+        DATABASE_URL=postgres.url,
+        SLOW_ANSWER="x*2",
+        SLOW_SECONDS="4",
+    )
+    pk = int(manage(app_env, "shell", "-c", SUBMIT_SLOW).strip().splitlines()[-1])
+
+    def row(query: str):
+        try:
+            with psycopg.connect(
+                host=str(postgres.directory), user="postgres", dbname="course"
+            ) as db:
+                return db.execute(query, [pk]).fetchone()
+        except psycopg.OperationalError:
+            return None
+
+    status = "SELECT status, tries FROM exercises_submission WHERE id = %s"
+    wait_for(lambda: (row(status) or [""])[0] == "grading", "the worker to claim it")
+    # Restarted while the worker checks the answer: its verdict meets a lost connection.
+    postgres.stop()
+    postgres.start()
+
+    wait_for(lambda: (row(status) or [""])[0] == "graded", "the verdict")
+    gradings = "SELECT count(*) FROM exercises_grading WHERE submission_id = %s"
+    assert row(gradings) == (1,)
+    assert row(status)[1] <= 2
