@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -81,16 +82,17 @@ def publish(
     return send()
 
 
-def in_broker(name: str, queues: Iterable[str], delivered_within: float) -> set | None:
-    """The first argument of each message for task `name` the broker still holds: waiting
-    in one of `queues`, or delivered to a worker less than `delivered_within` seconds ago
-    and not yet acknowledged (a worker holds it for a free process, or for its
-    countdown). A message delivered longer ago to a worker that died stays unacknowledged
-    until the broker's visibility timeout: it is not counted.
+def in_broker(name: str, queues: Iterable[str], delivered_within: float) -> dict | None:
+    """The messages for task `name` the broker still holds, by their first argument:
+    infinity for one waiting in one of `queues`, else the time (`time.time()`) a worker
+    received it, less than `delivered_within` seconds ago, and has not acknowledged it
+    yet (it waits for a free process or for its countdown, or it is being run). A
+    message received longer ago by a worker that died stays unacknowledged until the
+    broker's visibility timeout: it is not counted.
 
     For the sweep, which sends again only what the broker has lost. Reads kombu's Redis
     layout: each queue a list of JSON messages (one list per priority step), the
-    unacknowledged ones in the `unacked` hash, by delivery time in `unacked_index`.
+    unacknowledged ones in the `unacked` hash, by time received in `unacked_index`.
     None when the broker is not Redis or cannot be read.
     """
     if broker_outage:
@@ -106,20 +108,28 @@ def in_broker(name: str, queues: Iterable[str], delivered_within: float) -> set 
                 for key in keys:
                     pipe.lrange(key, 0, -1)
                 pipe.zrangebyscore(
-                    channel.unacked_index_key, time.time() - delivered_within, "+inf"
+                    channel.unacked_index_key,
+                    time.time() - delivered_within,
+                    "+inf",
+                    withscores=True,
                 )
                 *lists, recent = pipe.execute()
-            unacked = client.hmget(channel.unacked_key, recent) if recent else []
+            unacked = (
+                client.hmget(channel.unacked_key, [tag for tag, _ in recent]) if recent else []
+            )
     except Exception:  # the broker is down: nothing can be sent now either
         log.warning("could not read the broker's queues", exc_info=True)
         return None
-    found: set = set()
-    for raw in [raw for messages in lists for raw in messages]:
-        found.add(_first_argument(_loads(raw), name))
-    for entry in unacked:
+    found: dict = {}
+    for (_, received), entry in zip(recent, unacked, strict=True):
         # [message, exchange, routing key]
-        found.add(_first_argument((_loads(entry) or [None])[0], name))
-    found.discard(None)
+        argument = _first_argument((_loads(entry) or [None])[0], name)
+        if argument is not None:
+            found[argument] = max(received, found.get(argument, 0.0))
+    for raw in [raw for messages in lists for raw in messages]:
+        argument = _first_argument(_loads(raw), name)
+        if argument is not None:
+            found[argument] = math.inf
     return found
 
 

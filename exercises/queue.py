@@ -586,9 +586,11 @@ def sweep() -> dict[str, int]:
     GRADING_REQUEUE_AFTER ago, or never, and a submission whose lease lapses before the
     next sweep (its worker died: the task waits for the lease to lapse).
 
-    Never one whose message is still in the broker, waiting in its queue or recently
-    delivered to a worker: a backlog is graded once, at the pace of the workers, however
-    long it waits. Where the broker cannot be read, what was sent long ago is sent again.
+    Never one whose message is still in the broker: waiting in its queue, or received
+    by a worker within GRADING_REQUEUE_AFTER (for a submission being graded, after it
+    was taken: the holder's own message does not count, as the holder may be dead). A
+    backlog is graded once, at the pace of the workers, however long it waits. Where
+    the broker cannot be read, what was sent long ago is sent again.
     """
     now = timezone.now()
     stale_send = now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER)
@@ -601,7 +603,11 @@ def sweep() -> dict[str, int]:
         status=Submission.Status.GRADING, lease_expires__lt=now + timedelta(seconds=ahead)
     )
     counts = {"resent": 0, "failed": 0}
-    found = list(Submission.objects.filter(waiting | abandoned).values_list("pk", "tries", "queue"))
+    found = list(
+        Submission.objects.filter(waiting | abandoned).values_list(
+            "pk", "tries", "queue", "status", "started"
+        )
+    )
     if not found:
         return counts
     held = in_broker(
@@ -609,9 +615,12 @@ def sweep() -> dict[str, int]:
         {app.conf.task_default_queue, settings.CODE_QUEUE},
         delivered_within=settings.GRADING_REQUEUE_AFTER,
     )
-    for pk, tries, queue in found:
+    for pk, tries, queue, status, started in found:
         if held is not None and pk in held:
-            continue
+            if status == Submission.Status.QUEUED or started is None:
+                continue
+            if held[pk] > started.timestamp():
+                continue
         if tries >= settings.GRADING_MAX_TRIES:
             counts["failed"] += fail(pk, only_if_exhausted=True)
         else:

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _empty_broker(monkeypatch):
     """The sweep finds no message in the broker (tests/integration/test_sweep.py reads a real one)."""
-    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: set())
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: {})
 
 
 SYNTAX_ERROR = "def forward_difference(f, x, h):\n    return (f(x + h) - f(x)) /\n"

@@ -1,6 +1,7 @@
 """Leases, idempotent grading, the sweep and poison answers (exercises/queue.py)."""
 
 import json
+import math
 import time
 import uuid
 from datetime import timedelta
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _empty_broker(monkeypatch):
     """The sweep finds no message in the broker (tests/integration/test_sweep.py reads a real one)."""
-    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: set())
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: {})
 
 
 def test_it_grades_once_when_delivered_twice(alice, exercise):
@@ -319,7 +320,7 @@ def test_it_skips_what_the_broker_still_holds(alice, exercise, settings, monkeyp
     long_ago = timezone.now() - timedelta(minutes=5)
     waiting = make_submission(alice, exercise, status="queued", last_sent=long_ago)
     lost = make_submission(alice, exercise, status="queued", last_sent=long_ago)
-    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: {waiting.pk})
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: {waiting.pk: math.inf})
     assert queue.sweep()["resent"] == 1
     assert sent == [lost.pk]
 
@@ -486,3 +487,24 @@ def test_it_takes_its_own_lease_up_again_after_the_database_went_away(alice, exe
     assert Grading.objects.filter(submission=s).count() == 1
     # A token that no longer holds the lease is no use.
     assert queue.grade(s.pk, token=token) == "skipped"
+
+
+def test_it_sends_again_what_a_dead_holder_received_but_not_a_retry_waiting_for_it(
+    alice, exercise, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda pk, queue="grading": sent.append(pk) or True)
+    now = timezone.now()
+    lapsed = {"status": "grading", "tries": 1, "lease_expires": now - timedelta(seconds=1)}
+    taken = now - timedelta(seconds=20)
+    dead = make_submission(alice, exercise, started=taken, **lapsed)
+    waited_for = make_submission(alice, exercise, started=taken, **lapsed)
+    # The dead holder received its message before it took the submission; the retry
+    # that waits for the lease to lapse was received after.
+    received = {
+        dead.pk: (taken - timedelta(seconds=1)).timestamp(),
+        waited_for.pk: (taken + timedelta(seconds=5)).timestamp(),
+    }
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: received)
+    assert queue.sweep()["resent"] == 1
+    assert sent == [dead.pk]

@@ -3,8 +3,10 @@
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from exercises import queue
 from exercises.models import Submission
@@ -83,3 +85,31 @@ def test_it_waits_for_a_worker_holding_a_message_but_not_for_a_dead_one(
     finally:
         broker.hdel("unacked", *tags)
         broker.zrem("unacked_index", *tags)
+
+
+def test_it_sends_again_a_submission_whose_holder_died_with_its_message(
+    backlog, idle_queue, redis_url
+):
+    # The worker took the message, then the submission, and was killed: its message
+    # stays unacknowledged, its lease lapses.
+    broker = redis_client(redis_url)
+    s = backlog[0]
+    raw = broker.lrange(idle_queue, -1, -1)[0]
+    assert json.loads(raw)["headers"]["argsrepr"] == f"[{s.pk}]"
+    broker.delete(idle_queue)
+    tag = uuid.uuid4().hex
+    broker.hset("unacked", tag, json.dumps([json.loads(raw), "", idle_queue]))
+    broker.zadd("unacked_index", {tag: time.time() - 2})
+    Submission.objects.filter(pk__in=[b.pk for b in backlog[1:]]).update(status="graded")
+    Submission.objects.filter(pk=s.pk).update(
+        status="grading",
+        tries=1,
+        started=timezone.now() - timedelta(seconds=1),
+        lease_expires=timezone.now() - timedelta(seconds=1),
+    )
+    try:
+        assert queue.sweep()["resent"] == 1
+        assert broker.llen(idle_queue) == 1
+    finally:
+        broker.hdel("unacked", tag)
+        broker.zrem("unacked_index", tag)
