@@ -15,9 +15,9 @@ submission ends `failed` with a message for the student, so a poison answer neve
 Students share the workers fairly. A submission whose checks have run past
 GRADING_SLICE_SECONDS yields between parts: the parts judged so far travel in a new
 message at the back of the queue, and the next worker to take it judges the rest. And
-a student has one submission in progress at a time (being graded, or part-graded and
-waiting for its turn): a worker that receives another of theirs meanwhile sends it
-back with a short countdown. So a student's slow answers delay other students' by at
+a student has one submission in progress at a time on each queue (being graded, or
+part-graded and waiting for its turn): a worker that receives another of theirs
+meanwhile sends it back with a short countdown. So a student's slow answers delay other students' by at
 most one check. (Claims of one student's submissions in the very same instant may
 still overlap; that costs fairness, never correctness.)
 
@@ -243,15 +243,16 @@ def claim(submission_id: int) -> uuid.UUID | None:
 
     Returns the lease token, or None when there is nothing to do (graded, failed,
     or another worker holds a live lease: `lease_left` says for how long), or not now:
-    another submission of the same student holds a live lease (`student_busy`).
+    another submission of the same student, for the same workers, is in progress.
     """
     now = timezone.now()
     token = uuid.uuid4()
     claimable = Q(status=Submission.Status.QUEUED) | Q(
         status=Submission.Status.GRADING, lease_expires__lt=now
     )
+    # Per queue: the code workers and the maths workers each take turns of their own.
     students_other_lease = Submission.objects.filter(
-        _in_progress(now), student_id=OuterRef("student_id")
+        _in_progress(now), student_id=OuterRef("student_id"), queue=OuterRef("queue")
     ).exclude(pk=OuterRef("pk"))
     with transaction.atomic():
         taken = (
@@ -372,16 +373,6 @@ def _in_progress(now) -> Q:
     )
 
 
-def student_busy(submission_id: int) -> bool:
-    """Whether another submission of this one's student is in progress."""
-    student = Submission.objects.filter(pk=submission_id).values("student_id")
-    return (
-        Submission.objects.filter(_in_progress(timezone.now()), student_id__in=student)
-        .exclude(pk=submission_id)
-        .exists()
-    )
-
-
 def grade(submission_id: int, done: dict | None = None, token: str | None = None) -> str:
     """Claim, grade and record one submission. Returns what happened, for logs and tests:
     "held" when another worker holds a live lease on it; "deferred" when it was sent
@@ -398,7 +389,9 @@ def grade(submission_id: int, done: dict | None = None, token: str | None = None
         if lease_left(submission_id):
             return "held"
         queue = _pending_queue(submission_id)
-        if queue is not None and student_busy(submission_id):
+        if queue is not None:
+            # Still queued, yet not taken: another of the student's submissions was in
+            # progress. Never dropped: it may have finished a moment after the claim.
             send(submission_id, queue, done, countdown=BUSY_COUNTDOWN)
             return "deferred"
         return "skipped"

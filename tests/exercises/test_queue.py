@@ -16,7 +16,7 @@ from courseserver.celery import app as celery_app
 from exercises import answer_stats, question_tests, queue, regrade
 from exercises.models import Grading, Submission
 from exercises.tasks import grade_submission
-from tests.conftest import broker_down, make_exercise, make_submission
+from tests.conftest import broker_down, make_code_exercise, make_exercise, make_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -508,3 +508,28 @@ def test_it_sends_again_what_a_dead_holder_received_but_not_a_retry_waiting_for_
     monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: received)
     assert queue.sweep()["resent"] == 1
     assert sent == [dead.pk]
+
+
+def test_it_never_drops_a_submission_whose_turn_came_just_after_its_claim(
+    alice, exercise, broker, monkeypatch
+):
+    first = make_submission(alice, exercise)
+    second = make_submission(alice, exercise)
+    queue.claim(first.pk)
+    real_claim = queue.claim
+
+    def claim_as_the_first_is_graded(pk):
+        token = real_claim(pk)
+        Submission.objects.filter(pk=first.pk).update(status="graded")
+        return token
+
+    monkeypatch.setattr(queue, "claim", claim_as_the_first_is_graded)
+    assert queue.grade(second.pk) == "deferred"
+    assert broker == [((second.pk,), queue.BUSY_COUNTDOWN)]
+
+
+def test_it_takes_turns_per_queue(alice, exercise, broker):
+    code = make_submission(alice, make_code_exercise(), queue="code")
+    assert queue.claim(code.pk) is not None  # a code worker runs it
+    maths = make_submission(alice, exercise)
+    assert queue.grade(maths.pk) == "graded"
