@@ -320,6 +320,8 @@ GRADING_MAX_TRIES = envint("GRADING_MAX_TRIES", "3")
 # Seconds of checks after which a submission yields between parts to other students'
 # (exercises.queue): a slow answer delays theirs by at most one check.
 GRADING_SLICE_SECONDS = envfloat("GRADING_SLICE_SECONDS", "0.5")
+# The sweep sends a queued submission again once the broker has lost it; one held back
+# for want of a sandbox only after this many seconds.
 GRADING_REQUEUE_AFTER = envint("GRADING_REQUEUE_AFTER", "60")
 SUBMISSIONS_IN_FLIGHT = envint("SUBMISSIONS_IN_FLIGHT", "3")
 SUBMISSIONS_PER_MINUTE = envint("SUBMISSIONS_PER_MINUTE", "10")

@@ -575,20 +575,28 @@ def code_result(verdict: grading.Verdict) -> dict:
 
 
 def sweep() -> dict[str, int]:
-    """Publish again what the broker has lost: a queued submission sent more than
-    GRADING_REQUEUE_AFTER ago, or never, and a submission whose lease lapses before the
-    next sweep (its worker died: the task waits for the lease to lapse).
+    """Publish again what the broker has lost, and what a dead worker left behind.
 
-    Never one whose message is still in the broker: waiting in its queue, or received
-    by a worker within GRADING_REQUEUE_AFTER (for a submission being graded, after it
-    was taken: the holder's own message does not count, as the holder may be dead). A
-    backlog is graded once, at the pace of the workers, however long it waits. Where
-    the broker cannot be read, what was sent long ago is sent again.
+    A queued submission is sent again once the broker holds no message for it: none
+    waiting in its queue, none received by a worker within GRADING_LEASE_SECONDS (a
+    live worker takes what it received within a slice or two; a dead one never does).
+    One that was never sent (the broker was down) goes at once, one held back for want
+    of a sandbox after GRADING_REQUEUE_AFTER. A submission whose lease lapses before the
+    next sweep goes too (its worker died; the task waits for the lease to lapse), unless
+    a message for it was received after it was taken (a retry already waiting for the
+    lapse: the holder's own message does not count, as the holder may be dead).
+
+    So a backlog is graded once, at the pace of the workers, however long it waits.
+    Where the broker cannot be read, a queued submission sent more than
+    GRADING_REQUEUE_AFTER ago is sent again.
     """
     now = timezone.now()
+    lease = timedelta(seconds=settings.GRADING_LEASE_SECONDS)
     stale_send = now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER)
-    waiting = Q(status=Submission.Status.QUEUED) & (
-        Q(last_sent__isnull=True) | Q(last_sent__lt=stale_send)
+    queued = Q(status=Submission.Status.QUEUED) & (
+        Q(last_sent__isnull=True)
+        | Q(last_sent__lt=stale_send)
+        | Q(last_sent__lt=now - lease, problem="")
     )
     # Sooner than a live holder's heartbeat leaves its lease (two thirds of it, at least).
     ahead = min(settings.SWEEP_INTERVAL, settings.GRADING_LEASE_SECONDS / 3)
@@ -597,8 +605,8 @@ def sweep() -> dict[str, int]:
     )
     counts = {"resent": 0, "failed": 0}
     found = list(
-        Submission.objects.filter(waiting | abandoned).values_list(
-            "pk", "tries", "queue", "status", "started"
+        Submission.objects.filter(queued | abandoned).values_list(
+            "pk", "tries", "queue", "status", "started", "last_sent"
         )
     )
     if not found:
@@ -606,14 +614,17 @@ def sweep() -> dict[str, int]:
     held = in_broker(
         GRADE,
         {app.conf.task_default_queue, settings.CODE_QUEUE},
-        delivered_within=settings.GRADING_REQUEUE_AFTER,
+        delivered_within=max(settings.GRADING_REQUEUE_AFTER, settings.GRADING_LEASE_SECONDS),
     )
-    for pk, tries, queue, status, started in found:
-        if held is not None and pk in held:
-            if status == Submission.Status.QUEUED or started is None:
+    for pk, tries, queue, status, started, last_sent in found:
+        if status == Submission.Status.QUEUED:
+            if held is None:
+                if last_sent is not None and last_sent >= stale_send:
+                    continue
+            elif pk in held and held[pk] > (now - lease).timestamp():
                 continue
-            if held[pk] > started.timestamp():
-                continue
+        elif held is not None and pk in held and held[pk] > started.timestamp():
+            continue
         if tries >= settings.GRADING_MAX_TRIES:
             counts["failed"] += fail(pk, only_if_exhausted=True)
         else:

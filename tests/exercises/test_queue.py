@@ -533,3 +533,34 @@ def test_it_takes_turns_per_queue(alice, exercise, broker):
     assert queue.claim(code.pk) is not None  # a code worker runs it
     maths = make_submission(alice, exercise)
     assert queue.grade(maths.pk) == "graded"
+
+
+def test_it_sends_again_a_queued_submission_once_no_live_worker_can_hold_its_message(
+    alice, exercise, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda pk, queue="grading": sent.append(pk) or True)
+    now = timezone.now()
+    twenty_ago = now - timedelta(seconds=20)
+    lost = make_submission(alice, exercise, last_sent=twenty_ago)
+    # Received by a worker 20 s ago and never taken: that worker died with it.
+    stranded = make_submission(alice, exercise, last_sent=twenty_ago)
+    received_now = make_submission(alice, exercise, last_sent=twenty_ago)
+    waiting = make_submission(alice, exercise, last_sent=twenty_ago)
+    no_sandbox = make_submission(
+        alice, exercise, last_sent=twenty_ago, message=queue.DELAYED_MESSAGE, problem="no bwrap"
+    )
+    received = {
+        stranded.pk: twenty_ago.timestamp(),
+        received_now.pk: now.timestamp(),
+        waiting.pk: math.inf,
+    }
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: received)
+    assert queue.sweep()["resent"] == 2
+    assert sorted(sent) == sorted([lost.pk, stranded.pk])
+
+    # The broker cannot be read: only after GRADING_REQUEUE_AFTER.
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: None)
+    sent.clear()
+    assert queue.sweep()["resent"] == 0
+    assert no_sandbox.pk not in sent
