@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "courseserver.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # While the database is down: 503 and Retry-After, not a 500.
+    "courseserver.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -268,7 +270,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # A publisher tries to connect once more at once, never after a pause: a submit
+    # request must not wait on a broker that is down.
     "max_retries": 1,
+    "interval_start": 0,
     "visibility_timeout": envint("BROKER_VISIBILITY_TIMEOUT", "3600"),
 }
 CELERY_TASK_PUBLISH_RETRY = False
@@ -301,18 +306,34 @@ CODE_WORKER_CONCURRENCY = envint("CODE_WORKER_CONCURRENCY", "2")
 CODE_WORKER_NICE = envint("CODE_WORKER_NICE", "10")
 CELERY_TASK_TIME_LIMIT = envint("GRADING_TASK_TIME_LIMIT", "120")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")
+# The periodic sweep (exercises.queue.sweep) sends again what the broker lost. It runs on
+# a queue of its own, which the scheduler's worker takes: never behind a backlog of
+# submissions, never in a grading process; one not run within its interval is dropped.
+HOUSEKEEPING_QUEUE = envstr("HOUSEKEEPING_QUEUE", "housekeeping")
+SWEEP_INTERVAL = envfloat("SWEEP_INTERVAL", "5")
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {
         "task": "exercises.tasks.sweep_submissions",
-        "schedule": envfloat("SWEEP_INTERVAL", "30"),
+        "schedule": SWEEP_INTERVAL,
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expires": SWEEP_INTERVAL},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Grading: the bounds of the path from a submission to its verdict.
 GRADING_TIMEOUT = envfloat("GRADING_TIMEOUT", "2")
-GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "180")
+# A worker holds a submission it grades for this long, renewed every third of it while
+# it grades (exercises.queue.Heartbeat): one that dies lets go within this time.
+GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "15")
+# A run of a code part's visible tests has no heartbeat: it is given up by its worker
+# only once it has been running this long.
+CODE_RUN_LEASE_SECONDS = envint("CODE_RUN_LEASE_SECONDS", "180")
 GRADING_MAX_TRIES = envint("GRADING_MAX_TRIES", "3")
+# Seconds of checks after which a submission yields between parts to other students'
+# (exercises.queue): a slow answer delays theirs by at most one check.
+GRADING_SLICE_SECONDS = envfloat("GRADING_SLICE_SECONDS", "0.5")
+# The sweep sends a queued submission again once the broker has lost it; one held back
+# for want of a sandbox only after this many seconds.
 GRADING_REQUEUE_AFTER = envint("GRADING_REQUEUE_AFTER", "60")
 SUBMISSIONS_IN_FLIGHT = envint("SUBMISSIONS_IN_FLIGHT", "3")
 SUBMISSIONS_PER_MINUTE = envint("SUBMISSIONS_PER_MINUTE", "10")

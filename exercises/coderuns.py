@@ -109,7 +109,7 @@ def send(run_id: int) -> bool:
 
 
 def _claimable(now) -> Q:
-    lease = timedelta(seconds=settings.GRADING_LEASE_SECONDS)
+    lease = timedelta(seconds=settings.CODE_RUN_LEASE_SECONDS)
     return Q(status__in=[CodeRun.Status.QUEUED, CodeRun.Status.DELAYED]) | Q(
         status=CodeRun.Status.RUNNING, started__lt=now - lease
     )
@@ -179,7 +179,7 @@ def sweep() -> dict[str, int]:
     )
     abandoned = Q(
         status=CodeRun.Status.RUNNING,
-        started__lt=now - timedelta(seconds=settings.GRADING_LEASE_SECONDS),
+        started__lt=now - timedelta(seconds=settings.CODE_RUN_LEASE_SECONDS),
     )
     pending = CodeRun.objects.filter(waiting | abandoned)
     given_up = pending.filter(

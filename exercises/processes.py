@@ -69,7 +69,7 @@ def start_redis(socket_path: Path, log_path: Path, **popen) -> subprocess.Popen:
 
 def maths_worker_command(schedule: Path, extra: tuple[str, ...] = ()) -> list[str]:
     """A worker for the default queue (CELERY_TASK_DEFAULT_QUEUE, the maths answers), with
-    the scheduler of the periodic sweep."""
+    the scheduler of the periodic sweep, and the sweep's own queue."""
     return [
         sys.executable,
         "-m",
@@ -77,6 +77,8 @@ def maths_worker_command(schedule: Path, extra: tuple[str, ...] = ()) -> list[st
         "-A",
         "courseserver",
         "worker",
+        "--queues",
+        f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.HOUSEKEEPING_QUEUE}",
         "--beat",
         "--loglevel",
         "INFO",

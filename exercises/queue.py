@@ -4,9 +4,22 @@ The database is the source of truth. A submission is saved first and a message
 carrying only its id is published after the transaction commits. A worker claims
 the submission with a conditional update that takes a time-limited lease; only the
 holder of the current lease may record the verdict, so a message delivered twice
-grades once. A periodic sweep publishes again what is still queued or whose lease
-expired (a worker killed outright); after GRADING_MAX_TRIES claims the submission
-ends `failed` with a message for the student, so a poison answer never loops.
+grades once. The lease is short (GRADING_LEASE_SECONDS) and a heartbeat thread
+renews it while the holder grades, so a worker that dies lets go of its submission
+within seconds: the message its pool process held is delivered again (acks late,
+rejected when the process is lost) and waits for the lease to lapse, and a periodic
+sweep publishes again what is still queued or whose lease expired (a worker killed
+outright, its message stranded in the broker); after GRADING_MAX_TRIES claims the
+submission ends `failed` with a message for the student, so a poison answer never loops.
+
+Students share the workers fairly. A submission whose checks have run past
+GRADING_SLICE_SECONDS yields between parts: the parts judged so far travel in a new
+message at the back of the queue, and the next worker to take it judges the rest. And
+a student has one submission in progress at a time on each queue (being graded, or
+part-graded and waiting for its turn): a worker that receives another of theirs
+meanwhile sends it back with a short countdown. So a student's slow answers delay other students' by at
+most one check. (Claims of one student's submissions in the very same instant may
+still overlap; that costs fairness, never correctness.)
 
 A submission with a code part goes to the code queue (settings.CODE_QUEUE), whose
 workers run code in sandboxes, so that a slow run never delays the maths answers.
@@ -18,24 +31,31 @@ student and the reason for staff, and the sweep sends it again later (fail close
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 import grading
-from courseserver.celery import publish
+from courseserver.celery import app, in_broker, publish
 from exercises import ratelimit, variants
 from exercises.models import Exercise, Grading, Part, Submission
 
 log = logging.getLogger(__name__)
 
 GRADE = "exercises.tasks.grade_submission"
+# Seconds before a submission sent back to wait for the same student's other one is taken.
+BUSY_COUNTDOWN = 1
+
+# The time that grading slices are measured by; tests replace it with a fake clock.
+clock = time.monotonic
 
 FAILED_MESSAGE = (
     "We could not grade this submission. Your answers are saved and your teachers "
@@ -193,14 +213,24 @@ def celery_queue(queue: str) -> str | None:
     return settings.CODE_QUEUE if queue == Submission.Queue.CODE else None
 
 
-def send(submission_id: int, queue: str = Submission.Queue.GRADING) -> bool:
+def send(
+    submission_id: int,
+    queue: str = Submission.Queue.GRADING,
+    done: dict | None = None,
+    countdown: float | None = None,
+) -> bool:
     """Publish "grade this" to the submission's queue, after the commit inside a
-    transaction. Never raises: if the broker is down, the sweep sends it later."""
+    transaction. Never raises: if the broker is down, the sweep sends it later.
+
+    `done`: the verdicts of the parts already judged (a submission that yielded);
+    `countdown`: seconds before a worker takes it."""
     return publish(
         GRADE,
         submission_id,
+        *([done] if done else []),
         queue=celery_queue(queue),
         on_sent=partial(_mark_sent, submission_id),
+        countdown=countdown,
     )
 
 
@@ -212,17 +242,23 @@ def claim(submission_id: int) -> uuid.UUID | None:
     """Take the lease on a submission that is queued or whose lease has expired.
 
     Returns the lease token, or None when there is nothing to do (graded, failed,
-    or another worker holds a live lease).
+    or another worker holds a live lease: `lease_left` says for how long), or not now:
+    another submission of the same student, for the same workers, is in progress.
     """
     now = timezone.now()
     token = uuid.uuid4()
     claimable = Q(status=Submission.Status.QUEUED) | Q(
         status=Submission.Status.GRADING, lease_expires__lt=now
     )
+    # Per queue: the code workers and the maths workers each take turns of their own.
+    students_other_lease = Submission.objects.filter(
+        _in_progress(now), student_id=OuterRef("student_id"), queue=OuterRef("queue")
+    ).exclude(pk=OuterRef("pk"))
     with transaction.atomic():
         taken = (
             Submission.objects.filter(claimable, pk=submission_id)
             .filter(tries__lt=settings.GRADING_MAX_TRIES)
+            .exclude(Exists(students_other_lease))
             .update(
                 status=Submission.Status.GRADING,
                 lease_token=token,
@@ -261,17 +297,122 @@ def fail(submission_id: int, *, only_if_exhausted: bool = False, reason: str = "
     return bool(failed)
 
 
-def grade(submission_id: int) -> str:
-    """Claim, grade and record one submission. Returns what happened, for logs and tests."""
-    token = claim(submission_id)
+def lease_left(submission_id: int) -> float | None:
+    """Seconds until the live lease on a submission being graded lapses, or None when
+    no lease is live (queued, graded, failed, or its lease already expired)."""
+    expires = (
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.GRADING)
+        .values_list("lease_expires", flat=True)
+        .first()
+    )
+    if expires is None:
+        return None
+    left = (expires - timezone.now()).total_seconds()
+    return left if left > 0 else None
+
+
+def renew(submission_id: int, token: uuid.UUID) -> bool:
+    """Extend the lease by GRADING_LEASE_SECONDS from now, for its holder only. False when
+    `token` no longer holds it (it lapsed and another worker took the submission)."""
+    return bool(
+        Submission.objects.filter(
+            pk=submission_id, status=Submission.Status.GRADING, lease_token=token
+        ).update(lease_expires=timezone.now() + timedelta(seconds=settings.GRADING_LEASE_SECONDS))
+    )
+
+
+class Heartbeat:
+    """Renews a lease every third of GRADING_LEASE_SECONDS while its holder grades.
+
+    A thread of the grading process: if the process dies, the beats stop and the lease
+    lapses within GRADING_LEASE_SECONDS. The beats also stop when grading ends, when the
+    lease is lost, and after the task's hard time limit (a process stuck in a check
+    must not hold its submission forever). A beat that cannot reach the database is
+    tried again at the next one.
+    """
+
+    def __init__(self, submission_id: int, token: uuid.UUID):
+        self.submission_id = submission_id
+        self.token = token
+        self.interval = settings.GRADING_LEASE_SECONDS / 3
+        self.limit = time.monotonic() + settings.CELERY_TASK_TIME_LIMIT
+        self.stopped = threading.Event()
+        self.beats = 0
+        self.thread = threading.Thread(target=self._run, name=f"lease-{submission_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        # A beat under way is one quick UPDATE; a hung database is not waited for.
+        self.thread.join(timeout=self.interval)
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval) and time.monotonic() < self.limit:
+                try:
+                    if not renew(self.submission_id, self.token):
+                        return
+                    self.beats += 1
+                except DatabaseError:
+                    log.warning("lease on submission %s not renewed", self.submission_id)
+                    # A broken connection is replaced at the next beat.
+                    connections.close_all()
+        finally:
+            # This thread's own connections, never the grading thread's.
+            connections.close_all()
+
+
+def _in_progress(now) -> Q:
+    """Submissions being graded (a live lease), or part-graded and queued for the rest
+    (they yielded: queued, yet started)."""
+    return Q(status=Submission.Status.GRADING, lease_expires__gte=now) | Q(
+        status=Submission.Status.QUEUED, started__isnull=False
+    )
+
+
+def grade(submission_id: int, done: dict | None = None, token: str | None = None) -> str:
+    """Claim, grade and record one submission. Returns what happened, for logs and tests:
+    "held" when another worker holds a live lease on it; "deferred" when it was sent
+    back to wait for the student's other submission; "yielded" when it was sent back
+    with the parts judged so far (`done`, which the next delivery carries).
+
+    `token`: the lease this task took before the database went away (a retry): taken
+    up again while it still holds, rather than waiting for it to lapse. A database
+    error raised once the lease is taken carries it, as `lease_token`.
+    """
+    if token is None or not renew(submission_id, token):
+        token = claim(submission_id)
     if token is None:
+        if lease_left(submission_id):
+            return "held"
+        queue = _pending_queue(submission_id)
+        if queue is not None:
+            # Still queued, yet not taken: another of the student's submissions was in
+            # progress. Never dropped: it may have finished a moment after the claim.
+            send(submission_id, queue, done, countdown=BUSY_COUNTDOWN)
+            return "deferred"
         return "skipped"
-    submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
     try:
-        results, score = judge(submission)
+        return _grade(submission_id, token, done)
+    except DatabaseError as e:
+        e.lease_token = str(token)
+        raise
+
+
+def _grade(submission_id: int, token, done: dict | None) -> str:
+    submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
+    until = clock() + settings.GRADING_SLICE_SECONDS
+    try:
+        with Heartbeat(submission_id, token):
+            results, score = judge(submission, done=done, until=until)
     except grading.Unavailable as e:
         delay(submission_id, token, str(e))
         return "delayed"
+    if score is None:
+        return "yielded" if give_back(submission, token, results) else "lost-lease"
     now = timezone.now()
     with transaction.atomic():
         recorded = Submission.objects.filter(
@@ -304,6 +445,32 @@ def grade(submission_id: int) -> str:
     return "graded" if recorded else "lost-lease"
 
 
+def _pending_queue(submission_id: int) -> str | None:
+    """The queue of a submission still waiting for its verdict, else None."""
+    return (
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED)
+        .values_list("queue", flat=True)
+        .first()
+    )
+
+
+def give_back(submission: Submission, token: uuid.UUID, done: dict) -> bool:
+    """A submission that used up its slice: queued again (still `started`: in progress),
+    the try not counted, and sent to the back of its queue with the parts judged so far."""
+    with transaction.atomic():
+        given = Submission.objects.filter(
+            pk=submission.pk, status=Submission.Status.GRADING, lease_token=token
+        ).update(
+            status=Submission.Status.QUEUED,
+            tries=F("tries") - 1,
+            lease_token=None,
+            lease_expires=None,
+        )
+        if given:
+            send(submission.pk, submission.queue, done)  # once the transaction commits
+    return bool(given)
+
+
 def delay(submission_id: int, token: uuid.UUID, reason: str) -> bool:
     """Give back a submission that could not be judged now (no sandbox for its code):
     queued again, the try not counted, a message for the student and the reason for
@@ -314,6 +481,7 @@ def delay(submission_id: int, token: uuid.UUID, reason: str) -> bool:
     ).update(
         status=Submission.Status.QUEUED,
         tries=F("tries") - 1,
+        started=None,
         lease_token=None,
         lease_expires=None,
         last_sent=now,
@@ -326,18 +494,24 @@ def delay(submission_id: int, token: uuid.UUID, reason: str) -> bool:
     return bool(delayed)
 
 
-def judge(submission: Submission) -> tuple[dict, float]:
+def judge(
+    submission: Submission, done: dict | None = None, until: float | None = None
+) -> tuple[dict, float | None]:
     """The verdict for each part, and the weighted score from 0 to 1.
 
     A randomised exercise is judged against the expected answers of the variant the
     student was shown. A code part earns its weight times the weighted share of its
     tests passed. Raises `grading.Unavailable` when a code part cannot be run now (no
     sandbox): nothing is judged then.
+
+    `done`: verdicts of parts judged before, kept as they are. `until`: a time
+    (`clock()`) past which no further part is begun; the score is then None
+    and the verdicts are those of the parts judged so far.
     """
     results: dict[str, dict] = {}
-    total = earned = 0.0
     variant = submission.variant
     exercise = submission.exercise
+    parts = list(exercise.parts.all())
     broken = ""
     try:
         if variant is None and exercise.needs_variants():
@@ -345,30 +519,45 @@ def judge(submission: Submission) -> tuple[dict, float]:
             variant = exercise.variant_for(submission.student)
     except variants.VariantError as e:
         broken = str(e)
-    for part in exercise.parts.all():
-        answer = submission.answers.get(part.key, "")
-        try:
-            if broken:
-                raise variants.VariantError(broken)
-            case = part.case(answer, variant)
-        except variants.VariantError as e:
-            verdict = grading.Verdict("error", str(e))
-        else:
-            verdict = grading.check(case, timeout=settings.GRADING_TIMEOUT)
-        status = verdict.status
-        message = verdict.message
-        if status == "error":
-            # The exercise itself is wrong: the author must fix it, the student is not blamed.
-            log.error("exercise %s part %s: %s", part.exercise.slug, part.key, message)
-            message = "This part could not be graded because of a problem in the exercise; your teachers have been told."
-        results[part.key] = {"status": status, "message": message}
+    for part in parts:
+        if done and part.key in done:
+            results[part.key] = done[part.key]
+            continue
+        if until is not None and results.keys() - (done or {}).keys():
+            # This slice has judged a part already: stop if its time is up.
+            if clock() > until:
+                return results, None
+        results[part.key] = judge_part(part, submission.answers.get(part.key, ""), variant, broken)
+    total = earned = 0.0
+    for part in parts:
         total += part.weight
         if part.kind == Part.Kind.CODE:
-            results[part.key].update(code_result(verdict))
             earned += part.weight * results[part.key]["score"]
-        elif status == "correct":
+        elif results[part.key]["status"] == "correct":
             earned += part.weight
     return results, (earned / total if total else 0.0)
+
+
+def judge_part(part: Part, answer: str, variant, broken: str = "") -> dict:
+    """One part's verdict, for the student; `broken`: why the variant cannot be had."""
+    try:
+        if broken:
+            raise variants.VariantError(broken)
+        case = part.case(answer, variant)
+    except variants.VariantError as e:
+        verdict = grading.Verdict("error", str(e))
+    else:
+        verdict = grading.check(case, timeout=settings.GRADING_TIMEOUT)
+    status = verdict.status
+    message = verdict.message
+    if status == "error":
+        # The exercise itself is wrong: the author must fix it, the student is not blamed.
+        log.error("exercise %s part %s: %s", part.exercise.slug, part.key, message)
+        message = "This part could not be graded because of a problem in the exercise; your teachers have been told."
+    result = {"status": status, "message": message}
+    if part.kind == Part.Kind.CODE:
+        result.update(code_result(verdict))
+    return result
 
 
 def code_result(verdict: grading.Verdict) -> dict:
@@ -386,16 +575,56 @@ def code_result(verdict: grading.Verdict) -> dict:
 
 
 def sweep() -> dict[str, int]:
-    """Publish again what is queued but not taken, and what a dead worker left behind."""
+    """Publish again what the broker has lost, and what a dead worker left behind.
+
+    A queued submission is sent again once the broker holds no message for it: none
+    waiting in its queue, none received by a worker within GRADING_LEASE_SECONDS (a
+    live worker takes what it received within a slice or two; a dead one never does).
+    One that was never sent (the broker was down) goes at once, one held back for want
+    of a sandbox after GRADING_REQUEUE_AFTER. A submission whose lease lapses before the
+    next sweep goes too (its worker died; the task waits for the lease to lapse), unless
+    a message for it was received after it was taken (a retry already waiting for the
+    lapse: the holder's own message does not count, as the holder may be dead).
+
+    So a backlog is graded once, at the pace of the workers, however long it waits.
+    Where the broker cannot be read, a queued submission sent more than
+    GRADING_REQUEUE_AFTER ago is sent again.
+    """
     now = timezone.now()
+    lease = timedelta(seconds=settings.GRADING_LEASE_SECONDS)
     stale_send = now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER)
-    waiting = Q(status=Submission.Status.QUEUED) & (
-        Q(last_sent__isnull=True) | Q(last_sent__lt=stale_send)
+    queued = Q(status=Submission.Status.QUEUED) & (
+        Q(last_sent__isnull=True)
+        | Q(last_sent__lt=stale_send)
+        | Q(last_sent__lt=now - lease, problem="")
     )
-    abandoned = Q(status=Submission.Status.GRADING, lease_expires__lt=now)
+    # Sooner than a live holder's heartbeat leaves its lease (two thirds of it, at least).
+    ahead = min(settings.SWEEP_INTERVAL, settings.GRADING_LEASE_SECONDS / 3)
+    abandoned = Q(
+        status=Submission.Status.GRADING, lease_expires__lt=now + timedelta(seconds=ahead)
+    )
     counts = {"resent": 0, "failed": 0}
-    found = Submission.objects.filter(waiting | abandoned).values_list("pk", "tries", "queue")
-    for pk, tries, queue in found:
+    found = list(
+        Submission.objects.filter(queued | abandoned).values_list(
+            "pk", "tries", "queue", "status", "started", "last_sent"
+        )
+    )
+    if not found:
+        return counts
+    held = in_broker(
+        GRADE,
+        {app.conf.task_default_queue, settings.CODE_QUEUE},
+        delivered_within=max(settings.GRADING_REQUEUE_AFTER, settings.GRADING_LEASE_SECONDS),
+    )
+    for pk, tries, queue, status, started, last_sent in found:
+        if status == Submission.Status.QUEUED:
+            if held is None:
+                if last_sent is not None and last_sent >= stale_send:
+                    continue
+            elif pk in held and held[pk] > (now - lease).timestamp():
+                continue
+        elif held is not None and pk in held and held[pk] > started.timestamp():
+            continue
         if tries >= settings.GRADING_MAX_TRIES:
             counts["failed"] += fail(pk, only_if_exhausted=True)
         else:
@@ -418,6 +647,7 @@ def requeue(submission_ids) -> int:
     Submission.objects.filter(pk__in=[pk for pk, _ in found]).update(
         status=Submission.Status.QUEUED,
         tries=0,
+        started=None,
         lease_token=None,
         lease_expires=None,
         message="",

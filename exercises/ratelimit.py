@@ -16,7 +16,9 @@ Retry-After).
 
 The cache is a guard, not a gate: when it cannot be reached (Redis is down) the cache
 limits let everything through and say so in the log, and the database's limits (the
-submissions in flight, the attempts at an exercise) still hold.
+submissions in flight, the attempts at an exercise) still hold. After a failure the
+cache is not tried again for a few seconds (`cache_outage`), so that requests meanwhile
+do not each wait on a connection to it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
+from courseserver.outage import Outage
 from exercises.models import Submission
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,8 @@ clock = time.time
 
 # A verdict usually comes within seconds of a submission.
 IN_FLIGHT_RETRY_AFTER = 5
+
+cache_outage = Outage("the cache", seconds=5)
 
 
 @dataclass(frozen=True)
@@ -67,13 +72,17 @@ class Limit:
         now = clock()
         index, into = divmod(now, self.window)
         key = f"limit:{self.name}:{client}:{int(index)}"
+        if cache_outage:
+            return None
         try:
             cache.add(key, 0, timeout=2 * self.window)
             count = cache.incr(key)
             previous = cache.get(f"limit:{self.name}:{client}:{int(index) - 1}", 0)
         except Exception:  # the cache (Redis) is down: let the action through
             log.warning("rate limit %s not checked: the cache is unreachable", self.name)
+            cache_outage.began()
             return None
+        cache_outage.ended()
         if previous * (1 - into / self.window) + count <= budget:
             return None
         try:

@@ -16,13 +16,26 @@ from exercises import answer_stats, coderuns, question_tests, queue, regrade
     default_retry_delay=5,
     throws=(SoftTimeLimitExceeded,),
 )
-def grade_submission(self, submission_id: int) -> str:
-    """Grade submission `submission_id`; running it twice grades once."""
+def grade_submission(
+    self, submission_id: int, done: dict | None = None, token: str | None = None
+) -> str:
+    """Grade submission `submission_id` (`done`: the parts judged before it yielded;
+    `token`: its lease, on a retry); running it twice grades once."""
     try:
-        return queue.grade(submission_id)
+        outcome = queue.grade(submission_id, done, token)
+        left = queue.lease_left(submission_id) if outcome == "held" else None
     except OperationalError as e:
-        # The database is busy or briefly unreachable; the lease keeps others off.
-        raise self.retry(exc=e) from e
+        # The database is busy or briefly unreachable; the lease keeps others off, and
+        # the retry takes it up again.
+        token = getattr(e, "lease_token", token)
+        raise self.retry(exc=e, args=[submission_id, done, token]) from e
+    if left is not None and self.request.retries < self.max_retries:
+        # Another worker holds the lease. It is this message's own first delivery when
+        # the pool process grading it died (the message comes back, the lease does
+        # not): try again as the lease lapses rather than wait for the sweep. A live
+        # holder renews it, and then the next try finds the verdict recorded.
+        raise self.retry(countdown=left + 1, max_retries=self.max_retries)
+    return outcome
 
 
 @shared_task(ignore_result=True)

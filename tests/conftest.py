@@ -108,6 +108,26 @@ def _local_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_outage():
+    """Each test starts with the broker and the cache reachable, whatever the last one broke."""
+    from courseserver.celery import broker_outage
+    from exercises.ratelimit import cache_outage
+
+    broker_outage.ended()
+    cache_outage.ended()
+    yield
+    broker_outage.ended()
+    cache_outage.ended()
+
+
+@pytest.fixture(autouse=True)
+def _grade_in_one_go(settings):
+    """`queue.grade` judges every part at once, however slow the machine; the fairness
+    tests set a slice (GRADING_SLICE_SECONDS) of their own."""
+    settings.GRADING_SLICE_SECONDS = float("inf")
+
+
 @pytest.fixture
 def eager_celery():
     """Tasks run in the test process when sent (the integration tests use a real worker)."""

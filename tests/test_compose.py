@@ -274,7 +274,10 @@ def test_it_keeps_the_database_in_a_named_volume():
 def test_it_runs_the_processes_that_serve_students():
     assert services()["worker"]["command"][:4] == ["celery", "-A", "courseserver", "worker"]
     beat = services()["scheduler"]["command"]
-    assert beat[:4] == ["celery", "-A", "courseserver", "beat"]
+    assert beat[:4] == ["celery", "-A", "courseserver", "worker"]
+    assert "--beat" in beat
+    # The sweep runs in the scheduler, from its own queue.
+    assert beat[beat.index("--queues") + 1] == "housekeeping"
     assert beat[beat.index("--schedule") + 1] == "/tmp/celerybeat-schedule"
     assert services()["redis"]["image"].startswith("redis:7")
 

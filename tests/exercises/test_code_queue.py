@@ -23,6 +23,13 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _empty_broker(monkeypatch):
+    """The sweep finds no message in the broker (tests/integration/test_sweep.py reads a real one)."""
+    monkeypatch.setattr(queue, "in_broker", lambda *args, **kwargs: {})
+
+
 SYNTAX_ERROR = "def forward_difference(f, x, h):\n    return (f(x + h) - f(x)) /\n"
 
 
@@ -31,7 +38,7 @@ def published(monkeypatch):
     """What `publish` was asked to send: (task name, args, Celery queue)."""
     sent = []
 
-    def publish(name, *args, queue=None, on_sent=None):
+    def publish(name, *args, queue=None, on_sent=None, countdown=None):
         sent.append((name, args, queue))
         return True
 

@@ -202,6 +202,31 @@ def test_it_signs_in_and_previews_when_the_cache_is_down(client, alice, exercise
     assert preview.json()["ok"] is True
 
 
+def test_it_stops_asking_a_cache_that_is_down_for_a_few_seconds(settings, monkeypatch):
+    settings.CACHES = REDIS_DOWN
+    budget_of(settings, ratelimit.SUBMISSION, 1)
+    now = [1000.0]
+    monkeypatch.setattr(ratelimit.cache_outage, "clock", lambda: now[0])
+    from django.core.cache.backends.redis import RedisCache
+
+    asked = []
+    real_add = RedisCache.add
+
+    def add(self, *args, **kwargs):
+        asked.append(args[0])
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(RedisCache, "add", add)
+    assert [ratelimit.SUBMISSION.hit("alice") for _ in range(5)] == [None] * 5
+    assert len(asked) == 1  # one request paid for finding it down
+
+    now[0] += ratelimit.cache_outage.seconds
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert ratelimit.SUBMISSION.hit("alice") is None
+    assert ratelimit.SUBMISSION.hit("alice") is not None  # counted again: over its budget of 1
+    assert not ratelimit.cache_outage
+
+
 # ---------------------------------------------------------------- the client's address
 
 

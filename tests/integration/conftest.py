@@ -240,6 +240,19 @@ class Worker:
         """SIGKILL the worker and all its processes at once: no shutdown, no acknowledgement."""
         _stop_group(self.proc, signal.SIGKILL)
 
+    def pool_processes(self) -> list[int]:
+        """The process ids of the worker's pool (the children of its main process)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # pid (comm) state ppid ...: comm may hold spaces, so split after it.
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                children.append(int(stat.parent.name))
+        return children
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             _stop_group(self.proc, signal.SIGTERM)
@@ -318,7 +331,8 @@ def code_queue(redis_url):
 def _publish_to_the_test_queue(redis_url, grading_queue, code_queue):
     before = celery_app.conf.broker_url, celery_app.conf.task_default_queue
     point_celery_at(redis_url, grading_queue)
-    code = override_settings(CODE_QUEUE=code_queue)
+    # The workers' lease (worker_env), which the sweep here reads too.
+    code = override_settings(CODE_QUEUE=code_queue, GRADING_LEASE_SECONDS=5)
     code.enable()
     yield
     code.disable()
