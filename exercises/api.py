@@ -108,6 +108,7 @@ def exercise(request: Request, slug: str) -> Response:
     """The prompt and the parts of the caller's variant (never the expected answers), and
     what the feedback rules let the caller see: scores, hints and the solution."""
     ex = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    ex.with_parts()
     try:
         view = StudentView.opened_by(ex, request.user)
         body = {"slug": ex.slug, "title": ex.title, "prompt": view.prompt}
@@ -149,7 +150,8 @@ def exercise(request: Request, slug: str) -> Response:
 @api_view(["POST"])
 @throttle_classes([SubmitThrottle])
 def submit(request: Request, slug: str) -> Response:
-    ex = get_object_or_404(Exercise.published, slug=slug)
+    ex = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    ex.with_parts()
     data = _json_object(request)
     answers = data.get("answers")
     if not isinstance(answers, dict) or not all(

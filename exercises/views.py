@@ -180,7 +180,7 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
 def exercise(request: HttpRequest, slug: str) -> HttpResponse:
     exercise = get_object_or_404(
         Exercise.published.select_related("problem_set__module"), slug=slug
-    )
+    ).with_parts()
     if request.method == "GET":
         return _exercise_page(request, exercise)
 
@@ -208,6 +208,7 @@ def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
 @require_GET
 def submission(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _get_submission_for_user(request, pk)
+    submission.exercise.with_parts()
     context = {
         "submission": submission,
         "exercise": submission.exercise,
