@@ -22,6 +22,13 @@ and polls the submission `--polls` times, as fast as the server answers, for
 and share the machine's cores with the server: the CPU per request is the server's
 own, the requests per second are a lower bound.
 
+With `--url` and `--verdicts N`, it measures instead how soon a student sees a verdict
+once a worker has recorded it (the server needs a grading worker): N submissions one
+after another, each polled on a schedule (first poll after F seconds, each pause 1.5
+times the last), for F = 0.5 and F = 0.15; it reports, p50 and p95, the time from the
+verdict's recording (`graded`, from the database) to the poll that saw it, and from
+the submit to that poll.
+
 It writes to the database in DATABASE_URL and publishes to the broker in REDIS_URL:
 run it against a throwaway database with the course loaded, and a Redis of its own
 (no worker takes the messages; the submissions it makes are deleted at the end, with
@@ -100,6 +107,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=16)
         parser.add_argument("--seconds", type=float, default=30)
         parser.add_argument("--polls", type=int, default=2)
+        parser.add_argument("--verdicts", type=int, default=0)
 
     def handle(self, *args, requests: int, students: int, exercise: str, **options):
         ex = Exercise.published.filter(slug=exercise).first()
@@ -117,6 +125,8 @@ class Command(BaseCommand):
             for n in range(students)
         ]
         try:
+            if options["url"] and options["verdicts"]:
+                return self._verdicts(ex, users, options)
             if options["url"]:
                 if not options["server_pid"]:
                     raise CommandError("--url needs --server-pid (gunicorn's master)")
@@ -303,3 +313,55 @@ class Command(BaseCommand):
             f"{1000 * cpu / max(done, 1):.2f} ms per request "
             f"({cpu / elapsed:.2f} cores); load average {os.getloadavg()[0]:.2f}"
         )
+
+    def _verdicts(self, ex: Exercise, users, options) -> None:
+        url = urlsplit(options["url"])
+        conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=60)
+
+        def call(method, path, key, body=None):
+            headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+            conn.request(method, path, body, headers)
+            response = conn.getresponse()
+            return response.status, json.loads(response.read() or b"{}")
+
+        students = []
+        for user in users:
+            token, _ = Token.objects.get_or_create(user=user)
+            call("GET", f"/api/exercises/{ex.slug}/", token.key)
+            variant = ex.variant_for(user)
+            expected = variant.expected_answers() if variant is not None else {}
+            students.append((token.key, json.dumps({"answers": expected})))
+        for first in (0.5, 0.15):
+            after_graded, after_submit, polls = [], [], []
+            for n in range(options["verdicts"]):
+                key, body = students[n % len(students)]
+                sent = time.time()
+                status, receipt = call("POST", f"/api/exercises/{ex.slug}/submissions/", key, body)
+                if status != 202:
+                    raise CommandError(f"submit: HTTP {status}: {receipt}")
+                delay, count = first, 0
+                while True:
+                    time.sleep(max(0.0, sent + delay - time.time()) if count == 0 else delay)
+                    count += 1
+                    _, sub = call("GET", f"/api/submissions/{receipt['id']}/", key)
+                    if sub["status"] in {"graded", "failed"}:
+                        seen = time.time()
+                        break
+                    delay = min(delay * 1.5, 10)
+                graded = Submission.objects.get(pk=receipt["id"]).graded.timestamp()
+                after_graded.append(1000 * (seen - graded))
+                after_submit.append(1000 * (seen - sent))
+                polls.append(count)
+                time.sleep(0.2)
+            self.stdout.write(
+                f"first poll {first:.2f} s: recorded -> seen p50 "
+                f"{statistics.median(after_graded):.0f} ms p95 {_p95(after_graded):.0f} ms; "
+                f"submit -> seen p50 {statistics.median(after_submit):.0f} ms "
+                f"p95 {_p95(after_submit):.0f} ms; polls per verdict "
+                f"{statistics.mean(polls):.2f}; load average {os.getloadavg()[0]:.2f}"
+            )
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
