@@ -102,6 +102,13 @@ class ProblemSet(models.Model):
             known[student.pk] = extension.due if extension is not None else self.due
         return known[student.pk]
 
+    def remember_due(self, student, extension_due: datetime | None) -> None:
+        """Tell `due_for` the student's extension, read with the exercise
+        (`Exercise.published.for_student`): its due date, or None for none."""
+        self.__dict__.setdefault("_due_for", {})[student.pk] = (
+            extension_due if extension_due is not None else self.due
+        )
+
     def is_late(self, now=None, student=None) -> bool:
         due = self.due if student is None else self.due_for(student)
         return due is not None and (now or timezone.now()) > due
@@ -189,6 +196,18 @@ class PublishedManager(models.Manager):
             .filter(
                 models.Q(problem_set__opens__isnull=True)
                 | models.Q(problem_set__opens__lte=timezone.now())
+            )
+        )
+
+    def for_student(self, student):
+        """With the problem set and, as `student_due`, the student's extension on it (its
+        due date, or None): one query, where reading the extension took one more."""
+        extensions = Extension.objects.filter(problem_set=models.OuterRef("problem_set"))
+        return (
+            self.get_queryset()
+            .select_related("problem_set")
+            .annotate(
+                student_due=models.Subquery(extensions.filter(student=student).values("due")[:1])
             )
         )
 
