@@ -179,8 +179,11 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
 @require_http_methods(["GET", "POST"])
 def exercise(request: HttpRequest, slug: str) -> HttpResponse:
     exercise = get_object_or_404(
-        Exercise.published.select_related("problem_set__module"), slug=slug
-    ).with_parts()
+        Exercise.published.for_student(request.user).select_related("problem_set__module"),
+        slug=slug,
+    )
+    exercise.problem_set.remember_due(request.user, exercise.student_due)
+    exercise.with_parts()
     if request.method == "GET":
         return _exercise_page(request, exercise)
 
