@@ -40,6 +40,6 @@ RUN DEBUG=false SECRET_KEY=collectstatic-at-build-time-only-not-a-secret-7f3a9c 
 USER 10001:10001
 EXPOSE 8000
 
-# Workers: WEB_CONCURRENCY, read by gunicorn itself. The heartbeat files go to a
-# tmpfs because a container's overlay filesystem can stall them and get workers killed.
-CMD ["gunicorn", "courseserver.wsgi", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+# Workers, threads, timeouts: courseserver/gunicorn_conf.py, which `manage.py serve` reads
+# too (WEB_CONCURRENCY and WEB_THREADS override its defaults).
+CMD ["gunicorn", "--config", "python:courseserver.gunicorn_conf", "courseserver.wsgi", "--bind", "0.0.0.0:8000"]

@@ -254,7 +254,7 @@ CACHE_REDIS_URL = f"unix://{_redis.path}" if _redis.scheme == "redis+socket" els
 
 CACHES = {
     "default": {
-        "BACKEND": envstr("CACHE_BACKEND", "django.core.cache.backends.redis.RedisCache"),
+        "BACKEND": envstr("CACHE_BACKEND", "courseserver.cache.RedisCache"),
         "LOCATION": CACHE_REDIS_URL,
         "KEY_PREFIX": "cs",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
 import re
+import threading
 from datetime import datetime, timedelta
 from html import escape
 
@@ -11,6 +13,8 @@ import nh3
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,9 +94,20 @@ class ProblemSet(models.Model):
         return self.opens is None or self.opens <= (now or timezone.now())
 
     def due_for(self, student) -> datetime | None:
-        """The student's due date: their extension's, if they have one."""
-        extension = Extension.objects.filter(student=student, problem_set=self).first()
-        return extension.due if extension is not None else self.due
+        """The student's due date: their extension's, if they have one. Read once per
+        student for this instance, which lives as long as a request does."""
+        known = self.__dict__.setdefault("_due_for", {})
+        if student.pk not in known:
+            extension = Extension.objects.filter(student=student, problem_set=self).first()
+            known[student.pk] = extension.due if extension is not None else self.due
+        return known[student.pk]
+
+    def remember_due(self, student, extension_due: datetime | None) -> None:
+        """Tell `due_for` the student's extension, read with the exercise
+        (`Exercise.published.for_student`): its due date, or None for none."""
+        self.__dict__.setdefault("_due_for", {})[student.pk] = (
+            extension_due if extension_due is not None else self.due
+        )
 
     def is_late(self, now=None, student=None) -> bool:
         due = self.due if student is None else self.due_for(student)
@@ -181,6 +196,18 @@ class PublishedManager(models.Manager):
             .filter(
                 models.Q(problem_set__opens__isnull=True)
                 | models.Q(problem_set__opens__lte=timezone.now())
+            )
+        )
+
+    def for_student(self, student):
+        """With the problem set and, as `student_due`, the student's extension on it (its
+        due date, or None): one query, where reading the extension took one more."""
+        extensions = Extension.objects.filter(problem_set=models.OuterRef("problem_set"))
+        return (
+            self.get_queryset()
+            .select_related("problem_set")
+            .annotate(
+                student_due=models.Subquery(extensions.filter(student=student).values("due")[:1])
             )
         )
 
@@ -279,6 +306,8 @@ class Exercise(models.Model):
             return None
         variant = Variant.objects.filter(student=student, exercise=self).first()
         if variant is not None:
+            # This exercise, not a second copy read again for the variant.
+            variant.exercise = self
             variant.complete()
             return variant
         seed = variants.seed_for(settings.SECRET_KEY, student.pk, self.slug)
@@ -300,6 +329,45 @@ class Exercise(models.Model):
 
     def solution_html(self) -> str:
         return render_markdown(self.solution)
+
+    def with_parts(self) -> Exercise:
+        """This exercise with `self.parts.all()` filled in from this process's copy of
+        its version's parts, read from the database once per version (see `_PARTS`)."""
+        key = (self.pk, self.version)
+        with _PARTS_LOCK:
+            rows = _PARTS.get(key)
+        if rows is None:
+            names = [f.attname for f in Part._meta.concrete_fields]
+            rows = pickle.dumps(list(Part.objects.filter(exercise_id=self.pk).values_list(*names)))
+            with _PARTS_LOCK:
+                if len(_PARTS) >= _PARTS_MAX:
+                    _PARTS.clear()
+                _PARTS[key] = rows
+        # Fresh instances for each request: nothing one request does to a part (or to
+        # its JSON fields) reaches another.
+        names = [f.attname for f in Part._meta.concrete_fields]
+        parts = [Part.from_db(self._state.db, names, values) for values in pickle.loads(rows)]
+        for part in parts:
+            part.exercise = self
+        # What prefetch_related("parts") leaves behind: `self.parts.all()` reads it.
+        cached = self.parts.all()
+        cached._result_cache = parts
+        cached._prefetch_done = True
+        self._prefetched_objects_cache = {
+            **getattr(self, "_prefetched_objects_cache", {}),
+            "parts": cached,
+        }
+        return self
+
+
+# The parts of each exercise version that this process has read, pickled. Parts change
+# only with their exercise's version (the admin and load_course bump it when they save
+# a change), so a request reads them with no query. Saving or deleting a part or an
+# exercise in this process drops its entry too, for the changes made without a bump
+# (a new exercise getting its first parts, tests).
+_PARTS: dict[tuple[int, int], bytes] = {}
+_PARTS_MAX = 2048
+_PARTS_LOCK = threading.Lock()
 
 
 class Part(models.Model):
@@ -409,6 +477,15 @@ def code_queue_for(exercises) -> str | None:
     default queue."""
     has_code = Part.objects.filter(exercise__in=exercises, kind=Part.Kind.CODE).exists()
     return settings.CODE_QUEUE if has_code else None
+
+
+@receiver([post_save, post_delete], sender=Part)
+@receiver([post_save, post_delete], sender=Exercise)
+def _forget_parts(sender, instance, **kwargs) -> None:
+    exercise_id = instance.exercise_id if sender is Part else instance.pk
+    with _PARTS_LOCK:
+        for key in [key for key in _PARTS if key[0] == exercise_id]:
+            del _PARTS[key]
 
 
 class Variant(models.Model):

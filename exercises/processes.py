@@ -1,4 +1,5 @@
-"""The local processes behind the course: a private Redis and the Celery workers.
+"""The local processes behind the course: a private Redis, the Celery workers and the
+web server.
 
 `manage.py serve` runs them to serve the course, `manage.py bench_queues` to measure
 the queues; both start them from here, so that the benchmark measures the workers that
@@ -115,6 +116,24 @@ def code_worker_command(
         "INFO",
         *extra,
     ]
+
+
+def web_command(bind: str, workers: int | None = None) -> list[str]:
+    """Gunicorn with the image's configuration (`courseserver/gunicorn_conf.py`: worker
+    class, processes and threads, WEB_CONCURRENCY); `workers` overrides the processes."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:courseserver.gunicorn_conf",
+        "courseserver.wsgi",
+        "--bind",
+        bind,
+    ]
+    if workers:
+        command += ["--workers", str(workers)]
+    return command
 
 
 def _nice(niceness: int) -> list[str]:

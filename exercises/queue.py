@@ -40,7 +40,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 import grading
@@ -136,11 +136,12 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         # One student's submissions are numbered one at a time.
         get_user_model().objects.select_for_update().filter(pk=student.pk).first()
         # A failed submission was never graded: it does not use up an attempt.
-        earlier = (
-            Submission.objects.filter(student=student, exercise=exercise)
-            .exclude(status=Submission.Status.FAILED)
-            .count()
+        # One query for the attempts used and the last attempt's number.
+        attempts = Submission.objects.filter(student=student, exercise=exercise).aggregate(
+            earlier=Count("pk", filter=~Q(status=Submission.Status.FAILED)),
+            last=Max("attempt"),
         )
+        earlier = attempts["earlier"]
         limit = exercise.attempt_limit
         if limit is not None and earlier >= limit:
             raise SubmissionRefused(
@@ -152,17 +153,11 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             raise SubmissionRefused(
                 refusal.message, http_status=429, retry_after=refusal.retry_after
             )
-        last = (
-            Submission.objects.filter(student=student, exercise=exercise)
-            .order_by("-attempt")
-            .values_list("attempt", flat=True)
-            .first()
-        )
         submission = Submission.objects.create(
             student=student,
             exercise=exercise,
             variant=variant,
-            attempt=(last or 0) + 1,
+            attempt=(attempts["last"] or 0) + 1,
             answers=clean,
             multiplier=attempt_multiplier(exercise, earlier, late),
             late=late,

@@ -179,8 +179,11 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
 @require_http_methods(["GET", "POST"])
 def exercise(request: HttpRequest, slug: str) -> HttpResponse:
     exercise = get_object_or_404(
-        Exercise.published.select_related("problem_set__module"), slug=slug
+        Exercise.published.for_student(request.user).select_related("problem_set__module"),
+        slug=slug,
     )
+    exercise.problem_set.remember_due(request.user, exercise.student_due)
+    exercise.with_parts()
     if request.method == "GET":
         return _exercise_page(request, exercise)
 
@@ -208,6 +211,7 @@ def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
 @require_GET
 def submission(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _get_submission_for_user(request, pk)
+    submission.exercise.with_parts()
     context = {
         "submission": submission,
         "exercise": submission.exercise,

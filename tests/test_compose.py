@@ -575,7 +575,8 @@ def test_it_runs_as_an_unprivileged_user():
 def test_it_serves_gunicorn_on_all_interfaces():
     [cmd] = instructions_of("CMD")
     argv = json.loads(cmd)
-    assert argv[:2] == ["gunicorn", "courseserver.wsgi"]
+    assert argv[0] == "gunicorn" and "courseserver.wsgi" in argv
+    assert argv[argv.index("--config") + 1] == "python:courseserver.gunicorn_conf"
     assert argv[argv.index("--bind") + 1] == "0.0.0.0:8000"
     assert "web" in services() and "command" not in services()["web"]
 

@@ -271,3 +271,94 @@ def test_it_refuses_a_body_too_large_with_a_message(api, exercise, settings):
     assert response.status_code == 413
     assert "too large" in response.json()["detail"]
     assert not Submission.objects.exists()
+
+
+# ---------------------------------------------------------------- the cost of the hot path
+
+
+def parameterised_exercise():
+    """Three parts and a variant per student, like most of the course's exercises."""
+    return make_exercise(
+        [
+            {"key": "a", "kind": "expression", "expected": "{{a}} x", "variables": ["x"]},
+            {"key": "b", "kind": "numeric", "expected": "{{a}}"},
+            {"key": "c", "kind": "expression", "expected": "x^{{a}}", "variables": ["x"]},
+        ],
+        parameters={"a": {"int": [2, 9]}},
+    )
+
+
+def queries_of(call) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code < 300, response.content
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_it_answers_a_poll_with_two_queries(api, alice, exercise, django_assert_num_queries):
+    s = make_submission(alice, exercise, status="queued")
+    with django_assert_num_queries(2):  # the token with its user, the submission
+        body = api.get(f"/api/submissions/{s.pk}/").json()
+    assert body["status"] == "queued"
+
+
+def test_it_reads_an_exercise_s_parts_once_per_version(api, alice):
+    ex = parameterised_exercise()
+    url = f"/api/exercises/{ex.slug}/"
+    api.get(url)  # the variant is drawn and kept
+
+    queries = queries_of(lambda: api.get(url))
+
+    # The token with its user; the exercise with its problem set and the student's
+    # extension; the variant; the student's submissions to it.
+    assert len(queries) == 4
+    assert not [q for q in queries if "exercises_part" in q]
+    assert not [q for q in queries if 'FROM "exercises_exercise"' in q][1:]
+
+
+def test_it_shows_the_parts_of_a_new_version(api, alice):
+    from django.db.models import F
+
+    from exercises.models import Exercise, Part
+
+    ex = parameterised_exercise()
+    url = f"/api/exercises/{ex.slug}/"
+    api.get(url)
+    # As the admin saves it from another process: the parts, then the version.
+    Part.objects.filter(exercise=ex, key="a").update(label="The derivative")
+    Exercise.objects.filter(pk=ex.pk).update(version=F("version") + 1)
+
+    labels = [p["label"] for p in api.get(url).json()["parts"]]
+
+    assert labels == ["The derivative", "", ""]
+
+
+def test_it_submits_with_ten_queries(api, alice, monkeypatch, django_capture_on_commit_callbacks):
+    from exercises.tasks import grade_submission
+
+    sent = []
+    monkeypatch.setattr(grade_submission, "apply_async", lambda *a, **kw: sent.append(a))
+    ex = parameterised_exercise()
+    api.get(f"/api/exercises/{ex.slug}/")
+    a = alice.variants.get().values["a"]
+    answers = {"answers": {"a": f"{a}x", "b": str(a), "c": f"x^{a}"}}
+    url = f"/api/exercises/{ex.slug}/submissions/"
+
+    def submit():
+        # The message is published once the transaction commits, as in production.
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_json(api, url, answers)
+
+    queries = queries_of(submit)
+
+    # The token with its user; the exercise with its problem set and the student's
+    # extension; the variant; in the transaction, the student's lock, the attempts so
+    # far, those in flight, the insert; marked sent once published.
+    assert len(queries) == 10
+    assert not [q for q in queries if "exercises_part" in q]
+    submission = Submission.objects.get()
+    assert (submission.attempt, submission.answers) == (1, answers["answers"])
+    assert submission.last_sent is not None and len(sent) == 1

@@ -34,6 +34,31 @@ def test_it_accepts_answers_in_full_until_the_students_own_due_date(alice, bob):
     assert not Submission.objects.filter(student=bob).exists()
 
 
+def test_it_reads_each_students_own_due_date_with_the_exercise_in_the_api(client, alice, bob):
+    from rest_framework.authtoken.models import Token
+
+    problem_set = past_due(late_policy=ProblemSet.LatePolicy.PENALTY, late_penalty=0.5)
+    exercise = make_exercise(problem_set=problem_set)
+    later = timezone.now() + timedelta(days=2)
+    Extension.objects.create(student=alice, problem_set=problem_set, due=later)
+    url = f"/api/exercises/{exercise.slug}/"
+    replies = {}
+    for student in (alice, bob):
+        auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=student).key}"}
+        shown = client.get(url, **auth).json()
+        submitted = client.post(
+            f"{url}submissions/", {"answers": {"a": "2x"}}, content_type="application/json", **auth
+        )
+        assert submitted.status_code == 202
+        replies[student.username] = (shown["due"], shown["late"])
+
+    assert replies["alice"] == (later.isoformat().replace("+00:00", "Z"), False)
+    assert replies["bob"][1] is True
+    late = dict(Submission.objects.values_list("student__username", "late"))
+    assert late == {"alice": False, "bob": True}
+    assert Submission.objects.get(student=bob).multiplier == 0.5
+
+
 def test_it_applies_the_late_policy_after_the_extension(alice):
     problem_set = past_due(late_policy=ProblemSet.LatePolicy.PENALTY, late_penalty=0.5)
     exercise = make_exercise(problem_set=problem_set)

@@ -55,3 +55,16 @@ def test_it_shows_the_failure_message(alice_client, alice, exercise):
     )
     response = alice_client.get(f"/submissions/{s.pk}/")
     assert b"We could not grade this submission." in response.content
+
+
+def test_it_answers_a_fragment_poll_with_three_queries(
+    alice_client, alice, exercise, django_assert_num_queries
+):
+    s = make_submission(alice, exercise, status="graded", score=1.0, results={"a": {}})
+    alice_client.get(f"/submissions/{s.pk}/?fragment=1")  # the exercise's parts are read
+
+    # The session, its user, the submission with its exercise, problem set and variant.
+    with django_assert_num_queries(3):
+        response = alice_client.get(f"/submissions/{s.pk}/?fragment=1")
+
+    assert b"Score: <strong>100%</strong>" in response.content

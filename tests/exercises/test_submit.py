@@ -155,3 +155,30 @@ def test_it_grades_several_parts_with_weights(
     assert submission.results["a"]["status"] == "correct"
     assert submission.results["b"]["status"] == "incorrect"
     assert submission.score == pytest.approx(0.75)
+
+
+def test_it_submits_the_form_without_reading_the_parts_or_the_extension_apart(
+    alice_client, alice, exercise, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from exercises.tasks import grade_submission
+
+    monkeypatch.setattr(grade_submission, "apply_async", lambda *a, **kw: None)
+    url = f"/exercises/{exercise.slug}/"
+    alice_client.get(url)  # the exercise's parts are read once per version
+
+    with CaptureQueriesContext(connection) as captured:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = alice_client.post(url, {"answer-a": "2x"})
+
+    assert response.status_code == 302
+    queries = [q["sql"] for q in captured.captured_queries]
+    assert not [q for q in queries if q.startswith('SELECT "exercises_part"')]
+    assert not [q for q in queries if q.startswith('SELECT "exercises_extension"')]
+    # The session, its user, the exercise (with its problem set, module and the
+    # student's extension); in the transaction, the student's lock, the attempts, those
+    # in flight, the insert; marked sent once published.
+    assert len(queries) == 10
+    assert Submission.objects.get().answers == {"a": "2x"}

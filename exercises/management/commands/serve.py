@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from exercises.processes import (
     die_with_parent,
     maths_worker_command,
     start_redis,
+    web_command,
 )
 from exercises.processes import stop as stop_process
 
@@ -32,11 +32,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.getenv("BIND", "127.0.0.1:8000"))
-        parser.add_argument(
-            "--web-workers", type=int, default=int(os.getenv("WEB_CONCURRENCY", "2"))
-        )
+        # Unset: courseserver/gunicorn_conf.py decides (WEB_CONCURRENCY, or the cores + 1).
+        parser.add_argument("--web-workers", type=int, default=None)
 
-    def handle(self, *args, bind: str, web_workers: int, **options):
+    def handle(self, *args, bind: str, web_workers: int | None, **options):
         var = Path(settings.VAR_DIR)
         var.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
@@ -60,7 +59,6 @@ class Command(BaseCommand):
                 socket_path = Path(settings.EMBEDDED_REDIS_SOCKET)
                 children.append(("redis", start_redis(socket_path, var / "redis.log")))
                 env["REDIS_URL"] = f"redis+socket://{socket_path}"
-            python = sys.executable
             children.append(
                 (
                     "worker",
@@ -87,18 +85,7 @@ class Command(BaseCommand):
                 (
                     "web",
                     subprocess.Popen(
-                        [
-                            python,
-                            "-m",
-                            "gunicorn",
-                            "courseserver.wsgi",
-                            "--bind",
-                            bind,
-                            "--workers",
-                            str(web_workers),
-                            "--access-logfile",
-                            "-",
-                        ],
+                        web_command(bind, web_workers),
                         env=env,
                         preexec_fn=die_with_parent,
                     ),
