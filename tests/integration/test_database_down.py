@@ -102,6 +102,9 @@ def app_env(postgres, redis_url, grading_queue, tmp_path) -> dict[str, str]:
         "GRADING_QUEUE": grading_queue,
         "VAR_DIR": str(tmp_path),
         "DEBUG": "true",
+        # The rate limits' counters are keyed by user id, and this database numbers its
+        # users from 1 again: a cache of their own, not the one the other tests share.
+        "CACHE_BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     }
     manage(env, "migrate", "-v0")
     return env
@@ -112,10 +115,10 @@ def manage(env: dict[str, str], *command: str) -> str:
         [sys.executable, "manage.py", *command],
         cwd=settings.BASE_DIR,
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    assert done.returncode == 0, f"manage.py {command[0]} failed:\n{done.stderr}"
     return done.stdout
 
 
