@@ -28,6 +28,19 @@ app = Celery("courseserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+class _QuietSweep(logging.Filter):
+    """Drop the INFO lines of the sweep, sent every few seconds: sent, received, done.
+    Its warnings and errors, and every other task's lines, still go to the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or "sweep" not in record.getMessage()
+
+
+for _name in ("celery.beat", "celery.worker.strategy", "celery.app.trace"):
+    logging.getLogger(_name).addFilter(_QuietSweep())
+
+
 # After a failed publish, the next ones in this process are not tried for a few seconds:
 # a submission is saved and answered at once, and the sweep sends it.
 broker_outage = Outage("the broker", seconds=5)
