@@ -371,6 +371,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "exercises.apischema.database_unavailable",
+    ],
     # Each status list under its own name, not one made up from its values.
     "ENUM_NAME_OVERRIDES": {
         "SubmissionStatusEnum": "exercises.models.Submission.Status",

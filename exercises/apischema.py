@@ -285,6 +285,39 @@ RUN_EXAMPLE = OpenApiExample(
 )
 
 
+DATABASE_DOWN = (
+    "The database is briefly unavailable (any operation): `Retry-After` says when to try again."
+)
+
+
+def database_unavailable(result: dict, generator, request, public) -> dict:
+    """Every operation may answer 503 with `Retry-After` while the database is down
+    (`courseserver.middleware`, before any view runs): a drf-spectacular post-processing
+    hook, so that no operation's decorator has to say it."""
+    header = {
+        "Retry-After": {
+            "schema": {"type": "integer"},
+            "description": "Seconds to wait before trying again.",
+        }
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "503" in responses:
+                # Another 503 of the operation's own comes without the header.
+                responses["503"]["description"] += f" Or: {DATABASE_DOWN}"
+                responses["503"]["headers"] = header
+            else:
+                responses["503"] = {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                    "description": DATABASE_DOWN,
+                    "headers": {name: {**h, "required": True} for name, h in header.items()},
+                }
+    return result
+
+
 # ------------------------------------------------------------ the schema itself
 
 

@@ -75,6 +75,19 @@ def test_it_serves_the_schema_to_anyone(client):
     }
 
 
+def test_it_documents_the_503_every_operation_gives_while_the_database_is_down():
+    operations = [
+        (path, method, operation)
+        for path, methods in apischema.document()["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert len(operations) == 7
+    for path, method, operation in operations:
+        unavailable = operation["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"], (path, method)
+        assert apischema.DATABASE_DOWN in unavailable["description"], (path, method)
+
+
 def test_it_keeps_the_schema_out_of_the_schema():
     assert "/api/schema/" not in apischema.document()["paths"]
 
