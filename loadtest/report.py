@@ -5,9 +5,9 @@ tested without a server or Locust."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -119,6 +119,8 @@ class PhaseResult:
     submits_ok_after: float | None
     submit_p50: float | None
     submit_p95: float | None
+    # "endpoint status" → count, for the failures that are not allowed.
+    failed_by: dict[str, int] = field(default_factory=dict)
 
 
 def phase_of(t: float, phases: Sequence[Phase]) -> Phase | None:
@@ -170,6 +172,7 @@ def phases_report(
                 submits_ok_after=ok_after,
                 submit_p50=percentile(down_submits, 50),
                 submit_p95=percentile(down_submits, 95),
+                failed_by=dict(sorted(Counter(f"{r.name} {r.status}" for r in failed).items())),
             )
         )
     return results

@@ -741,6 +741,9 @@ class Run:
                 ],
             )  # fmt: skip
         )
+        for p in per_phase:
+            if p.failed_by:
+                print(f"  {p.name}: " + ", ".join(f"{k}: {n}" for k, n in p.failed_by.items()))
         redis_phase = next((p for p in per_phase if p.name == "redis"), None)
         redis_p95 = redis_phase.submit_p95 if redis_phase else None
         bad_5xx = sum(p.failures for p in per_phase)

@@ -91,6 +91,7 @@ def test_it_reports_each_phase():
     before, redis = report.phases_report(requests, phases, SUBMIT)
     assert (before.requests, before.failures, before.submits_ok_after) == (1, 0, 0.0)
     assert (redis.requests, redis.failures, redis.allowed) == (5, 2, 0)
+    assert redis.failed_by == {f"{SUBMIT} 500": 2}
     assert redis.submits_ok_after == pytest.approx(12.0)
     # Submits sent while Redis was down: 40 and 60 ms.
     assert (redis.submit_p50, redis.submit_p95) == (40, 60)
