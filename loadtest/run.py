@@ -611,10 +611,30 @@ class Run:
             return []
 
     def kill_pool_process(self) -> dict:
+        """Kill a pool process in the middle of a grading: wait (up to 20 s) until a
+        submission is being graded, then kill the pool process whose tree (it and its
+        grading helpers) is using the CPU."""
+        from exercises.models import Submission
+
+        deadline = time.monotonic() + 20
+        grading = []
+        while not grading and time.monotonic() < deadline:
+            grading = list(
+                Submission.objects.filter(status=Submission.Status.GRADING).values_list(
+                    "pk", flat=True
+                )
+            )
+            if not grading:
+                time.sleep(0.01)
         pool = children_of(self.procs["worker"].pid)
-        if pool:
-            signal_tree(pool[0], signal.SIGKILL)
-        return {}
+        if not pool:
+            return {}
+        before = cpu_seconds({pid: [pid] for pid in pool})
+        time.sleep(0.03)
+        after = cpu_seconds({pid: [pid] for pid in pool})
+        busiest = max(pool, key=lambda pid: after[pid] - before[pid])
+        signal_tree(busiest, signal.SIGKILL)
+        return {"t": time.time(), "in_flight": grading}
 
     def kill_worker(self) -> dict:
         proc = self.procs["worker"]
@@ -671,7 +691,6 @@ class Run:
             .filter(n__gt=1)
             .count()
         )
-        graded_at = {pk: g.timestamp() for pk, (s, _, g) in rows.items() if g is not None}
         all_graded = sorted(
             g.timestamp()
             for g in Submission.objects.filter(graded__isnull=False).values_list(
@@ -690,24 +709,35 @@ class Run:
                 )
             )  # fmt: skip
         per_phase = report.phases_report(requests, phases, SUBMIT)
+        verdicts_in = [sum(p.start <= g < p.end for g in all_graded) for p in phases]
 
         fault_rows, worst_worker = [], None
+        ids = {i for fault in faults for i in fault["in_flight"]}
+        done_at = {
+            pk: graded.timestamp()
+            for pk, graded in Submission.objects.filter(
+                pk__in=ids, graded__isnull=False
+            ).values_list("pk", "graded")
+        }
         for fault in faults:
-            t = fault["t"]
+            t, in_flight = fault["t"], fault["in_flight"]
             nxt = next((g for g in all_graded if g > t), None)
-            stranded = [
-                graded_at[i] - t for i in fault["in_flight"] if i in graded_at and graded_at[i] > t
-            ]
-            all_done = max(stranded) if stranded else None
-            if fault["name"] in ("worker process", "whole worker"):
-                worst_worker = max(worst_worker or 0, all_done or 0)
+            unfinished = [i for i in in_flight if i not in done_at]
+            all_done = max((done_at[i] - t for i in in_flight if i in done_at), default=0.0)
+            if unfinished:
+                last = f"{len(unfinished)} never graded"
+            else:
+                last = f"{max(all_done, 0.0):.1f} s" if in_flight else "—"
+            if fault["name"] in ("worker process", "whole worker") and in_flight:
+                seen = float("inf") if unfinished else max(all_done, 0.0)
+                worst_worker = max(worst_worker or 0.0, seen)
             fault_rows.append(
                 [
                     fault["name"],
                     f"{t - self.t0:.0f} s",
-                    len(fault["in_flight"]),
-                    f"{nxt - t:.1f} s" if nxt else "—",
-                    f"{all_done:.1f} s" if all_done is not None else "—",
+                    len(in_flight),
+                    f"{nxt - t:.1f} s" if nxt else "none",
+                    last,
                 ]
             )
         print()
@@ -727,6 +757,7 @@ class Run:
                     "503+Retry-After (DB down)",
                     "submits OK again after",
                     "submit p50/p95 while down",
+                    "verdicts recorded",
                 ],
                 [
                     [
@@ -736,8 +767,9 @@ class Run:
                         p.allowed,
                         f"{p.submits_ok_after:.1f} s" if p.submits_ok_after is not None else "—",
                         f"{report.ms(p.submit_p50)} / {report.ms(p.submit_p95)}",
+                        n,
                     ]
-                    for p in per_phase
+                    for p, n in zip(per_phase, verdicts_in, strict=True)
                 ],
             )  # fmt: skip
         )
@@ -758,7 +790,9 @@ class Run:
             ("5xx or no answer, other than 503 + Retry-After while the database is down",
              str(bad_5xx), "0", bad_5xx == 0),
             ("worker death → its submissions' verdicts",
-             f"{worst_worker:.1f} s" if worst_worker is not None else "—",
+             "never" if worst_worker == float("inf")
+             else f"{worst_worker:.1f} s" if worst_worker is not None
+             else "nothing was in flight",
              f"≤ {TARGETS['worker_death_to_verdict_s']} s",
              worst_worker is not None and worst_worker <= TARGETS["worker_death_to_verdict_s"]),
             ("submit p95 while Redis is down", report.ms(redis_p95),
@@ -772,6 +806,11 @@ class Run:
                 ["check", "measured", "target", "result"],
                 [[c, m, t, "ok" if ok else "FAILED"] for c, m, t, ok in checks],
             )
+        )
+        alive = {name: self.procs[name].poll() is None for name in ("web", "worker", "scheduler")}
+        print(
+            "Still running at the end: "
+            + ", ".join(f"{n}: {'yes' if a else 'NO'}" for n, a in alive.items())
         )
         failed_checks = [c for c, _, _, ok in checks if not ok]
         print(f"Load average now: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
