@@ -588,10 +588,11 @@ class Run:
             time.sleep(max(0.0, self.t0 + at - time.time()))
             in_flight = self.in_flight()
             fault = {"name": name, "t": time.time(), "in_flight": in_flight}
-            print(
-                f"[{fault['t'] - self.t0:5.0f} s] {name}: {len(in_flight)} submission(s) in flight"
-            )
             fault.update(action())
+            print(
+                f"[{fault['t'] - self.t0:5.0f} s] {name}: "
+                f"{len(fault['in_flight'])} submission(s) in flight"
+            )
             faults.append(fault)
         return faults
 
@@ -617,33 +618,45 @@ class Run:
         from exercises.models import Submission
 
         deadline = time.monotonic() + 20
-        grading = []
-        while not grading and time.monotonic() < deadline:
-            grading = list(
-                Submission.objects.filter(status=Submission.Status.GRADING).values_list(
-                    "pk", flat=True
-                )
-            )
-            if not grading:
-                time.sleep(0.01)
+        while time.monotonic() < deadline:
+            if Submission.objects.filter(status=Submission.Status.GRADING).exists():
+                break
+            time.sleep(0.01)
         pool = children_of(self.procs["worker"].pid)
         if not pool:
             return {}
         before = cpu_seconds({pid: [pid] for pid in pool})
-        time.sleep(0.03)
+        time.sleep(0.02)
         after = cpu_seconds({pid: [pid] for pid in pool})
         busiest = max(pool, key=lambda pid: after[pid] - before[pid])
         signal_tree(busiest, signal.SIGKILL)
-        return {"t": time.time(), "in_flight": grading}
+        killed = time.time()
+        return {"t": killed, "in_flight": self.stranded(killed)}
+
+    def stranded(self, killed: float) -> list[int]:
+        """The submissions a killed worker was grading: claimed before the kill and still
+        being graded a moment later."""
+        from datetime import UTC, datetime
+
+        from exercises.models import Submission
+
+        time.sleep(1.5)
+        return list(
+            Submission.objects.filter(
+                status=Submission.Status.GRADING,
+                started__lte=datetime.fromtimestamp(killed, UTC),
+            ).values_list("pk", flat=True)
+        )
 
     def kill_worker(self) -> dict:
         proc = self.procs["worker"]
         signal_tree(proc.pid, signal.SIGKILL)
+        killed = time.time()
         proc.wait()
+        in_flight = self.stranded(killed)
         # What a container's restart policy does: start it again.
-        time.sleep(2)
         self.start_worker()
-        return {"up": time.time()}
+        return {"t": killed, "in_flight": in_flight, "up": time.time()}
 
     def kill_redis(self) -> dict:
         self.redis.kill()
@@ -743,7 +756,13 @@ class Run:
         print()
         print(
             report.format_table(
-                ["fault", "at", "in flight", "next verdict after", "last in-flight verdict after"],
+                [
+                    "fault",
+                    "at",
+                    "in flight (a worker: those it was grading)",
+                    "next verdict after",
+                    "last in-flight verdict after",
+                ],
                 fault_rows,
             )
         )
