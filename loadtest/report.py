@@ -142,16 +142,19 @@ def allowed_failure(r: Request, phase: Phase) -> bool:
 def phases_report(
     requests: Sequence[Request], phases: Sequence[Phase], submit: str
 ) -> list[PhaseResult]:
-    """Per phase: requests, failures (5xx or no answer) not allowed, those allowed, when
-    submits succeeded again after the fault (seconds from its start to the first 202 sent
-    after the last failed submit), and submit latency while the service was down."""
+    """Per phase (requests by when they were answered): requests, failures (5xx or no
+    answer) not allowed, those allowed, when submits succeeded again after the fault
+    (seconds from its start to the first 202 sent after the last failed submit), and
+    submit latency while the service was down."""
     results = []
     for phase in phases:
-        inside = [r for r in requests if phase.start <= r.t < phase.end]
+        # By when the answer came: a request sent just before a fault and answered after
+        # it (a 500 as the database goes down) belongs to the fault.
+        inside = [r for r in requests if phase.start <= r.t + r.ms / 1000 < phase.end]
         allowed = [r for r in inside if r.failed and allowed_failure(r, phase)]
         failed = [r for r in inside if r.failed and not allowed_failure(r, phase)]
         submits = [r for r in inside if r.name == submit]
-        bad = [r.t for r in submits if r.status != 202]
+        bad = [r.t for r in submits if r.failed]
         ok_after = None
         if bad:
             later = [r.t for r in submits if r.status == 202 and r.t > max(bad)]

@@ -97,6 +97,20 @@ def test_it_reports_each_phase():
     assert (redis.submit_p50, redis.submit_p95) == (40, 60)
 
 
+def test_it_puts_a_request_in_the_phase_it_was_answered_in():
+    phases = [Phase("before", 0, 100), Phase("postgresql", 100, 200, down=100, up=110)]
+    late = Request(99.5, SUBMIT, 1500, 500)
+    before, db = report.phases_report([late], phases, SUBMIT)
+    assert (before.requests, db.requests, db.failures) == (0, 1, 1)
+
+
+def test_it_counts_only_failures_against_recovery():
+    phases = [Phase("redis", 0, 100, down=0, up=10)]
+    requests = [Request(1, SUBMIT, 5, 500), Request(5, SUBMIT, 5, 202), Request(8, SUBMIT, 5, 429)]
+    (result,) = report.phases_report(requests, phases, SUBMIT)
+    assert result.submits_ok_after == 5
+
+
 def test_it_says_when_submits_never_succeeded_again():
     phases = [Phase("postgresql", 0, 100, down=0, up=10, database_down=True)]
     (result,) = report.phases_report([Request(1, SUBMIT, 5, 503, True)], phases, SUBMIT)
