@@ -5,7 +5,7 @@ Locust brings gevent, which never enters the app's environment. Each simulated s
 has an account and an API token made by the driver, and the answers to its own variant
 of each exercise, right and wrong (LOADTEST_DATA, a JSON file).
 
-The student opens the course, then in a loop: thinks (exam: 10-20 s; saturation: not
+The student opens the course outline, then in a loop: thinks (exam: 10-20 s; saturation: not
 at all), opens an exercise, submits (about 60% right), and polls the submission until
 it has its verdict. Every request and every verdict goes to LOADTEST_LOG (JSON lines),
 which the driver reads for its report.
@@ -71,6 +71,9 @@ class Student(FastHttpUser):
         self.headers = {"Authorization": f"Token {me['token']}"}
         self.answers = me["answers"]
         self.client.get("/api/modules/", headers=self.headers, name="/api/modules/")
+        # An exam starts with everyone opening it at once, then reading the first question:
+        # the first answers come 10-20 s later, not in the same second.
+        self.wait()
 
     @task
     def answer_an_exercise(self):
