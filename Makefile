@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-browser lint format bench fuzz openapi install lock clean
+.PHONY: run test test-browser lint format bench fuzz openapi install lock clean loadtest faultdrill
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -64,4 +64,27 @@ lock: | $(BIN)/python
 		--no-emit-index-url --strip-extras --output-file=requirements-loadtest.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) var staticfiles test-artifacts
+	rm -rf $(VENV) $(LOADTEST_VENV) var staticfiles test-artifacts
+
+# Load: simulated students against the production shape (gunicorn as the image runs it, a
+# Celery worker and the scheduler as Compose runs them, private PostgreSQL and Redis), and
+# the fault drill under that load. Locust lives in .venv-loadtest, never in the app's venv.
+# SCENARIO=exam|saturation, USERS, DURATION (seconds); see loadtest/run.py.
+LOADTEST_VENV := .venv-loadtest
+LOADTEST_STAMP := $(LOADTEST_VENV)/.installed
+SCENARIO ?= exam
+USERS ?=
+DURATION ?=
+
+$(LOADTEST_STAMP): requirements-loadtest.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(LOADTEST_VENV)
+	$(LOADTEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOADTEST_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-loadtest.lock
+	touch $(LOADTEST_STAMP)
+
+loadtest: $(STAMP) $(LOADTEST_STAMP)
+	$(BIN)/python -m loadtest.run --scenario $(SCENARIO) $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION))
+
+faultdrill: $(STAMP) $(LOADTEST_STAMP)
+	$(BIN)/python -m loadtest.run --faults $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION))
