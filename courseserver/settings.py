@@ -324,7 +324,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 GRADING_TIMEOUT = envfloat("GRADING_TIMEOUT", "2")
 # A worker holds a submission it grades for this long, renewed every third of it while
 # it grades (exercises.queue.Heartbeat): one that dies lets go within this time.
-GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "15")
+GRADING_LEASE_SECONDS = envint("GRADING_LEASE_SECONDS", "10")
 # A run of a code part's visible tests has no heartbeat: it is given up by its worker
 # only once it has been running this long.
 CODE_RUN_LEASE_SECONDS = envint("CODE_RUN_LEASE_SECONDS", "180")
