@@ -49,7 +49,7 @@ def test_it_runs_composes_worker_and_scheduler_commands_here(tmp_path):
     assert "worker" in worker
     schedule = tmp_path / "schedule"
     scheduler = services.local_command(services.compose_command("scheduler"), schedule=schedule)
-    assert "beat" in scheduler
+    assert "--beat" in scheduler
     assert scheduler[scheduler.index("--schedule") + 1] == str(schedule)
 
 
