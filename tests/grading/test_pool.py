@@ -211,6 +211,8 @@ pool = Pool(size=1, spares=1, allowed_prefixes=("grading.", "tests.grading."))
 pool.run("tests.grading.pool_targets:echo", {}, timeout=30)
 print(json.dumps(pool.helper_pids()), flush=True)
 if sys.argv[1] == "exits":
+    # Exits once the test has seen the helpers running.
+    sys.stdin.readline()
     sys.exit(0)
 if sys.argv[1] == "busy":
     pool.run("tests.grading.pool_targets:spin_forever", {}, timeout=3600)
@@ -222,6 +224,7 @@ time.sleep(3600)
 def test_it_leaves_no_helper_process_when_the_parent_is_killed_or_exits(state):
     parent = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(PARENT_SCRIPT), state],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=PROJECT_ROOT,
     )
@@ -229,6 +232,10 @@ def test_it_leaves_no_helper_process_when_the_parent_is_killed_or_exits(state):
         pids = json.loads(parent.stdout.readline())
         assert len(pids) == 2
         assert all(is_running(pid) for pid in pids)
+        if state == "exits":
+            parent.stdin.write(b"exit\n")
+            parent.stdin.flush()
+            assert parent.wait(timeout=60) == 0
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
