@@ -7,6 +7,7 @@ Everything but the last test reads the YAML directly and needs no database.
 from __future__ import annotations
 
 import re
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import pytest
 import yaml
 
 import grading
-from exercises import question_tests, routines, variants
+from exercises import question_tests, queue, routines, variants
 from exercises.definition import PartDef
 from exercises.management.commands.load_course import load_course
 from exercises.models import Exercise, Module, Part, ProblemSet, QuestionTestRun
+from exercises.presentation import StudentView
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
 
@@ -61,12 +63,14 @@ def parts() -> list[tuple[str, dict]]:
 
 # A randomised exercise is checked for these seeds; the admin's question tests try more.
 SEEDS = range(3)
+# Listed mistakes are checked for more: each must be the same slip in every variant.
+MISTAKE_SEEDS = range(6)
 
 
-def variants_of(part: dict) -> list[tuple[dict, str]]:
+def variants_of(part: dict, seeds=SEEDS) -> list[tuple[dict, str]]:
     """(parameter values, expected answer) for each seed tried; one when nothing is random."""
     ex = part["exercise"]
-    seeds = SEEDS if ex.get("parameters") else [0]
+    seeds = seeds if ex.get("parameters") else [0]
     out = []
     for seed in seeds:
         values = variants.draw(ex.get("parameters") or {}, ex.get("constraints") or [], seed)
@@ -228,11 +232,127 @@ def test_it_grades_every_sample_answer_as_its_author_expects(part):
 
 @pytest.mark.parametrize("part", PARTS, ids=PART_IDS)
 def test_it_answers_every_listed_mistake_with_its_message(part):
-    for values, expected in variants_of(part):
+    for values, expected in variants_of(part, MISTAKE_SEEDS):
         for mistake in variants.mistakes_for(part.get("mistakes", []), values):
             verdict = grade(part, mistake["answer"], values, expected)
             assert verdict.status == "incorrect", (values, mistake["answer"], verdict.message)
             assert verdict.message == mistake["message"], (values, mistake["answer"])
+
+
+# ---------------------------------------------------------------- hints, slips, attempts
+
+ALL_IDS = [name for name, _ in parts()]
+ALL_PARTS = [part for _, part in parts()]
+
+
+def compact(text: str) -> str:
+    return re.sub(r"[\s*()]", "", text)
+
+
+@pytest.mark.parametrize("part", ALL_PARTS, ids=ALL_IDS)
+def test_it_gives_every_part_a_hint_that_does_not_give_the_answer_away(part):
+    hint = part.get("hint", "")
+    assert hint.strip(), "no hint: the page offers one after a wrong answer"
+    # Maths between \( \) as in the prompts, for KaTeX.
+    assert hint.count("\\(") == hint.count("\\)"), hint
+    if part["kind"] == "code":
+        return
+    for values, expected in variants_of(part, MISTAKE_SEEDS):
+        shown = variants.render_text(hint, values)
+        if part["kind"] in ("expression", "vector", "matrix", "points") and len(expected) > 3:
+            assert compact(expected) not in compact(shown), (values, shown)
+
+
+# Each module's typical slips, typed as a student who makes them would: each one is a
+# listed mistake of its part, answered with the message written for it, in every variant.
+SLIPS = {
+    "what-is-calculus": [
+        # The chain rule without the inner derivative; the quotient rule's sign.
+        ("chain-rule", "a", "cos(x^2)"),
+        ("chain-rule", "b", "e^({{k}}x^2 + {{m}})"),
+        ("quotient-by-product-and-chain", "a", "(x^2 - {{c}})/({{c}} + x^2)^2"),
+    ],
+    "multivariate-calculus": [
+        # The other variable differentiated, not held constant; the Jacobian transposed.
+        ("partials-with-parameters", "a", "2a x y + 3y^2 b cos(b x)"),
+        ("partials-with-parameters", "b", "2a x + 3y^2 sin(b x)"),
+        ("polar-jacobian", "a", "[[cos(theta), sin(theta)], [-r sin(theta), r cos(theta)]]"),
+        ("linear-map-jacobian", "a", "[[{{a}}, 1, -1], [-1, 0, {{b}}], [3, 4, 0]]"),
+    ],
+    "multivariate-chain-rule": [
+        # A factor of the chain left out; the sigmoid's derivative.
+        ("chain-rule-matrix-form", "d", "2(t + t^2)(1 + 2t)"),
+        ("single-neuron", "a", "2(sigma(w a0 + b) - y) a0"),
+        ("sigmoid-derivative", "a", "-e^(-z)/(1 + e^(-z))^2"),
+        ("sigmoid-derivative", "b", "1/2"),
+    ],
+    "taylor-series": [
+        # The factorials left out; the expansion about the wrong point.
+        ("maclaurin-cos-2x", "a", "1 - {{k^2}}x^2 + {{k^4}}x^4"),
+        ("exponential-series-error", "a", "1 + 2x + 4x^2 + 8x^3"),
+        ("linearise-square-root", "a", "{{m}} + x/{{2*m}}"),
+        ("linearise-two-variables", "b", "{{q}} + {{2*q}}x + y"),
+    ],
+    "optimisation": [
+        # Newton's step and gradient descent's step the wrong way; the Lagrange conditions.
+        ("newton-raphson-cubic", "a", "x + (x^3 - 2x - 5)/(3x^2 - 2)"),
+        ("gradient-descent-steps", "b", "[{{1.2*p}}, {{q*(1 + 0.2*c)}}]"),
+        ("lagrange-product", "a", "[y - lambda, x - lambda, {{4*k}} - x - 2y]"),
+        ("lagrange-circle", "c", "-1/{{2*r}}"),
+    ],
+    "regression": [
+        # Chi-squared without the uncertainties squared; the normal equations transposed.
+        ("chi-squared-uncertainties", "a", "3.1"),
+        ("chi-squared-uncertainties", "a", "0.14"),
+        ("normal-equations", "b", "[[2, 3, 4, 5], [3, 5, 7, 9], [4, 7, 10, 13], [5, 9, 13, 17]]"),
+        ("steepest-descent-fit", "c", "1 + 0.001(4e^4 - 18e^2 - 4e)"),
+    ],
+}
+
+
+def test_it_lists_typical_slips_for_every_module():
+    assert list(SLIPS) == SYLLABUS
+    modules = {ex["slug"]: data["module"] for _, data in problem_sets() for ex in data["exercises"]}
+    for module, slips in SLIPS.items():
+        assert all(modules[slug] == module for slug, _, _ in slips), module
+        mistakes = [
+            m
+            for name, part in parts()
+            if modules[name.split("/")[0]] == module
+            for m in part.get("mistakes", [])
+        ]
+        assert len(mistakes) >= 10, module
+
+
+@pytest.mark.parametrize("module", SYLLABUS)
+def test_it_answers_each_modules_typical_slips_with_their_own_message(module):
+    by_name = dict(parts())
+    for slug, key, answer in SLIPS[module]:
+        part = by_name[f"{slug}/{key}"]
+        for values, expected in variants_of(part, MISTAKE_SEEDS):
+            messages = [m["message"] for m in variants.mistakes_for(part["mistakes"], values)]
+            verdict = grade(part, answer, values, expected)
+            assert verdict.status == "incorrect", (slug, key, values, verdict.message)
+            assert verdict.details.get("mistake") and verdict.message in messages, (
+                slug,
+                key,
+                values,
+                verdict.message,
+            )
+
+
+def test_it_limits_every_exercises_attempts_so_that_its_solution_can_be_earned():
+    """The worked solution is shown once an exercise is solved or its attempts are used
+    up: without a limit a student who is stuck would never see it."""
+    for path, data in problem_sets():
+        for ex in data["exercises"]:
+            where = f"{path.name}: {ex['slug']}"
+            limit = ex.get("max_attempts")
+            assert isinstance(limit, int), f"{where}: no attempt limit"
+            # Room to answer part by part and to try again after each hint.
+            assert limit >= len(ex["parts"]) + 3, where
+            if data.get("kind", "practice") == "practice":
+                assert not ex.get("retry_penalty"), f"{where}: practice costs nothing to retry"
 
 
 @pytest.mark.parametrize("part", CODE_PARTS, ids=CODE_IDS)
@@ -306,3 +426,40 @@ def test_it_passes_the_admins_checks_for_every_randomised_exercise():
         if problems:
             failing[exercise.slug] = problems[:3]
     assert not failing
+
+
+@pytest.mark.django_db
+def test_it_offers_a_hint_after_a_wrong_answer_and_the_solution_once_the_attempts_run_out(
+    tmp_path, alice
+):
+    (tmp_path / "01-what-is-calculus").mkdir()
+    shutil.copy(COURSE / "course.yaml", tmp_path)
+    shutil.copy(
+        COURSE / "01-what-is-calculus" / "derivatives.yaml", tmp_path / "01-what-is-calculus"
+    )
+    load_course(tmp_path, seeds=1)
+    exercise = Exercise.objects.get(slug="rise-over-run")
+    p = exercise.variant_for(alice).values["p"]
+    fresh = StudentView.for_student(exercise, alice)
+    assert [part.hint_html for part in fresh.parts] == ["", ""]
+    assert fresh.solution == ""
+
+    # The rise instead of the gradient in part (a), part (b) right, every time.
+    answers = {"a": str(4 * p + 4), "b": "2.859"}
+    for used in range(1, exercise.max_attempts + 1):
+        submission = queue.submit(alice, exercise, answers)
+        queue.grade(submission.pk)
+        submission.refresh_from_db()
+        assert submission.results["a"]["message"] == "That is the rise; divide it by the run."
+        view = StudentView.for_student(exercise, alice)
+        hint_a, hint_b = (part.hint_html for part in view.parts)
+        # The hint of the part answered wrongly, for this student's variant; none for the other.
+        assert f"f({p + 2})" in hint_a and hint_b == ""
+        assert view.attempts_left == exercise.max_attempts - used
+        if used < exercise.max_attempts:
+            assert view.solution == ""
+
+    assert view.reveals_answer
+    assert f"the gradient of the chord is \\( {4 * p + 4} / 2 = {2 * p + 2} \\)" in view.solution
+    with pytest.raises(queue.SubmissionRefused, match="all 6 attempts"):
+        queue.submit(alice, exercise, {"a": str(2 * p + 2), "b": "2.859"})
