@@ -79,11 +79,13 @@ def test_it_loads_and_exports_the_hint(tmp_path):
     part.save()
     Export().handle(folder=str(tmp_path), overwrite=True)
     texts = [yaml.safe_load(p.read_text()) for p in tmp_path.glob("*/*.yaml")]
-    hints = [
-        q.get("hint")
+    hints = {
+        (ex["slug"], str(q["key"])): q.get("hint", "")
         for ps in texts
         for ex in ps["exercises"]
         for q in ex["parts"]
-        if q.get("hint")
-    ]
-    assert hints == ["Think of the **chain rule**."]
+    }
+    assert hints[(part.exercise.slug, part.key)] == "Think of the **chain rule**."
+    # The course's own hints are written back as they were loaded.
+    stored = {(p.exercise.slug, p.key): p.hint for p in Part.objects.select_related("exercise")}
+    assert hints == stored
