@@ -711,7 +711,10 @@ def test_it_submits_a_draft_once_however_often_time_up_runs(alice, up, eager_cel
     assert Submission.objects.count() == 1
 
 
-def test_it_does_not_submit_a_draft_older_than_the_students_own_submission(alice, up):
+def test_it_does_not_submit_a_draft_older_than_the_students_own_submission(alice):
+    quiz = make_quiz(time_limit=30)
+    up = make_exercise(problem_set=quiz, max_attempts=2)
+    started(alice, quiz, minutes_ago=31)
     draft(alice, up, {"a": "3x"}, seconds_ago=120)
     make_submission(alice, up, answers={"a": "2x"}, created=timezone.now() - timedelta(seconds=60))
 
