@@ -711,6 +711,16 @@ def test_it_submits_a_draft_once_however_often_time_up_runs(alice, up, eager_cel
     assert Submission.objects.count() == 1
 
 
+def test_it_submits_nothing_for_a_start_another_process_has_finished(alice, up):
+    draft(alice, up, {"a": "2x"})
+    start = QuizStart.objects.get()
+    # The periodic task and the student's page reached the same start: the other won.
+    QuizStart.objects.update(finished=timezone.now())
+
+    assert finish(start) == 0
+    assert not Submission.objects.exists()
+
+
 def test_it_does_not_submit_a_draft_older_than_the_students_own_submission(alice):
     quiz = make_quiz(time_limit=30)
     up = make_exercise(problem_set=quiz, max_attempts=2)
