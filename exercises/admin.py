@@ -734,10 +734,10 @@ class QuizStartAdmin(admin.ModelAdmin):
     """When each student started each quiz. Deleting a start gives the student their full
     time again (after an interruption, say)."""
 
-    list_display = ["problem_set", "student", "started", "ends"]
+    list_display = ["problem_set", "student", "started", "ends", "finished"]
     list_filter = ["problem_set"]
     search_fields = ["student__username", "problem_set__slug"]
-    readonly_fields = ["student", "problem_set", "started"]
+    readonly_fields = ["student", "problem_set", "started", "finished"]
 
     def has_add_permission(self, request):
         return False

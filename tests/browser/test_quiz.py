@@ -70,6 +70,7 @@ def start_the_quiz(page, problem_set: ProblemSet, username: str) -> None:
     expect(box).to_contain_text("If you start now, your time ends at")
     # In the browser's zone (Paris here), named; the server writes UTC.
     expect(box.locator("time.local-time").first).to_have_text(re.compile(r"GMT\+1|CET"))
+    screenshot(page, f"quiz-before-start-{page.viewport_size['width']}")
     # An exercise of the quiz is not shown before the start.
     page.goto("/exercises/timed-power-rule/")
     expect(page).to_have_url(re.compile(r"/sets/timed-quiz/#quiz$"))
@@ -77,6 +78,8 @@ def start_the_quiz(page, problem_set: ProblemSet, username: str) -> None:
 
     page.get_by_role("button", name="Start the quiz").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Start Timed quiz now?")
+    expect(page.locator("main time.local-time")).to_have_text(re.compile(r"GMT\+1|CET"))
+    screenshot(page, f"quiz-confirm-start-{page.viewport_size['width']}")
     assert not QuizStart.objects.filter(student__username=username).exists()
     page.get_by_role("button", name="Start the clock now").click()
     expect(page).to_have_url(re.compile(r"/exercises/timed-power-rule/$"))
