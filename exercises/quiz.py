@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -200,9 +200,12 @@ def settle(student, now: datetime | None = None) -> int:
     load a page, in case the periodic task has not yet). Returns how many."""
     now = now or timezone.now()
     starts = QuizStart.objects.filter(
-        student=student, finished__isnull=True, problem_set__time_limit__isnull=False
+        student=student,
+        finished__isnull=True,
+        problem_set__kind=ProblemSet.Kind.QUIZ,
+        problem_set__time_limit__isnull=False,
     ).select_related("problem_set")
-    return sum(finish(start, now) for start in starts if _is_up(start, now))
+    return sum(_finish_or_later(start, now) for start in starts if _is_up(start, now))
 
 
 def finish_due(now: datetime | None = None) -> dict[str, int]:
@@ -217,9 +220,20 @@ def finish_due(now: datetime | None = None) -> dict[str, int]:
     finished = submitted = 0
     for start in starts:
         if _is_up(start, now):
-            submitted += finish(start, now)
+            submitted += _finish_or_later(start, now)
             finished += 1
     return {"quizzes_finished": finished, "drafts_submitted": submitted}
+
+
+def _finish_or_later(start: QuizStart, now: datetime) -> int:
+    """`finish`, which a database error (the student's own submission numbered in the
+    same instant, a lost connection) rolls back whole: the next run takes it up again.
+    A student's page never fails for it, nor do other students' time-ups wait on it."""
+    try:
+        return finish(start, now)
+    except DatabaseError:
+        log.warning("quiz start %s: time-up failed; it is tried again", start.pk, exc_info=True)
+        return 0
 
 
 def _is_up(start: QuizStart, now: datetime) -> bool:

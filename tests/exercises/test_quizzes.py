@@ -7,10 +7,11 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from exercises import queue, tasks
+from exercises import queue, quiz, tasks
 from exercises.models import Accommodation, ProblemSet, QuizDraft, QuizStart, Submission
 from exercises.quiz import finish, finish_due
 from tests.conftest import make_exercise, make_problem_set, make_submission
@@ -719,6 +720,27 @@ def test_it_submits_nothing_for_a_start_another_process_has_finished(alice, up):
 
     assert finish(start) == 0
     assert not Submission.objects.exists()
+
+
+def test_it_tries_a_failed_time_up_again_and_finishes_the_others(alice, bob, up, monkeypatch):
+    started(bob, up.problem_set, minutes_ago=31)
+    draft(alice, up, {"a": "2x"})
+    draft(bob, up, {"a": "2x"})
+    submit_draft = quiz.submit_draft
+
+    def numbered_in_the_same_instant(draft, now):
+        if draft.student == alice:
+            raise IntegrityError("UNIQUE constraint failed: submission_attempt_unique")
+        return submit_draft(draft, now)
+
+    monkeypatch.setattr(quiz, "submit_draft", numbered_in_the_same_instant)
+    finish_due()
+    first = set(Submission.objects.values_list("student__username", flat=True))
+    monkeypatch.undo()
+    finish_due()
+
+    assert first == {"bob"}
+    assert Submission.objects.filter(student=alice).count() == 1
 
 
 def test_it_does_not_submit_a_draft_older_than_the_students_own_submission(alice):
