@@ -131,12 +131,6 @@ class QuizState:
             minutes=self.minutes
         )
 
-    @property
-    def seconds_left(self) -> int:
-        if self.ends is None:
-            return 0
-        return max(0, int((self.ends - self.now).total_seconds()))
-
 
 # ---------------------------------------------------------------- drafts
 
