@@ -317,6 +317,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL,
         "options": {"queue": HOUSEKEEPING_QUEUE, "expires": SWEEP_INTERVAL},
     },
+    # Timed quizzes: the last drafts of students whose time is up, submitted for them.
+    "sweep-quiz-drafts": {
+        "task": "exercises.tasks.sweep_quiz_drafts",
+        "schedule": SWEEP_INTERVAL,
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expires": SWEEP_INTERVAL},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

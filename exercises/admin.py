@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
@@ -18,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from exercises import answer_stats, gradebook, question_tests, queue, ratelimit, regrade
 from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
+    Accommodation,
     AnswerStats,
     CodeRun,
     Exercise,
@@ -692,15 +694,50 @@ class RegradeJobAdmin(admin.ModelAdmin):
         )
 
 
+class StudentChoiceField(forms.ModelChoiceField):
+    """Students by name and e-mail, for staff who may not open the user admin."""
+
+    def label_from_instance(self, user) -> str:
+        details = ", ".join(filter(None, [user.get_full_name(), user.email]))
+        return f"{user.get_username()} ({details})" if details else user.get_username()
+
+
+class AccommodationForm(forms.ModelForm):
+    student = StudentChoiceField(
+        queryset=get_user_model()
+        .objects.filter(is_active=True, is_staff=False)
+        .order_by("username")
+    )
+    problem_set = forms.ModelChoiceField(
+        queryset=ProblemSet.objects.filter(kind=ProblemSet.Kind.QUIZ, time_limit__isnull=False),
+        help_text="A timed quiz.",
+    )
+
+    class Meta:
+        model = Accommodation
+        fields = ["student", "problem_set", "extra_minutes", "reason"]
+
+
+@admin.register(Accommodation)
+class AccommodationAdmin(admin.ModelAdmin):
+    """Extra time in a timed quiz for a student with an accommodation: it lengthens their
+    time, even once they have started (and gives time back to one whose time was up)."""
+
+    form = AccommodationForm
+    list_display = ["problem_set", "student", "extra_minutes", "reason"]
+    list_filter = ["problem_set"]
+    search_fields = ["student__username", "student__email", "problem_set__slug"]
+
+
 @admin.register(QuizStart)
 class QuizStartAdmin(admin.ModelAdmin):
     """When each student started each quiz. Deleting a start gives the student their full
     time again (after an interruption, say)."""
 
-    list_display = ["problem_set", "student", "started", "ends"]
+    list_display = ["problem_set", "student", "started", "ends", "finished"]
     list_filter = ["problem_set"]
     search_fields = ["student__username", "problem_set__slug"]
-    readonly_fields = ["student", "problem_set", "started"]
+    readonly_fields = ["student", "problem_set", "started", "finished"]
 
     def has_add_permission(self, request):
         return False

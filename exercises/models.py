@@ -71,8 +71,8 @@ class ProblemSet(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Quizzes: minutes from when a student first opens one of its exercises; "
-        "empty: no limit.",
+        help_text="Quizzes: minutes from when a student starts it (they are asked to "
+        "confirm); extra time for a student is added to it; empty: no limit.",
     )
     feedback_released = models.DateTimeField(
         null=True,
@@ -127,13 +127,37 @@ class ProblemSet(models.Model):
         )
 
     def start_for(self, student, now=None) -> QuizStart | None:
-        """The student's start of this quiz, recorded the first time they open it."""
+        """The student's start of this quiz, recorded the first time they open it (a
+        timed quiz's page asks them to start it first: `exercises.quiz`)."""
         if not self.is_quiz:
             return None
         start, _ = QuizStart.objects.get_or_create(
             student=student, problem_set=self, defaults={"started": now or timezone.now()}
         )
         return start
+
+    def minutes_for(self, student_id: int) -> int | None:
+        """A timed quiz's minutes for the student: the time limit and their extra time."""
+        if not self.is_quiz or self.time_limit is None:
+            return None
+        extra = (
+            Accommodation.objects.filter(student_id=student_id, problem_set=self)
+            .values_list("extra_minutes", flat=True)
+            .first()
+        )
+        return self.time_limit + (extra or 0)
+
+    def closes_for(self, student_id: int) -> datetime | None:
+        """When the student may no longer answer whatever their time: their due date
+        (their extension's, if they have one) where late answers are refused."""
+        if self.late_policy != self.LatePolicy.REFUSE:
+            return None
+        extension = (
+            Extension.objects.filter(student_id=student_id, problem_set=self)
+            .values_list("due", flat=True)
+            .first()
+        )
+        return extension or self.due
 
     def ends_for(self, student) -> datetime | None:
         """When the student's time for this quiz runs out, if it is timed and started."""
@@ -163,13 +187,16 @@ class Extension(models.Model):
 
 
 class QuizStart(models.Model):
-    """When a student first opened a quiz: their time limit runs from then."""
+    """When a student started a quiz: their time limit runs from then."""
 
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="quiz_starts"
     )
     problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="starts")
     started = models.DateTimeField(default=timezone.now)
+    # When the server submitted the student's last drafts, their time being up
+    # (`exercises.quiz.finish`); cleared when they are given extra time.
+    finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started", "-id"]
@@ -181,8 +208,68 @@ class QuizStart(models.Model):
         return f"{self.student} started {self.problem_set.slug}"
 
     def ends(self) -> datetime | None:
-        limit = self.problem_set.time_limit
-        return None if limit is None else self.started + timedelta(minutes=limit)
+        """When the student's time runs out: the time limit and their extra time from
+        their start, but never after a due date that refuses late answers."""
+        problem_set = self.problem_set
+        minutes = problem_set.minutes_for(self.student_id)
+        if minutes is None:
+            return None
+        ends = self.started + timedelta(minutes=minutes)
+        closes = problem_set.closes_for(self.student_id)
+        return ends if closes is None else min(ends, closes)
+
+
+class Accommodation(models.Model):
+    """Extra time for one student in one timed quiz (an agreed accommodation)."""
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="accommodations"
+    )
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="accommodations")
+    extra_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Added to the quiz's time limit."
+    )
+    reason = models.CharField(max_length=200, blank=True, help_text="For the record.")
+
+    class Meta:
+        ordering = ["problem_set", "student"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "problem_set"], name="accommodation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} on {self.problem_set.slug}: {self.extra_minutes} extra minutes"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # A student whose time had run out may have time again: their drafts are
+        # submitted when the new time is up.
+        QuizStart.objects.filter(
+            student_id=self.student_id, problem_set_id=self.problem_set_id
+        ).update(finished=None)
+
+
+class QuizDraft(models.Model):
+    """What a student has typed into an exercise of a timed quiz, saved as they type.
+    When their time is up, the server submits it for them (`exercises.quiz.finish`)."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="drafts")
+    exercise = models.ForeignKey("Exercise", models.CASCADE, related_name="drafts")
+    answers = models.JSONField(default=dict, help_text="What the student typed, per part key.")
+    saved = models.DateTimeField(default=timezone.now)
+    # The submission the server made of this draft at time-up, if it made one.
+    submission = models.ForeignKey(
+        "Submission", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-saved", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "exercise"], name="quizdraft_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of {self.student} on {self.exercise.slug}"
 
 
 class PublishedManager(models.Manager):

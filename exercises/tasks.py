@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from exercises import answer_stats, coderuns, question_tests, queue, regrade
+from exercises import answer_stats, coderuns, question_tests, queue, quiz, regrade
 
 
 @shared_task(
@@ -41,6 +41,13 @@ def grade_submission(
 @shared_task(ignore_result=True)
 def sweep_submissions() -> dict:
     return {**queue.sweep(), **regrade.sweep(), **coderuns.sweep()}
+
+
+@shared_task(ignore_result=True)
+def sweep_quiz_drafts() -> dict:
+    """Submit the last drafts of students whose time in a timed quiz is up; running it
+    twice submits nothing twice."""
+    return quiz.finish_due()
 
 
 @shared_task(

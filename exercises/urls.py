@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from exercises import api, apischema, preview, views
+from exercises import api, apischema, preview, quiz, views
 
 urlpatterns = [
     path("", views.course, name="ex-course"),
@@ -12,7 +12,9 @@ urlpatterns = [
     path("health/", views.health, name="ex-health"),
     path("modules/<slug:slug>/", views.module, name="ex-module"),
     path("sets/<slug:slug>/", views.problem_set, name="ex-problem-set"),
+    path("sets/<slug:slug>/start/", quiz.start, name="ex-quiz-start"),
     path("exercises/<slug:slug>/", views.exercise, name="ex-exercise"),
+    path("exercises/<slug:slug>/draft/", quiz.draft, name="ex-quiz-draft"),
     path("exercises/<slug:slug>/preview/", preview.preview, name="ex-preview"),
     path("exercises/<slug:slug>/run/", views.run_tests, name="ex-run"),
     path("submissions/<int:pk>/", views.submission, name="ex-submission"),

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exercises import coderuns, queue, ratelimit
+from exercises import coderuns, queue, quiz, ratelimit
 from exercises.models import CodeRun, Exercise, Module, ProblemSet, Submission
 from exercises.presentation import StudentView, SubmissionView
 from exercises.variants import VariantError
@@ -135,9 +135,15 @@ def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     exercises = list(
         Exercise.published.filter(problem_set=problem_set).select_related("problem_set")
     )
+    quiz.settle(request.user)
     states = exercise_states(request.user, exercises)
     rows = [{"exercise": e, "state": states[e.pk]} for e in exercises]
-    return render(request, "exercises/problem_set.html", {"problem_set": problem_set, "rows": rows})
+    context = {
+        "problem_set": problem_set,
+        "rows": rows,
+        "quiz": quiz.QuizState.of(problem_set, request.user),
+    }
+    return render(request, "exercises/problem_set.html", context)
 
 
 def _exercise_page(request, exercise, answers=None, errors=None, refusal="", status=200):
@@ -155,6 +161,8 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
     if answers is None:
         # Start from the last attempt, so a student fixes their answer rather than retyping it.
         answers = dict(view.history[0].answers) if view.history else {}
+        # In a timed quiz, what the student has typed since: their draft.
+        answers.update(quiz.draft_answers(request.user, exercise, view.history))
     errors = errors or {}
     fields = [
         {
@@ -171,6 +179,7 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         "problem_set": exercise.problem_set,
         "fields": fields,
         "refusal": refusal,
+        "draft_url": quiz.draft_url(exercise) if quiz.is_timed(exercise.problem_set) else "",
     }
     return render(request, "exercises/exercise.html", context, status=status)
 
@@ -183,6 +192,12 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
         slug=slug,
     )
     exercise.problem_set.remember_due(request.user, exercise.student_due)
+    if exercise.problem_set.is_quiz:
+        quiz.settle(request.user)
+        if quiz.waits_for_start(exercise.problem_set, request.user):
+            # The clock starts only when the student asks for it, on the set's page.
+            messages.info(request, quiz.START_FIRST_MESSAGE)
+            return redirect(f"{exercise.problem_set.get_absolute_url()}#quiz")
     exercise.with_parts()
     if request.method == "GET":
         return _exercise_page(request, exercise)

@@ -24,6 +24,7 @@ INSTRUCTOR_PERMISSIONS = {
     "regradejob": ["add", "view"],
     "quizstart": ["delete", "view"],
     "extension": ["add", "change", "delete", "view"],
+    "accommodation": ["add", "change", "delete", "view"],
 }
 
 
