@@ -121,6 +121,9 @@ SQRT_SIGN = "\u221a"
 # Characters students paste that the table does not read, with what to type instead.
 _HINTS = {
     "\u2217": "*",
+    "\u2219": "*",
+    "\u2022": "*",
+    "\u2062": "*",
     "\u2013": "-",
     "\u2014": "-",
     "\u00b5": "mu",
@@ -133,6 +136,9 @@ _HINTS = {
     "\u2009": "an ordinary space",
     "\u200a": "an ordinary space",
 }
+# Superscripts beyond the table's ² and ³.
+_HINTS.update({sup: f"^{digit}" for sup, digit in zip("⁰¹⁴⁵⁶⁷⁸⁹", "01456789", strict=True)})
+_HINTS["\u207b"] = "^-"
 # Greek capitals drawn like Latin letters.
 _HINTS.update(
     {greek: f'"{latin}"' for greek, latin in zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX", strict=True)}
@@ -346,16 +352,15 @@ def _letter_run(
     is split off first. `word` is a name that is neither declared nor a constant nor a
     function: "xy" gives x, y; "xsin" before "(" gives x, sin; "thetax" gives None.
     """
-    if not word.isalpha():
-        return None
     function: list[str] = []
     if call:
+        # The function may end in digits (log10): "xlog10(" is x*log10(.
         for length in range(len(word) - 1, 0, -1):
             if word[-length:] in callables:
                 function = [word[-length:]]
                 word = word[:-length]
                 break
-    if all(letter in variables or letter == "e" for letter in word):
+    if word.isalpha() and all(letter in variables or letter == "e" for letter in word):
         return list(word) + function
     return None
 
