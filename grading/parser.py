@@ -258,6 +258,11 @@ def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
                 message = f"the character {_describe_char(ch)} at column {col} is not allowed"
             elif ch == "." and following.isalpha():
                 message += ": there is no attribute access in an answer"
+            elif ch == "_" and _pasted_letter_before(text, col):
+                # "θ_1": the pasted letter stands alone, so the subscript has no name.
+                name = PASTED[text[col - 2]].strip()
+                subscript = re.match(r"_[A-Za-z0-9_]*", source[position:]).group()
+                message += f": a pasted letter is a name of its own; type {name}{subscript}"
             elif ch == "=" and following == "=":
                 message += _ASCII_HINTS["<"]
             elif ch == ";" and source[:position].count("[") + source[:position].count("(") > (
@@ -295,6 +300,11 @@ def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
             tokens.append(Token("sqrt", "sqrt", col, raw))
     tokens.append(Token("end", "", len(text) + 1, ""))
     return tokens
+
+
+def _pasted_letter_before(text: str, col: int) -> bool:
+    """The character typed just before column `col` is a pasted Greek letter."""
+    return col >= 2 and PASTED.get(text[col - 2], "").isalpha()
 
 
 def _number_value(word: str, col: int, limits: Limits) -> Fraction:

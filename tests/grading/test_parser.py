@@ -771,6 +771,12 @@ def test_it_hints_what_to_type_for_a_lookalike():
     assert "type ^4 instead" in error("x⁴").message
 
 
+def test_it_says_a_pasted_letter_takes_no_subscript():
+    problem = error("θ_1", variables=("theta_1",))
+    assert problem.column == 2
+    assert "type theta_1" in problem.message
+
+
 @pytest.mark.parametrize("text", ["√x^2", "√x²", "√(x)^2", "(√x)^2"])
 def test_it_applies_the_square_root_sign_to_what_follows_before_a_power(text):
     assert parse(text, VARIABLES) == parse("sqrt(x)^2", VARIABLES)
