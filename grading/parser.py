@@ -972,6 +972,34 @@ class _Parser:
         return nxt
 
 
+def readings(
+    text: str,
+    variables: Iterable[str] = (),
+    functions: Iterable[str] = (),
+    limits: Limits = Limits(),
+) -> list[tuple[str, str]]:
+    """How each group of letters typed together was split, for the live preview.
+
+    A pair (as typed, as read) for each run of names that touch in the text, as a letter
+    run or a pasted letter beside others gives: `[("xy", "x·y")]` for "2xy^2",
+    `[("πx", "π·x")]` for "2πx", `[("xsin", "x·sin")]` for "xsin(x)". A name read
+    whole (a declared `xy`) gives nothing. Call it on an answer that `parse` reads.
+    """
+    tokens = _Parser(text, variables, functions, limits).tokens
+    result: list[tuple[str, str]] = []
+    group: list[Token] = []
+    for token in tokens:
+        touches = bool(group) and group[-1].col + len(group[-1].raw) == token.col
+        if token.kind == "name" and touches:
+            group.append(token)
+            continue
+        if len(group) > 1:
+            typed = text[group[0].col - 1 : group[-1].col - 1 + len(group[-1].raw)]
+            result.append((typed, "\u00b7".join(t.raw for t in group)))
+        group = [token] if token.kind == "name" else []
+    return result
+
+
 def _check_magnitudes(node: Node, limits: Limits) -> None:
     """Refuse constant sub-expressions too large to compute, without computing them.
 

@@ -56,6 +56,37 @@ def test_it_keeps_the_structure_the_parser_read(alice_client, exercise):
     assert _preview(alice_client, exercise, "1/2x").json()["latex"] == r"\frac{1}{2}x"
 
 
+def make_two_variable_exercise():
+    return make_exercise(
+        parts=[{"key": "a", "kind": "expression", "expected": "2*x*y", "variables": ["x", "y"]}]
+    )
+
+
+def test_it_says_how_letters_typed_together_were_split(alice_client):
+    exercise = make_two_variable_exercise()
+    data = _preview(alice_client, exercise, "2xy^2 + xsin(x)").json()
+    assert data["ok"] is True
+    assert data["readings"] == [
+        {"typed": "xy", "read": "x\u00b7y"},
+        {"typed": "xsin", "read": "x\u00b7sin"},
+    ]
+    assert r"x \cdot y^{2}" in data["latex"]
+
+
+def test_it_says_how_a_pasted_letter_beside_others_was_read(alice_client):
+    exercise = make_two_variable_exercise()
+    data = _preview(alice_client, exercise, "2\u03c0x \u22c5 y").json()
+    assert data["readings"] == [{"typed": "\u03c0x", "read": "\u03c0\u00b7x"}]
+
+
+def test_it_says_nothing_of_a_name_read_whole(alice_client):
+    exercise = make_exercise(
+        parts=[{"key": "a", "kind": "expression", "expected": "xy", "variables": ["x", "y", "xy"]}]
+    )
+    assert "readings" not in _preview(alice_client, exercise, "2xy").json()
+    assert "readings" not in _preview(alice_client, exercise, "x y").json()
+
+
 def test_it_renders_vectors_and_matrices_as_such(alice_client):
     exercise = make_exercise(
         parts=[
