@@ -288,6 +288,22 @@ def test_the_help_page_shows_what_the_parser_reads(client):
     assert "write sin(x)" in html
 
 
+def test_the_help_page_says_how_letters_and_pasted_symbols_are_read(client):
+    html = client.get("/help/").content.decode()
+    # The longest function name is split off: a·asin(x).
+    assert r"\(a \, \arcsin\left(x\right)\)" in html
+    assert "did you mean pi*x?" in html
+    assert "did you mean x1*y?" in html
+    assert "Letters typed together: <code>xy</code> reads as x·y" in html
+    # The pasted-character table, each read as the grader reads it.
+    for pasted in ["−", "×", "·", "⋅", "÷", "π", "²", "³", "√", "θ"]:
+        assert f"<code>{pasted}</code>" in html
+    assert r'<code>2⋅x</code> <span class="reads">reads as <span class="maths">\(2x\)' in html
+    assert "no-break space" in html
+    assert "type x^4" in html.replace("<code>", "").replace("</code>", "")
+    assert "sin^-1" in html and "asin(x)" in html
+
+
 def test_the_verdict_carries_a_summary_for_screen_readers(alice_client, alice, exercise):
     s = make_submission(
         alice,
