@@ -375,6 +375,19 @@ def _letter_run(
     return None
 
 
+def _undeclared_letters(word: str, variables: set[str]) -> str | None:
+    """ "q is not a variable" for the run "xq" with x declared; None unless `word` is a
+    run of letters of which some, not all, are declared one-letter variables."""
+    if not word.isalpha() or len(word) > 30:
+        return None
+    missing = list(dict.fromkeys(c for c in word if c not in variables and c != "e"))
+    if not missing or len(missing) == len(set(word) - {"e"}):
+        return None
+    if len(missing) == 1:
+        return f"{missing[0]} is not a variable"
+    return f"{', '.join(missing[:-1])} and {missing[-1]} are not variables"
+
+
 class _Parser:
     def __init__(
         self,
@@ -794,12 +807,22 @@ class _Parser:
                 f" write {_MISSING_FUNCTIONS[name.lower()]}",
                 token.col,
             )
+        if not hint and not call:
+            # "xsin" without its bracket: the function that ends the run wants one.
+            split = _suggest_split(name, known, callables, True)
+            if split and split.endswith("(...)"):
+                hint = split
         if hint:
             return ParseError(
                 f"{shown} at column {token.col} is not a known {what}: did you mean {hint}?",
                 token.col,
             )
         message = f"unknown {what} {shown} at column {token.col}"
+        undeclared = _undeclared_letters(name, self.variables)
+        if undeclared:
+            # A run of letters with one not declared: say which, so "xq" is not
+            # mistaken for a refusal of letter runs as such.
+            message += f": {undeclared} of this question"
         if not call and not self.variables:
             message += " (this answer has no variables)"
         return ParseError(message, token.col)

@@ -375,8 +375,14 @@ def test_it_points_at_the_letters_of_a_run():
             '"xsin" at column 1 is not a known name: did you mean x*sin^2(...)?',
         ),
         # A letter that is not declared.
-        ("xq", ("x",), 'unknown name "xq" at column 1'),
-        ("xsin", ("x",), 'unknown name "xsin" at column 1'),
+        ("xq", ("x",), 'unknown name "xq" at column 1: q is not a variable of this question'),
+        (
+            "xqzx",
+            ("x",),
+            'unknown name "xqzx" at column 1: q and z are not variables of this question',
+        ),
+        # A function ends the run, but its bracket is missing.
+        ("xsin", ("x",), '"xsin" at column 1 is not a known name: did you mean x*sin(...)?'),
         # A name with a digit or an underscore is not a run of letters.
         ("xy1", ("x", "y"), 'unknown name "xy1" at column 1'),
     ],
