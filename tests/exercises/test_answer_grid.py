@@ -40,6 +40,7 @@ def test_it_follows_the_students_variant():
 
 def test_it_offers_no_grid_for_a_shape_it_cannot_tell():
     assert answer_shape(make_part("matrix", "[[1, 2], [3]]"), {}) == ""
+    assert answer_shape(make_part("vector", "[1, 2"), {}) == ""
     assert answer_shape(make_part("vector", "[" + ", ".join(["1"] * 40) + "]"), {}) == ""
 
 
