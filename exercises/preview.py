@@ -20,7 +20,7 @@ import grading
 from exercises import ratelimit
 from exercises.models import Exercise, Part, Variant
 from grading.latex import to_latex
-from grading.parser import Limits, ParseError, parse, parse_choice
+from grading.parser import Limits, ParseError, parse, parse_choice, readings
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,15 @@ MAX_ANSWER_LENGTH = Limits().max_length
 def _function_names(part: Part) -> list[str]:
     """`sigma` from `sigma(z) = ...`, `f` from `f`: the names an answer may call."""
     return [text.partition("=")[0].partition("(")[0].strip() for text in part.functions]
+
+
+def answer_readings(part: Part, answer: str) -> list[dict]:
+    """How letters typed together were split (`xy` read as x·y), for an answer the
+    grader reads; none for a choice."""
+    if part.kind in (Part.Kind.CHOICE, Part.Kind.CODE):
+        return []
+    pairs = readings(answer, variables=part.variables or (), functions=_function_names(part))
+    return [{"typed": typed, "read": read} for typed, read in pairs]
 
 
 def answer_latex(part: Part, answer: str) -> str:
@@ -63,7 +72,11 @@ def preview_answer(part: Part, answer: str, variant: Variant | None = None) -> d
     if verdict is not None:
         return {"ok": False, "message": verdict.message, "column": verdict.details.get("column")}
     try:
-        return {"ok": True, "latex": answer_latex(part, answer)}
+        result = {"ok": True, "latex": answer_latex(part, answer)}
+        split = answer_readings(part, answer)
+        if split:
+            result["readings"] = split
+        return result
     except ParseError as e:
         return {"ok": False, "message": e.message, "column": e.column}
 

@@ -121,6 +121,9 @@ SQRT_SIGN = "\u221a"
 # Characters students paste that the table does not read, with what to type instead.
 _HINTS = {
     "\u2217": "*",
+    "\u2219": "*",
+    "\u2022": "*",
+    "\u2062": "*",
     "\u2013": "-",
     "\u2014": "-",
     "\u00b5": "mu",
@@ -133,6 +136,9 @@ _HINTS = {
     "\u2009": "an ordinary space",
     "\u200a": "an ordinary space",
 }
+# Superscripts beyond the table's ² and ³.
+_HINTS.update({sup: f"^{digit}" for sup, digit in zip("⁰¹⁴⁵⁶⁷⁸⁹", "01456789", strict=True)})
+_HINTS["\u207b"] = "^-"
 # Greek capitals drawn like Latin letters.
 _HINTS.update(
     {greek: f'"{latin}"' for greek, latin in zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX", strict=True)}
@@ -252,6 +258,11 @@ def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
                 message = f"the character {_describe_char(ch)} at column {col} is not allowed"
             elif ch == "." and following.isalpha():
                 message += ": there is no attribute access in an answer"
+            elif ch == "_" and _pasted_letter_before(text, col):
+                # "θ_1": the pasted letter stands alone, so the subscript has no name.
+                name = PASTED[text[col - 2]].strip()
+                subscript = re.match(r"_[A-Za-z0-9_]*", source[position:]).group()
+                message += f": a pasted letter is a name of its own; type {name}{subscript}"
             elif ch == "=" and following == "=":
                 message += _ASCII_HINTS["<"]
             elif ch == ";" and source[:position].count("[") + source[:position].count("(") > (
@@ -289,6 +300,11 @@ def tokenize(text: str, limits: Limits = Limits()) -> list[Token]:
             tokens.append(Token("sqrt", "sqrt", col, raw))
     tokens.append(Token("end", "", len(text) + 1, ""))
     return tokens
+
+
+def _pasted_letter_before(text: str, col: int) -> bool:
+    """The character typed just before column `col` is a pasted Greek letter."""
+    return col >= 2 and PASTED.get(text[col - 2], "").isalpha()
 
 
 def _number_value(word: str, col: int, limits: Limits) -> Fraction:
@@ -346,18 +362,30 @@ def _letter_run(
     is split off first. `word` is a name that is neither declared nor a constant nor a
     function: "xy" gives x, y; "xsin" before "(" gives x, sin; "thetax" gives None.
     """
-    if not word.isalpha():
-        return None
     function: list[str] = []
     if call:
+        # The function may end in digits (log10): "xlog10(" is x*log10(.
         for length in range(len(word) - 1, 0, -1):
             if word[-length:] in callables:
                 function = [word[-length:]]
                 word = word[:-length]
                 break
-    if all(letter in variables or letter == "e" for letter in word):
+    if word.isalpha() and all(letter in variables or letter == "e" for letter in word):
         return list(word) + function
     return None
+
+
+def _undeclared_letters(word: str, variables: set[str]) -> str | None:
+    """ "q is not a variable" for the run "xq" with x declared; None unless `word` is a
+    run of letters of which some, not all, are declared one-letter variables."""
+    if not word.isalpha() or len(word) > 30:
+        return None
+    missing = list(dict.fromkeys(c for c in word if c not in variables and c != "e"))
+    if not missing or len(missing) == len(set(word) - {"e"}):
+        return None
+    if len(missing) == 1:
+        return f"{missing[0]} is not a variable"
+    return f"{', '.join(missing[:-1])} and {missing[-1]} are not variables"
 
 
 class _Parser:
@@ -779,12 +807,22 @@ class _Parser:
                 f" write {_MISSING_FUNCTIONS[name.lower()]}",
                 token.col,
             )
+        if not hint and not call:
+            # "xsin" without its bracket: the function that ends the run wants one.
+            split = _suggest_split(name, known, callables, True)
+            if split and split.endswith("(...)"):
+                hint = split
         if hint:
             return ParseError(
                 f"{shown} at column {token.col} is not a known {what}: did you mean {hint}?",
                 token.col,
             )
         message = f"unknown {what} {shown} at column {token.col}"
+        undeclared = _undeclared_letters(name, self.variables)
+        if undeclared:
+            # A run of letters with one not declared: say which, so "xq" is not
+            # mistaken for a refusal of letter runs as such.
+            message += f": {undeclared} of this question"
         if not call and not self.variables:
             message += " (this answer has no variables)"
         return ParseError(message, token.col)
@@ -955,6 +993,34 @@ class _Parser:
             )
         self.advance()
         return nxt
+
+
+def readings(
+    text: str,
+    variables: Iterable[str] = (),
+    functions: Iterable[str] = (),
+    limits: Limits = Limits(),
+) -> list[tuple[str, str]]:
+    """How each group of letters typed together was split, for the live preview.
+
+    A pair (as typed, as read) for each run of names that touch in the text, as a letter
+    run or a pasted letter beside others gives: `[("xy", "x·y")]` for "2xy^2",
+    `[("πx", "π·x")]` for "2πx", `[("xsin", "x·sin")]` for "xsin(x)". A name read
+    whole (a declared `xy`) gives nothing. Call it on an answer that `parse` reads.
+    """
+    tokens = _Parser(text, variables, functions, limits).tokens
+    result: list[tuple[str, str]] = []
+    group: list[Token] = []
+    for token in tokens:
+        touches = bool(group) and group[-1].col + len(group[-1].raw) == token.col
+        if token.kind == "name" and touches:
+            group.append(token)
+            continue
+        if len(group) > 1:
+            typed = text[group[0].col - 1 : group[-1].col - 1 + len(group[-1].raw)]
+            result.append((typed, "\u00b7".join(t.raw for t in group)))
+        group = [token] if token.kind == "name" else []
+    return result
 
 
 def _check_magnitudes(node: Node, limits: Limits) -> None:

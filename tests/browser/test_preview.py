@@ -57,3 +57,23 @@ def test_it_previews_why_an_answer_cannot_be_read_before_submitting(page, studen
     expect(page.locator("section.history")).to_contain_text("None yet.")
     assert not Submission.objects.filter(student__username=student).exists()
     assert page.js_errors == []
+
+
+def test_it_shows_how_letters_typed_together_were_read(page, student, course):
+    page.goto(course["quick"].get_absolute_url())
+    preview = page.locator("#preview-a")
+
+    page.locator("#answer-a").press_sequentially("xsin(x) + 2πx")
+
+    expect(preview).to_have_attribute("data-state", "ok")
+    reading = preview.locator(".preview-reading")
+    expect(reading).to_have_text(
+        "Letters typed together: xsin reads as x\u00b7sin; \u03c0x reads as \u03c0\u00b7x."
+    )
+    expect(preview.locator(".katex")).to_be_visible()
+    screenshot(page, "exercise-preview-letter-run")
+
+    # A product typed with a star needs no words.
+    page.locator("#answer-a").fill("x*sin(x)")
+    expect(preview.locator(".preview-reading")).to_have_count(0)
+    assert page.js_errors == []

@@ -56,6 +56,37 @@ def test_it_keeps_the_structure_the_parser_read(alice_client, exercise):
     assert _preview(alice_client, exercise, "1/2x").json()["latex"] == r"\frac{1}{2}x"
 
 
+def make_two_variable_exercise():
+    return make_exercise(
+        parts=[{"key": "a", "kind": "expression", "expected": "2*x*y", "variables": ["x", "y"]}]
+    )
+
+
+def test_it_says_how_letters_typed_together_were_split(alice_client):
+    exercise = make_two_variable_exercise()
+    data = _preview(alice_client, exercise, "2xy^2 + xsin(x)").json()
+    assert data["ok"] is True
+    assert data["readings"] == [
+        {"typed": "xy", "read": "x\u00b7y"},
+        {"typed": "xsin", "read": "x\u00b7sin"},
+    ]
+    assert r"x \cdot y^{2}" in data["latex"]
+
+
+def test_it_says_how_a_pasted_letter_beside_others_was_read(alice_client):
+    exercise = make_two_variable_exercise()
+    data = _preview(alice_client, exercise, "2\u03c0x \u22c5 y").json()
+    assert data["readings"] == [{"typed": "\u03c0x", "read": "\u03c0\u00b7x"}]
+
+
+def test_it_says_nothing_of_a_name_read_whole(alice_client):
+    exercise = make_exercise(
+        parts=[{"key": "a", "kind": "expression", "expected": "xy", "variables": ["x", "y", "xy"]}]
+    )
+    assert "readings" not in _preview(alice_client, exercise, "2xy").json()
+    assert "readings" not in _preview(alice_client, exercise, "x y").json()
+
+
 def test_it_renders_vectors_and_matrices_as_such(alice_client):
     exercise = make_exercise(
         parts=[
@@ -255,6 +286,22 @@ def test_the_help_page_shows_what_the_parser_reads(client):
     # An example that cannot be read shows the parser's own message.
     assert "did you mean theta*x?" in html
     assert "write sin(x)" in html
+
+
+def test_the_help_page_says_how_letters_and_pasted_symbols_are_read(client):
+    html = client.get("/help/").content.decode()
+    # The longest function name is split off: a·asin(x).
+    assert r"\(a \, \arcsin\left(x\right)\)" in html
+    assert "did you mean pi*x?" in html
+    assert "did you mean x1*y?" in html
+    assert "Letters typed together: <code>xy</code> reads as x·y" in html
+    # The pasted-character table, each read as the grader reads it.
+    for pasted in ["−", "×", "·", "⋅", "÷", "π", "²", "³", "√", "θ"]:
+        assert f"<code>{pasted}</code>" in html
+    assert r'<code>2⋅x</code> <span class="reads">reads as <span class="maths">\(2x\)' in html
+    assert "no-break space" in html
+    assert "type x^4" in html.replace("<code>", "").replace("</code>", "")
+    assert "sin^-1" in html and "asin(x)" in html
 
 
 def test_the_verdict_carries_a_summary_for_screen_readers(alice_client, alice, exercise):

@@ -276,6 +276,13 @@ def test_it_splits_off_the_longest_function_name_before_a_bracket():
     assert read_run("xsin(x)", ("x", "s", "i", "n")) == "(* x (sin x))"
 
 
+def test_it_splits_off_a_function_whose_name_ends_in_digits():
+    assert read_run("xlog10(x)") == "(* x (log10 x))"
+    # Only letters are left of the function: "x1sin(x)" is no run.
+    with pytest.raises(ParseError, match="x1\\*sin"):
+        parse("x1sin(x)", ("x1", "x"))
+
+
 def test_it_reads_a_run_before_a_bracket_without_a_function_as_letters():
     assert read_run("xy(x+1)") == "(* (* x y) (+ x 1))"
 
@@ -368,8 +375,14 @@ def test_it_points_at_the_letters_of_a_run():
             '"xsin" at column 1 is not a known name: did you mean x*sin^2(...)?',
         ),
         # A letter that is not declared.
-        ("xq", ("x",), 'unknown name "xq" at column 1'),
-        ("xsin", ("x",), 'unknown name "xsin" at column 1'),
+        ("xq", ("x",), 'unknown name "xq" at column 1: q is not a variable of this question'),
+        (
+            "xqzx",
+            ("x",),
+            'unknown name "xqzx" at column 1: q and z are not variables of this question',
+        ),
+        # A function ends the run, but its bracket is missing.
+        ("xsin", ("x",), '"xsin" at column 1 is not a known name: did you mean x*sin(...)?'),
         # A name with a digit or an underscore is not a run of letters.
         ("xy1", ("x", "y"), 'unknown name "xy1" at column 1'),
     ],
@@ -760,6 +773,14 @@ def test_it_refuses_other_non_ascii_characters_naming_them(text, column):
 def test_it_hints_what_to_type_for_a_lookalike():
     assert "type * instead" in error("x∗y").message
     assert 'type "A" instead' in error("\u0391", variables=("A",)).message
+    assert "type * instead" in error("x\u2219y").message
+    assert "type ^4 instead" in error("x⁴").message
+
+
+def test_it_says_a_pasted_letter_takes_no_subscript():
+    problem = error("θ_1", variables=("theta_1",))
+    assert problem.column == 2
+    assert "type theta_1" in problem.message
 
 
 @pytest.mark.parametrize("text", ["√x^2", "√x²", "√(x)^2", "(√x)^2"])

@@ -69,12 +69,32 @@
     box.dataset.state = "empty";
   }
 
-  function showLatex(box, latex) {
+  // "xy reads as x·y": how letters typed together were split, said in words too, so
+  // that a product is not mistaken for one name (and a screen reader hears it).
+  function showReadings(box, readings) {
+    if (!readings || !readings.length) return;
+    var p = document.createElement("p");
+    p.className = "preview-reading";
+    p.appendChild(document.createTextNode("Letters typed together: "));
+    readings.forEach(function (reading, i) {
+      if (i) p.appendChild(document.createTextNode("; "));
+      var code = document.createElement("code");
+      code.textContent = reading.typed;
+      p.appendChild(code);
+      p.appendChild(document.createTextNode(" reads as "));
+      p.appendChild(span("preview-split", reading.read));
+    });
+    p.appendChild(document.createTextNode("."));
+    box.appendChild(p);
+  }
+
+  function showLatex(box, latex, readings) {
     clear(box);
     box.dataset.state = "ok";
     box.appendChild(span("preview-label", "You typed: "));
     var maths = span("preview-maths");
     box.appendChild(maths);
+    showReadings(box, readings);
     if (window.katex) {
       try {
         window.katex.render(latex, maths, options({ displayMode: false }));
@@ -157,7 +177,7 @@
           } else if (reply.status !== 200 || data.empty) {
             showEmpty(box);
           } else if (data.ok) {
-            showLatex(box, data.latex);
+            showLatex(box, data.latex, data.readings);
           } else {
             showMessage(box, "invalid", data.message, answer, data.column);
           }
