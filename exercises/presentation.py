@@ -16,6 +16,8 @@ The rules:
 - The answer (worked solution and plot) is revealed once the exercise is solved or the
   attempts are used up, and in a quiz once its feedback is released.
 - Staff previewing a seed see everything, expected answers included.
+- Beside each answer, the verdict of the student's latest attempt, as that attempt's
+  `SubmissionView` shows it (nothing while the feedback is held back).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from exercises import plots
+from exercises import plots, queue, standing
 from exercises.models import Exercise, Part, ProblemSet, Submission, render_markdown
 from exercises.variants import VariantError, render_text
 from grading.code.references import REFERENCES
@@ -137,6 +139,8 @@ class StudentView:
     preview: bool = False
     # Staff's preview only: why this seed's variant cannot be shown.
     error: str = ""
+    # Why the student may not answer now (the set's dates, their quiz time), or "".
+    closed: str = ""
 
     # ------------------------------------------------------------ building
 
@@ -193,6 +197,7 @@ class StudentView:
         if problem_set.is_quiz and problem_set.is_open(now):
             problem_set.start_for(student, now)
             view.quiz_ends = problem_set.ends_for(student)
+        view.closed = queue.closed_reason(exercise, student, view.now)
         return view
 
     @classmethod
@@ -301,6 +306,69 @@ class StudentView:
     def late(self) -> bool:
         """Past the student's own due date (their extension's, if they have one)."""
         return self.due is not None and self.now > self.due
+
+    @property
+    def extended(self) -> bool:
+        """The due date is the student's own, from an extension."""
+        return self.due is not None and self.due != self.problem_set.due
+
+    @property
+    def late_policy(self) -> str:
+        return standing.late_policy_text(self.problem_set)
+
+    @property
+    def retry_penalty(self) -> int | float:
+        """The share each attempt after the first loses, in percent."""
+        return standing.percent(self.exercise.retry_penalty)
+
+    @property
+    def next_worth(self) -> int | float:
+        """The most the student's next attempt can count for, in percent, after the
+        retry penalty and, when late, the late penalty (as `queue.submit` will take them)."""
+        return standing.percent(
+            queue.attempt_multiplier(self.exercise, self.attempts_used, self.late)
+        )
+
+    @property
+    def submit_refusal(self) -> str:
+        """Why Submit is disabled, or "" while the student may answer."""
+        if self.preview:
+            return ""
+        if self.closed:
+            return self.closed
+        if self.attempts_left == 0:
+            limit = self.attempt_limit
+            attempts = "the one attempt" if limit == 1 else f"all {limit} attempts"
+            return f"No attempt left: you have used {attempts} at this exercise."
+        return ""
+
+    @cached_property
+    def latest(self) -> SubmissionView | None:
+        """The student's latest attempt, as they may see it."""
+        if not self.history:
+            return None
+        submission = self.history[0]
+        # The exercise as read here, with its parts: not read again for the verdict.
+        submission.exercise = self.exercise
+        return SubmissionView(submission, self.feedback)
+
+    @cached_property
+    def part_verdicts(self) -> dict[str, dict]:
+        """The latest attempt's verdict per part key (blank while held back or pending),
+        with what was typed: the page shows it beside an answer that still reads so."""
+        if self.latest is None:
+            return {}
+        return {row["part"].key: row for row in self.latest.rows}
+
+    def verdict_beside(self, key: str, value: str) -> dict | None:
+        """The latest attempt's verdict on part `key`, to show beside its input while the
+        input still holds the answer it judged."""
+        row = self.part_verdicts.get(key)
+        return row if row is not None and row["answer"] == value else None
+
+    @cached_property
+    def next_exercise(self) -> Exercise | None:
+        return standing.next_exercise(self.exercise)
 
     @property
     def quiz_time_left(self) -> timedelta | None:

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exercises import coderuns, queue, quiz, ratelimit
+from exercises import coderuns, queue, quiz, ratelimit, standing
 from exercises.models import CodeRun, Exercise, Module, ProblemSet, Submission
 from exercises.presentation import StudentView, SubmissionView
 from exercises.variants import VariantError
@@ -102,11 +102,13 @@ def course(request: HttpRequest) -> HttpResponse:
     )
     exercises = [e for m in modules for ps in m.problem_sets.all() for e in ps.exercises.all()]
     states = exercise_states(request.user, exercises)
+    terms = standing.set_terms(request.user, [ps for m in modules for ps in m.problem_sets.all()])
     rows = []
     for module in modules:
         ids = [e.pk for ps in module.problem_sets.all() for e in ps.exercises.all()]
         solved = sum(states[pk] == "solved" for pk in ids)
-        rows.append({"module": module, "solved": solved, "total": len(ids)})
+        next_due = standing.next_due([terms[ps.pk] for ps in module.problem_sets.all()])
+        rows.append({"module": module, "solved": solved, "total": len(ids), "next_due": next_due})
     return render(request, "exercises/course.html", {"rows": rows})
 
 
@@ -117,11 +119,13 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
     problem_sets = list(module.problem_sets.prefetch_related(_published()))
     exercises = [e for ps in problem_sets for e in ps.exercises.all()]
     states = exercise_states(request.user, exercises)
+    terms = standing.set_terms(request.user, problem_sets)
     rows = [
         {
             "problem_set": ps,
             "solved": sum(states[e.pk] == "solved" for e in ps.exercises.all()),
             "total": len(ps.exercises.all()),
+            "terms": terms[ps.pk],
         }
         for ps in problem_sets
     ]
@@ -137,10 +141,12 @@ def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     )
     quiz.settle(request.user)
     states = exercise_states(request.user, exercises)
-    rows = [{"exercise": e, "state": states[e.pk]} for e in exercises]
+    used = standing.attempts_used(request.user, exercises)
+    rows = [{"exercise": e, "state": states[e.pk], "used": used[e.pk]} for e in exercises]
     context = {
         "problem_set": problem_set,
         "rows": rows,
+        "terms": standing.set_terms(request.user, [problem_set])[problem_set.pk],
         "quiz": quiz.QuizState.of(problem_set, request.user),
     }
     return render(request, "exercises/problem_set.html", context)
@@ -173,6 +179,8 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         }
         for p in view.parts
     ]
+    for f in fields:
+        f["verdict"] = view.verdict_beside(f["part"].key, f["value"])
     context = {
         "view": view,
         "exercise": exercise,
@@ -200,6 +208,8 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(f"{exercise.problem_set.get_absolute_url()}#quiz")
     exercise.with_parts()
     if request.method == "GET":
+        if request.GET.get("fragment") == "feedback":
+            return _exercise_feedback(request, exercise)
         return _exercise_page(request, exercise)
 
     answers = {p.key: request.POST.get(f"answer-{p.key}", "") for p in exercise.parts.all()}
@@ -211,6 +221,17 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
             request, exercise, answers, refused.errors, refused.message, refused.http_status
         )
     return redirect(submission)
+
+
+def _exercise_feedback(request, exercise) -> HttpResponse:
+    """The exercise page's feedback on the latest attempt, polled by the page while it is
+    graded: each part's verdict, the attempt's summary, the solution once earned. It
+    starts no quiz's clock, unlike opening the page."""
+    try:
+        view = StudentView.for_student(exercise, request.user)
+    except VariantError:
+        return HttpResponse(queue.UNAVAILABLE_MESSAGE, status=503, content_type="text/plain")
+    return render(request, "exercises/_exercise_feedback.html", {"view": view})
 
 
 def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
@@ -234,6 +255,7 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.GET.get("fragment"):
         return render(request, "exercises/_verdict.html", context)
+    context["next_exercise"] = standing.next_exercise(submission.exercise)
     return render(request, "exercises/submission.html", context)
 
 

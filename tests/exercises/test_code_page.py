@@ -178,7 +178,7 @@ def test_it_offers_running_the_visible_tests_once_javascript_shows_it(alice_clie
     assert '<div class="run-output" id="run-fd"' in page
     assert 'aria-live="polite"' in page[page.index('id="run-fd"') :]
     # The main submit button is still the form's.
-    assert '<button type="submit">Submit</button>' in page
+    assert '<button type="submit" aria-describedby="submit-standing">Submit</button>' in page
 
 
 def test_it_does_not_offer_running_the_tests_in_a_quiz_whose_feedback_is_held(alice_client):

@@ -411,6 +411,9 @@
     window.setTimeout(poll, delay);
   }
 
+  // For the page's other scripts (feedback.js) that put maths in place.
+  window.courseSite = { renderMaths: renderMaths };
+
   function start() {
     renderMaths(document.body);
     setUpPreviews();
