@@ -148,11 +148,25 @@ def test_it_keeps_the_solution_for_when_it_is_earned(alice_client, alice):
 
 
 def test_its_fragment_starts_no_quiz_clock(alice_client, alice):
-    quiz = make_problem_set(kind=ProblemSet.Kind.QUIZ, time_limit=30)
+    # An untimed quiz starts when one of its exercises is opened; its fragment starts
+    # nothing. (A timed quiz waits for the student's own start, fragment or not.)
+    quiz = make_problem_set(kind=ProblemSet.Kind.QUIZ)
     exercise = make_exercise(problem_set=quiz)
 
     page(alice_client, exercise, "?fragment=feedback")
 
+    assert not QuizStart.objects.filter(student=alice).exists()
+    page(alice_client, exercise)
+    assert QuizStart.objects.filter(student=alice).exists()
+
+
+def test_its_fragment_leaves_a_timed_quiz_waiting_for_its_start(alice_client, alice):
+    quiz = make_problem_set(kind=ProblemSet.Kind.QUIZ, time_limit=30)
+    exercise = make_exercise(problem_set=quiz)
+
+    response = alice_client.get(exercise.get_absolute_url() + "?fragment=feedback")
+
+    assert response.status_code == 302 and response.url.endswith("#quiz")
     assert not QuizStart.objects.filter(student=alice).exists()
 
 
