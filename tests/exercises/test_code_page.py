@@ -247,7 +247,9 @@ def test_it_shows_the_per_test_feedback_and_the_source_in_the_verdict(
     page = alice_client.get(submission.get_absolute_url()).content.decode()
 
     escaped = html.escape(SOURCE, quote=False)
-    assert f'<pre class="typed-code"><code>{escaped}</code></pre>' in page
+    # tabindex: the keyboard reaches the block to scroll a long line sideways.
+    assert f'<pre class="typed-code" tabindex="0"><code>{escaped}</code></pre>' in page
+    assert '<pre class="code-output" tabindex="0">' in page
     assert '<li class="result-incorrect">' in page
     assert "forward_difference(f, 3, 0.001)" in page
     assert "EXPECTED-9.5" in page

@@ -79,3 +79,41 @@ def test_the_readme_rebuilds_the_bundle_that_is_shipped():
     assert names == bundle_exports()
     assert "--format=iife --global-name=CM" in readme
     assert "--target=es2018" in readme
+
+
+# Third-party files the tests use but the site never serves: tests/browser/assets/.
+TEST_ASSETS = VENDOR.parents[2] / "tests/browser/assets"
+TEST_ASSETS_USED = {
+    "axe-core-4.14.1": {"axe.min.js", "LICENSE", "LICENSE-3RD-PARTY.txt"},
+}
+
+
+def test_every_test_asset_folder_is_listed():
+    assert {p.name for p in TEST_ASSETS.iterdir() if p.is_dir()} == set(TEST_ASSETS_USED)
+
+
+@pytest.mark.parametrize("name", sorted(TEST_ASSETS_USED))
+def test_the_test_assets_match_their_recorded_checksums(name):
+    folder = TEST_ASSETS / name
+    recorded = recorded_checksums(folder)
+    shipped = {p.name for p in folder.iterdir() if p.is_file() and p.name != "CHECKSUMS"}
+    assert shipped == set(recorded) == TEST_ASSETS_USED[name]
+    for file, digest in recorded.items():
+        assert hashlib.sha256((folder / file).read_bytes()).hexdigest() == digest, file
+    version = name.rsplit("-", 1)[1]
+    assert version in (folder / "CHECKSUMS").read_text().splitlines()[0]
+
+
+def test_the_axe_script_is_the_version_its_folder_names():
+    (folder,) = [p for p in TEST_ASSETS.iterdir() if p.name.startswith("axe-core-")]
+    version = folder.name.rsplit("-", 1)[1]
+    assert (folder / "axe.min.js").read_text().startswith(f"/*! axe v{version}\n")
+    assert (folder / "LICENSE").read_text().startswith("Mozilla Public License, version 2.0")
+
+
+def test_the_test_assets_are_not_static_files():
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("exercises/site.js") is not None
+    assert finders.searched_locations
+    assert not any(Path(d).is_relative_to(TEST_ASSETS.parent) for d in finders.searched_locations)

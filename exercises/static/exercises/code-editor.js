@@ -43,7 +43,11 @@
     wrapper.parentNode.insertBefore(hint, wrapper.nextSibling);
 
     var described = [textarea.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" ");
-    var attributes = { "aria-label": labelOf(textarea), "aria-describedby": described };
+    // tabindex: a contenteditable is focusable, but audits (axe's scrollable-region-
+    // focusable) only count an explicit tabindex, and the editor's scroller, which
+    // scrolls sideways on a phone, must hold something they see as focusable. It adds
+    // no tab stop: the content is one already.
+    var attributes = { "aria-label": labelOf(textarea), "aria-describedby": described, tabindex: "0" };
     if (textarea.getAttribute("aria-invalid")) attributes["aria-invalid"] = textarea.getAttribute("aria-invalid");
 
     var view = new CM.EditorView({

@@ -7,7 +7,10 @@
 
   // KaTeX never runs commands that reach outside the maths (trust: false), and a
   // macro cannot expand without bound, whoever wrote the text.
+  // Its output is HTML for the eye and, beside it, MathML that screen readers read
+  // (the HTML is aria-hidden).
   var KATEX_OPTIONS = {
+    output: "htmlAndMathml",
     throwOnError: false,
     strict: "ignore",
     trust: false,
