@@ -143,6 +143,18 @@ def after_a_verdict(visit: Visit) -> str:
     return "/exercises/chain-rule/"
 
 
+def start_quiz(visit: Visit) -> None:
+    """The timed quiz's confirmation before its clock starts, then its first exercise
+    with the countdown."""
+    page = visit.page
+    page.goto(f"/sets/{visit.quiz_slug}/")
+    page.get_by_role("button", name="Start the quiz").click()
+    expect(page.get_by_role("button", name="Start the clock now")).to_be_visible()
+    audit_here(visit)
+    page.get_by_role("button", name="Start the clock now").click()
+    page.wait_for_url(re.compile(rf"/exercises/{visit.quiz_slug}-question/$"))
+
+
 def refused_signup(visit: Visit) -> None:
     page = visit.page
     page.goto("/signup/")
@@ -197,7 +209,7 @@ PAGES = [
     Page("code exercise", "/exercises/code-forward-difference/"),
     Page("code exercise, tests run; its verdict", code_run),
     Page("quiz set", lambda visit: f"/sets/{visit.quiz_slug}/"),
-    Page("quiz exercise", lambda visit: f"/exercises/{visit.quiz_slug}-question/"),
+    Page("quiz start, confirmation; the quiz's exercise", start_quiz),
     Page("verdict, while grading; graded", while_grading),
     Page("verdict", submit_chain_rule),
     Page("maths exercise after a verdict", after_a_verdict),
@@ -276,8 +288,16 @@ def audit_here(visit: Visit) -> None:
 
 
 # The site's URLs that are no page for a student to audit: the JSON API, what the pages'
-# scripts fetch, the health check, log-out (a POST that redirects) and the admin's.
-NOT_PAGES = {"ex-health", "ex-preview", "ex-run", "ex-run-result", "ex-logout", "ex-admin-login"}
+# scripts fetch or post (a quiz's drafts), the health check, log-out (a POST that redirects) and the admin's.
+NOT_PAGES = {
+    "ex-health",
+    "ex-preview",
+    "ex-run",
+    "ex-run-result",
+    "ex-quiz-draft",
+    "ex-logout",
+    "ex-admin-login",
+}
 
 
 def student_pages() -> set[str]:
