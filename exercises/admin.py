@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
@@ -57,11 +58,24 @@ class ExerciseInline(admin.TabularInline):
     show_change_link = True
 
 
+class RegradeActionForm(ActionForm):
+    """The list's action bar, with the reason a regrade gives the students it affects."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Reason (for a regrade)",
+        help_text="Shown to each student whose verdict changes. Empty: the version change.",
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": "Why, for the students"}),
+    )
+
+
 class RegradeActions:
     """The "Regrade all submissions" action in the list, and a button on the change page,
-    for staff who may start regrade jobs."""
+    for staff who may start regrade jobs. Both take the reason the students are told."""
 
     regrade_field = ""
+    action_form = RegradeActionForm
 
     def has_regrade_permission(self, request) -> bool:
         return request.user.has_perm("exercises.add_regradejob")
@@ -90,8 +104,10 @@ class RegradeActions:
         return super().change_view(request, object_id, form_url, extra)
 
     def start_regrades(self, request, targets, field: str) -> list[RegradeJob]:
+        reason = request.POST.get("reason", "")
         jobs = [
-            regrade.start(**{field: target, "requested_by": request.user}) for target in targets
+            regrade.start(**{field: target, "requested_by": request.user, "reason": reason})
+            for target in targets
         ]
         url = reverse("admin:exercises_regradejob_changelist")
         self.message_user(
@@ -659,6 +675,7 @@ class RegradeJobAdmin(admin.ModelAdmin):
         "exercise",
         "problem_set",
         "requested_by",
+        "reason",
         "status",
         "progress",
         "total",
