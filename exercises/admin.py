@@ -16,7 +16,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from exercises import answer_stats, gradebook, question_tests, queue, ratelimit, regrade
+from exercises import (
+    answer_stats,
+    gradebook,
+    question_tests,
+    queue,
+    ratelimit,
+    regrade,
+    student_picker,
+)
 from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
     AnswerStats,
@@ -149,7 +157,12 @@ class ExtensionInline(admin.TabularInline):
     form = ExtensionForm
     extra = 0
     fields = ["student", "due", "reason"]
-    raw_id_fields = ["student"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Picked by name or e-mail as one types, without the user admin instructors lack.
+        if db_field.name == "student":
+            return student_picker.student_field(db_field, self.admin_site, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(ProblemSet)
