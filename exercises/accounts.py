@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import UserCreationForm
@@ -44,10 +45,19 @@ class SignUpForm(UserCreationForm):
         return email
 
 
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Asks for the e-mail address and sends the link. Each request counts against the
     address's sign-in budget: the form sends e-mail to whatever address it is given."""
 
+    form_class = PasswordResetForm
     template_name = "registration/password_reset.html"
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_email_subject.txt"
