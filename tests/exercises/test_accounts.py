@@ -3,6 +3,7 @@ course's name in the header of every page."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -176,6 +177,17 @@ def test_it_refuses_a_bad_reset_link_without_an_error(client):
 
     assert response.status_code == 200
     assert not response.context["validlink"]
+
+
+def test_it_gives_the_demo_student_an_address_to_reset_its_password(client, settings):
+    from django.core.management import call_command
+
+    settings.DEMO_ACCOUNTS = True
+    call_command("demo_accounts", stdout=io.StringIO())
+
+    client.post("/password-reset/", {"email": "student@example.org"})
+
+    assert [m.to for m in mail.outbox] == [["student@example.org"]]
 
 
 # ---------------------------------------------------------------- the course's name
