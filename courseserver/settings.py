@@ -350,6 +350,27 @@ CODE_RUNS_PER_MINUTE = envint("CODE_RUNS_PER_MINUTE", "6")
 API_TOKEN_REQUESTS_PER_MINUTE = envint("API_TOKEN_REQUESTS_PER_MINUTE", "20")
 API_SUBMISSIONS_PER_MINUTE = envint("API_SUBMISSIONS_PER_MINUTE", "30")
 
+# E-mail: the links that reset a password. Printed on the console (what `make run` does)
+# until EMAIL_HOST names an SMTP server.
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", "587")
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
+# STARTTLS on the submission port unless the connection is TLS from the start (port 465).
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false" if EMAIL_USE_SSL else "true")
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ImproperlyConfigured("EMAIL_USE_SSL and EMAIL_USE_TLS cannot both be true")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# How long a password reset link works, in seconds.
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", "86400")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 
+from exercises import student_picker
 from exercises.admin import admin_login
 
 admin.site.site_header = "Course administration"
@@ -11,6 +12,12 @@ admin.site.site_title = "Course administration"
 urlpatterns = [
     # Before the admin's own URLs: its log-in, with the site's sign-in budget.
     path("admin/login/", admin_login, name="ex-admin-login"),
+    # Picking a student by name in the admin, for staff who may not see the user admin.
+    path(
+        "admin/students/",
+        admin.site.admin_view(student_picker.search),
+        name="ex-admin-students",
+    ),
     path("admin/", admin.site.urls),
     path("", include("exercises.urls")),
 ]

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
@@ -16,7 +16,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from exercises import answer_stats, gradebook, question_tests, queue, ratelimit, regrade
+from exercises import (
+    answer_stats,
+    gradebook,
+    question_tests,
+    queue,
+    ratelimit,
+    regrade,
+    student_picker,
+)
 from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
     Accommodation,
@@ -59,11 +67,24 @@ class ExerciseInline(admin.TabularInline):
     show_change_link = True
 
 
+class RegradeActionForm(ActionForm):
+    """The list's action bar, with the reason a regrade gives the students it affects."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Reason (for a regrade)",
+        help_text="Shown to each student whose verdict changes. Empty: the version change.",
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": "Why, for the students"}),
+    )
+
+
 class RegradeActions:
     """The "Regrade all submissions" action in the list, and a button on the change page,
-    for staff who may start regrade jobs."""
+    for staff who may start regrade jobs. Both take the reason the students are told."""
 
     regrade_field = ""
+    action_form = RegradeActionForm
 
     def has_regrade_permission(self, request) -> bool:
         return request.user.has_perm("exercises.add_regradejob")
@@ -92,8 +113,10 @@ class RegradeActions:
         return super().change_view(request, object_id, form_url, extra)
 
     def start_regrades(self, request, targets, field: str) -> list[RegradeJob]:
+        reason = request.POST.get("reason", "")
         jobs = [
-            regrade.start(**{field: target, "requested_by": request.user}) for target in targets
+            regrade.start(**{field: target, "requested_by": request.user, "reason": reason})
+            for target in targets
         ]
         url = reverse("admin:exercises_regradejob_changelist")
         self.message_user(
@@ -135,7 +158,12 @@ class ExtensionInline(admin.TabularInline):
     form = ExtensionForm
     extra = 0
     fields = ["student", "due", "reason"]
-    raw_id_fields = ["student"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Picked by name or e-mail as one types, without the user admin instructors lack.
+        if db_field.name == "student":
+            return student_picker.student_field(db_field, self.admin_site, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(ProblemSet)
@@ -661,6 +689,7 @@ class RegradeJobAdmin(admin.ModelAdmin):
         "exercise",
         "problem_set",
         "requested_by",
+        "reason",
         "status",
         "progress",
         "total",
@@ -694,20 +723,7 @@ class RegradeJobAdmin(admin.ModelAdmin):
         )
 
 
-class StudentChoiceField(forms.ModelChoiceField):
-    """Students by name and e-mail, for staff who may not open the user admin."""
-
-    def label_from_instance(self, user) -> str:
-        details = ", ".join(filter(None, [user.get_full_name(), user.email]))
-        return f"{user.get_username()} ({details})" if details else user.get_username()
-
-
 class AccommodationForm(forms.ModelForm):
-    student = StudentChoiceField(
-        queryset=get_user_model()
-        .objects.filter(is_active=True, is_staff=False)
-        .order_by("username")
-    )
     problem_set = forms.ModelChoiceField(
         queryset=ProblemSet.objects.filter(kind=ProblemSet.Kind.QUIZ, time_limit__isnull=False),
         help_text="A timed quiz.",
@@ -727,6 +743,12 @@ class AccommodationAdmin(admin.ModelAdmin):
     list_display = ["problem_set", "student", "extra_minutes", "reason"]
     list_filter = ["problem_set"]
     search_fields = ["student__username", "student__email", "problem_set__slug"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Picked by name or e-mail as one types, as for extensions.
+        if db_field.name == "student":
+            return student_picker.student_field(db_field, self.admin_site, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(QuizStart)

@@ -292,6 +292,8 @@ def submission(request: Request, pk: int) -> Response:
             "credit": verdict.credit,
             "message": sub.message,
             "parts": {key: _part_result(r) for key, r in sub.results.items()},
+            # A regrade may have changed the verdict since the student last saw it.
+            "regrades": [change.as_json() for change in verdict.changes],
         }
     )
     return Response(body)

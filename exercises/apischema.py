@@ -166,6 +166,15 @@ class PartResult(serializers.Serializer):
     details = CodeDetails(required=False, help_text="A code part only.")
 
 
+class VerdictChange(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="When the regrade changed the verdict.")
+    old_score = serializers.FloatField(allow_null=True)
+    new_score = serializers.FloatField(allow_null=True)
+    old_credit = serializers.FloatField(allow_null=True)
+    new_credit = serializers.FloatField(allow_null=True)
+    reason = serializers.CharField(help_text="Why the answers were graded again.")
+
+
 class SubmissionResult(serializers.Serializer):
     id = serializers.IntegerField()
     exercise = serializers.SlugField()
@@ -190,6 +199,11 @@ class SubmissionResult(serializers.Serializer):
     )
     parts = serializers.DictField(
         child=PartResult(), required=False, help_text="Once released: per part key."
+    )
+    regrades = VerdictChange(
+        many=True,
+        required=False,
+        help_text="Once released: each regrade that changed the verdict, oldest first.",
     )
 
 

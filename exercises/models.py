@@ -707,6 +707,9 @@ class Submission(models.Model):
     tries = models.PositiveIntegerField(default=0)
     exercise_version = models.PositiveIntegerField(null=True, blank=True)
     engine_version = models.CharField(max_length=20, blank=True)
+    # When a regrade last changed the verdict: the pages read the verdict history (its
+    # gradings) only for such a submission, so a poll costs no query more.
+    regraded = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -812,6 +815,13 @@ class RegradeJob(models.Model):
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Shown to each student whose verdict the job changes, beside the old and new score.
+    reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why, for the students whose verdict changes. Empty: the exercise's "
+        "version change is given.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)

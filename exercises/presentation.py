@@ -29,7 +29,7 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from exercises import plots, queue, standing
+from exercises import plots, queue, regrade, standing
 from exercises.models import Exercise, Part, ProblemSet, Submission, render_markdown
 from exercises.variants import VariantError, render_text
 from grading.code.references import REFERENCES
@@ -153,6 +153,7 @@ class StudentView:
         variant = exercise.variant_for(student)
         values = variant.values if variant is not None else {}
         history = list(Submission.objects.filter(student=student, exercise=exercise))
+        regrade.read_changes(history)
         feedback = problem_set.shows_feedback(now)
         graded = [s for s in history if s.status == Submission.Status.GRADED]
         scores = [s.score for s in graded if s.score is not None]
@@ -429,6 +430,13 @@ class SubmissionView:
                 # A code part's tests: each visible one, the hidden ones' count, the output.
                 row["details"] = results.get(row["part"].key, {}).get("details") or {}
         return rows
+
+    @cached_property
+    def changes(self) -> list[regrade.VerdictChange]:
+        """The regrades that changed this verdict, once the student may see verdicts."""
+        if not self.feedback or self.submission.status != Submission.Status.GRADED:
+            return []
+        return regrade.verdict_changes(self.submission)
 
     @property
     def summary(self) -> str:

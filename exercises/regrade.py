@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 import grading
@@ -47,12 +49,22 @@ ABANDONED_AFTER = timedelta(minutes=5)
 
 
 def start(
-    *, exercise: Exercise | None = None, problem_set: ProblemSet | None = None, requested_by=None
+    *,
+    exercise: Exercise | None = None,
+    problem_set: ProblemSet | None = None,
+    requested_by=None,
+    reason: str = "",
 ) -> RegradeJob:
-    """Record a job for the submissions graded so far and send it after the commit."""
+    """Record a job for the submissions graded so far and send it after the commit.
+    `reason` is what the students whose verdict changes are told."""
     if (exercise is None) == (problem_set is None):
         raise ValueError("regrade either an exercise or a problem set")
-    job = RegradeJob(exercise=exercise, problem_set=problem_set, requested_by=requested_by)
+    job = RegradeJob(
+        exercise=exercise,
+        problem_set=problem_set,
+        requested_by=requested_by,
+        reason=" ".join(reason.split())[: RegradeJob._meta.get_field("reason").max_length],
+    )
     job.until = Submission.objects.aggregate(last=Max("pk"))["last"] or 0
     job.total = job.submissions().count()
     job.save()
@@ -175,18 +187,98 @@ def regrade_one(job: RegradeJob, submission: Submission) -> bool | None:
                 )
         except IntegrityError:
             return None
+        changed = score != current.score or _statuses(results) != _statuses(current.results)
         Submission.objects.filter(pk=current.pk).update(
             results=results,
             score=score,
             credit=credit,
             exercise_version=exercise_version,
             engine_version=grading.ENGINE_VERSION,
+            **({"regraded": timezone.now()} if changed else {}),
         )
-    return score != current.score or _statuses(results) != _statuses(current.results)
+    return changed
 
 
 def _statuses(results: dict) -> dict:
     return {key: r.get("status") for key, r in (results or {}).items()}
+
+
+# ---------------------------------------------------------------- what the student sees
+
+
+@dataclass(frozen=True)
+class VerdictChange:
+    """A regrade that changed a verdict: when, the score before and after, and why."""
+
+    when: datetime
+    old_score: float | None
+    new_score: float | None
+    old_credit: float | None
+    new_credit: float | None
+    reason: str
+
+    def as_json(self) -> dict:
+        return {
+            "at": self.when,
+            "old_score": self.old_score,
+            "new_score": self.new_score,
+            "old_credit": self.old_credit,
+            "new_credit": self.new_credit,
+            "reason": self.reason,
+        }
+
+
+def default_reason(before: Grading, after: Grading) -> str:
+    """Why a verdict changed, when the instructor gave no reason: what the records show."""
+    if (
+        before.exercise_version is not None
+        and after.exercise_version is not None
+        and before.exercise_version != after.exercise_version
+    ):
+        return (
+            f"The exercise was corrected (version {before.exercise_version} → "
+            f"{after.exercise_version}) and every answer was graded again."
+        )
+    if before.engine_version and after.engine_version != before.engine_version:
+        return "The grading engine was updated and every answer was graded again."
+    return "Every answer was graded again."
+
+
+def verdict_changes(submission: Submission) -> list[VerdictChange]:
+    """The regrades that changed this submission's verdict, oldest first; none for a
+    regrade that gave the same verdict. Reads `submission.gradings` with their jobs
+    (prefetched by a page that lists many submissions), only if a regrade changed it."""
+    if submission.regraded is None:
+        return []
+    gradings = list(submission.gradings.all())
+    changes = []
+    for before, after in pairwise(gradings):
+        if after.job_id is None:
+            continue
+        if after.score == before.score and _statuses(after.results) == _statuses(before.results):
+            continue
+        reason = after.job.reason if after.job is not None else ""
+        changes.append(
+            VerdictChange(
+                when=after.created,
+                old_score=before.score,
+                new_score=after.score,
+                old_credit=before.credit,
+                new_credit=after.credit,
+                reason=reason or default_reason(before, after),
+            )
+        )
+    return changes
+
+
+def read_changes(submissions: list[Submission]) -> None:
+    """Fetch at once the gradings `verdict_changes` reads, for the regraded ones of a list
+    of submissions: one query if any was, none otherwise."""
+    regraded = [s for s in submissions if s.regraded is not None]
+    if regraded:
+        prefetch_related_objects(
+            regraded, Prefetch("gradings", queryset=Grading.objects.select_related("job"))
+        )
 
 
 def sweep() -> dict[str, int]:

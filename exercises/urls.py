@@ -1,13 +1,25 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from exercises import api, apischema, preview, quiz, views
+from exercises import accounts, api, apischema, preview, quiz, views
 
 urlpatterns = [
     path("", views.course, name="ex-course"),
     path("signup/", views.signup, name="ex-signup"),
     path("login/", views.ThrottledLoginView.as_view(), name="ex-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="ex-logout"),
+    path("password-reset/", accounts.password_reset, name="ex-password-reset"),
+    path("password-reset/sent/", accounts.password_reset_sent, name="ex-password-reset-sent"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        accounts.password_reset_confirm,
+        name="ex-password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        accounts.password_reset_complete,
+        name="ex-password-reset-complete",
+    ),
     path("help/", views.help_page, name="ex-help"),
     path("health/", views.health, name="ex-health"),
     path("modules/<slug:slug>/", views.module, name="ex-module"),

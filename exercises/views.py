@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.db import connection
 from django.db.models import Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +17,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from exercises import coderuns, queue, quiz, ratelimit, standing
+from exercises.accounts import SignUpForm
 from exercises.models import CodeRun, Exercise, Module, ProblemSet, Submission
 from exercises.presentation import StudentView, SubmissionView
 from exercises.variants import VariantError
@@ -72,12 +72,16 @@ class ThrottledLoginView(auth_views.LoginView):
             return response
         return super().post(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs):
+        # Django's LoginView names the site by its host; the header names the course.
+        return {**super().get_context_data(**kwargs), "site_name": settings.SITE_NAME}
+
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("ex-course")
-    form = UserCreationForm(request.POST or None)
+    form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

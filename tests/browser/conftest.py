@@ -338,6 +338,7 @@ def sign_up(page, username: str | None = None) -> str:
     password = f"pw-{uuid.uuid4().hex}"
     page.goto("/signup/")
     page.get_by_label("Username").fill(username)
+    page.get_by_label("E-mail address").fill(f"{username}@example.org")
     # Django's form labels end in a colon.
     page.get_by_label(re.compile(r"^Password:?$")).fill(password)
     page.get_by_label("Password confirmation").fill(password)

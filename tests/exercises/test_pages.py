@@ -44,7 +44,12 @@ def test_it_lists_a_modules_problem_sets(alice_client):
 def test_it_signs_up_and_logs_in(client):
     response = client.post(
         "/signup/",
-        {"username": "dora", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+        {
+            "username": "dora",
+            "email": "dora@example.org",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+        },
     )
     assert response.status_code == 302
     assert get_user_model().objects.filter(username="dora").exists()

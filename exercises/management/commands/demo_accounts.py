@@ -50,6 +50,8 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(username)
+                # So that the password reset can be tried: `make run` prints its e-mail.
+                user.email = f"{username}@example.org"
                 user.is_staff = staff
                 user.save()
                 if staff:

@@ -191,12 +191,21 @@
         });
     }
 
+    // The server's reason for refusing this answer, shown under the input: the preview
+    // would only say it again. Once the student types, the preview speaks instead.
+    var refused = document.getElementById("error-" + key);
     input.addEventListener("input", function () {
+      if (refused) {
+        refused.hidden = true;
+        input.removeAttribute("aria-invalid");
+        if (input.parentNode.classList) input.parentNode.classList.remove("has-error");
+        refused = null;
+      }
       window.clearTimeout(timer);
       timer = window.setTimeout(send, PREVIEW_DELAY);
     });
     // The answer kept from the last attempt is previewed too.
-    if (input.value.trim()) send();
+    if (input.value.trim() && !refused) send();
   }
 
   function setUpPreviews() {
