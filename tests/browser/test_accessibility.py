@@ -155,6 +155,35 @@ def start_quiz(visit: Visit) -> None:
     page.wait_for_url(re.compile(rf"/exercises/{visit.quiz_slug}-question/$"))
 
 
+def password_reset(visit: Visit) -> None:
+    """The password reset: its request, the "sent" page, the e-mailed link's form; then
+    the page that says it is done."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    page = visit.page
+    page.goto("/password-reset/")
+    audit_here(visit)
+    page.get_by_label("E-mail address").fill("forgetful@example.org")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    audit_here(visit)
+    # The link the e-mail carries, made as the server makes it.
+    user = get_user_model().objects.create_user(
+        "forgetful", "forgetful@example.org", "an-old-pass-phrase-1"
+    )
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    page.goto(f"/password-reset/{uid}/{default_token_generator.make_token(user)}/")
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    audit_here(visit)
+    page.get_by_label("New password", exact=True).fill("a-new-pass-phrase-42")
+    page.get_by_label("New password confirmation").fill("a-new-pass-phrase-42")
+    page.get_by_role("button", name="Set the password").click()
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+
+
 def refused_signup(visit: Visit) -> None:
     page = visit.page
     page.goto("/signup/")
@@ -198,6 +227,7 @@ PAGES = [
     Page("sign up", "/signup/", signed_in=False),
     Page("sign up, refused", refused_signup, signed_in=False),
     Page("help (signed out)", "/help/", signed_in=False),
+    Page("password reset: request, sent, new password, done", password_reset, signed_in=False),
     Page("course", "/"),
     *(Page(f"module {slug}", f"/modules/{slug}/") for slug in MODULES),
     Page("problem set", "/sets/derivatives/"),
