@@ -409,6 +409,27 @@ class Part(models.Model):
     options = models.JSONField(
         default=list, blank=True, help_text='Choice parts: [{"key": "a", "text": "..."}, ...]'
     )
+    multiple = models.BooleanField(
+        default=False,
+        help_text="Choice parts: several options may be chosen (check boxes); "
+        "otherwise exactly one (radio buttons).",
+    )
+    scoring = models.CharField(
+        max_length=20,
+        choices=[
+            ("all-or-nothing", "all or nothing"),
+            ("partial", "partial credit: a share per right pick, a penalty per wrong one"),
+        ],
+        default="all-or-nothing",
+        help_text="Choice parts with several answers: how a selection is scored.",
+    )
+    penalty = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Partial credit: the share of the part each wrong pick loses, from 0 to 1; "
+        "empty: as much as a right pick earns.",
+    )
     mistakes = models.JSONField(
         default=list, blank=True, help_text='Known mistakes: [{"answer": "...", "message": "..."}]'
     )
