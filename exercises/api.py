@@ -163,6 +163,9 @@ def exercise(request: Request, slug: str) -> Response:
             item = {"key": p.key, "kind": p.kind, "label": p.label, "variables": p.variables}
             if p.kind == Part.Kind.CHOICE:
                 item["options"] = p.options
+                # One key (radio buttons) or several (check boxes), and how they are scored.
+                item["multiple"] = p.multiple
+                item["scoring"] = p.scoring
             if p.is_code:
                 # What the student is asked to write; never the reference, the tests'
                 # inputs or the sample answers.

@@ -86,6 +86,16 @@ class PartShown(serializers.Serializer):
     label = serializers.CharField(allow_blank=True)
     variables = serializers.ListField(child=serializers.CharField())
     options = Option(many=True, required=False, help_text="A choice part only.")
+    multiple = serializers.BooleanField(
+        required=False,
+        help_text="A choice part only: several option keys may be sent (`a, c`), else exactly one.",
+    )
+    scoring = serializers.ChoiceField(
+        choices=["all-or-nothing", "partial"],
+        required=False,
+        help_text="A choice part only: `partial` gives a share per right key and takes a "
+        "share per wrong one.",
+    )
     function = serializers.CharField(required=False, help_text="A code part only.")
     signature = serializers.CharField(required=False, help_text="A code part only.")
     starter = serializers.CharField(

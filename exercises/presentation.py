@@ -75,6 +75,15 @@ class PartView:
             {**o, "text": render_text(o.get("text", ""), self.values)} for o in self.part.options
         ]
 
+    @property
+    def multiple(self) -> bool:
+        """A choice part with several answers: check boxes, not radio buttons."""
+        return self.part.multiple
+
+    @property
+    def scoring(self) -> str:
+        return self.part.scoring
+
     # ------------------------------------------------ code parts
 
     @property
