@@ -304,7 +304,9 @@ def _part_result(result: dict) -> dict:
     """A part's verdict; a code part's also has its score and its tests' feedback."""
     body = {"status": result.get("status"), "message": result.get("message")}
     if "score" in result:
-        body.update(score=result["score"], details=result.get("details") or {})
+        body["score"] = result["score"]
+    if "details" in result:
+        body["details"] = result["details"] or {}
     return body
 
 

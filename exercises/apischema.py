@@ -35,6 +35,8 @@ from exercises.models import CodeRun, Part, ProblemSet, Submission
 
 # A part's verdict; "error" is a problem in the exercise itself, not the student's.
 PART_STATUSES = ["correct", "incorrect", "invalid", "error"]
+# In a submission, a part left blank is "unanswered": not graded, and it costs nothing.
+SUBMITTED_PART_STATUSES = [*PART_STATUSES, "unanswered"]
 
 
 class Error(serializers.Serializer):
@@ -170,9 +172,12 @@ class CodeDetails(serializers.Serializer):
 
 
 class PartResult(serializers.Serializer):
-    status = serializers.ChoiceField(choices=PART_STATUSES)
+    status = serializers.ChoiceField(choices=SUBMITTED_PART_STATUSES)
     message = serializers.CharField(allow_blank=True)
-    score = serializers.FloatField(required=False, help_text="A code part only: 0 to 1.")
+    score = serializers.FloatField(
+        required=False,
+        help_text="A code part, or a choice with partial credit: the share earned, 0 to 1.",
+    )
     details = CodeDetails(required=False, help_text="A code part only.")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 UNANSWERED = "unanswered"
-UNANSWERED_MESSAGE = "Not answered: this part was not graded, and it costs you nothing."
+UNANSWERED_MESSAGE = "Not answered: not graded, and it costs you nothing."
 
 
 def unanswered() -> dict:
