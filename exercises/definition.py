@@ -327,6 +327,17 @@ class CodeDef(Definition):
     tests: Annotated[list[CodeTest], Field(min_length=1)]
 
 
+def takes_several(multiple: bool | None, expected: str, routine: dict) -> bool:
+    """Whether a choice part takes several keys: as its author says, else when its
+    expected answer names several, or may (a template or a routine: then check boxes,
+    which take one key as well as several)."""
+    if multiple is not None:
+        return multiple
+    if routine or "{{" in expected:
+        return True
+    return len([key for key in expected.split(",") if key.strip()]) > 1
+
+
 class PartDef(Definition):
     key: str
     label: str = ""
@@ -338,9 +349,10 @@ class PartDef(Definition):
     functions: list[str] = Field(default_factory=list)
     options: list[Option] = Field(default_factory=list, validate_default=True)
     # Choice parts: several options may be chosen (check boxes) or exactly one (radio
-    # buttons); all or nothing, or each right pick earns its share and each wrong pick
-    # loses `penalty` of the part (empty: as much as a right pick earns).
-    multiple: StrictBool = False
+    # buttons; empty: several when the expected answer may name several, see
+    # `takes_several`); all or nothing, or each right pick earns its share and each
+    # wrong pick loses `penalty` of the part (empty: as much as a right pick earns).
+    multiple: StrictBool | None = None
     scoring: Literal["all-or-nothing", "partial"] = "all-or-nothing"
     penalty: Share | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
@@ -400,16 +412,18 @@ class PartDef(Definition):
     @model_validator(mode="after")
     def _choice_rules(self) -> PartDef:
         if self.kind != "choice":
-            if self.multiple or self.scoring != "all-or-nothing" or self.penalty is not None:
+            if (
+                self.multiple is not None
+                or self.scoring != "all-or-nothing"
+                or self.penalty is not None
+            ):
                 raise ValueError("only a choice part has multiple, scoring or penalty")
             return self
-        if self.scoring == "partial" and not self.multiple:
+        if self.scoring == "partial" and not self.takes_several:
             raise ValueError("partial credit is for a part with several answers: multiple: true")
         if self.penalty is not None and self.scoring != "partial":
             raise ValueError("a penalty per wrong pick needs scoring: partial")
-        expected = self.expected_text
-        keys = [k for k in expected.split(",") if k.strip()]
-        if not self.multiple and "{{" not in expected and len(keys) > 1:
+        if self.multiple is False and takes_several(None, self.expected_text, self.routine):
             raise ValueError(
                 "the expected answer names several options: say multiple: true "
                 "(check boxes), or expect one option (radio buttons)"
@@ -431,6 +445,11 @@ class PartDef(Definition):
     @property
     def routine(self) -> dict:
         return self.expected.to_data() if isinstance(self.expected, RoutineCall) else {}
+
+    @property
+    def takes_several(self) -> bool:
+        """A choice part answered with check boxes (several keys), not radio buttons."""
+        return takes_several(self.multiple, self.expected_text, self.routine)
 
     @property
     def expected_text(self) -> str:
@@ -456,7 +475,7 @@ class PartDef(Definition):
             case["functions"] = list(self.functions)
         if self.kind == "choice":
             case["options"] = [option.key for option in self.options]
-            case["multiple"] = self.multiple
+            case["multiple"] = self.takes_several
             if self.scoring != "all-or-nothing":
                 case["scoring"] = self.scoring
             if self.penalty is not None:

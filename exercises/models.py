@@ -20,7 +20,7 @@ from django.utils import timezone
 
 import grading
 from exercises import routines, variants
-from exercises.definition import ExerciseDef, PartDef, parse, part_data
+from exercises.definition import ExerciseDef, PartDef, parse, part_data, takes_several
 
 
 class Module(models.Model):
@@ -410,9 +410,11 @@ class Part(models.Model):
         default=list, blank=True, help_text='Choice parts: [{"key": "a", "text": "..."}, ...]'
     )
     multiple = models.BooleanField(
-        default=False,
-        help_text="Choice parts: several options may be chosen (check boxes); "
-        "otherwise exactly one (radio buttons).",
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Choice parts: several options may be chosen (check boxes), or exactly one "
+        "(radio buttons); empty: several when the expected answer names several.",
     )
     scoring = models.CharField(
         max_length=20,
@@ -477,6 +479,11 @@ class Part(models.Model):
         if self.kind == self.Kind.CODE:
             return ""
         return routines.expected_answer(self.expected, self.expected_routine, values)
+
+    @property
+    def takes_several(self) -> bool:
+        """A choice part answered with check boxes (several keys), not radio buttons."""
+        return takes_several(self.multiple, self.expected, self.expected_routine)
 
     def definition(self):
         """The part as its definition (`exercises.definition.PartDef`)."""

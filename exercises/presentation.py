@@ -78,7 +78,7 @@ class PartView:
     @property
     def multiple(self) -> bool:
         """A choice part with several answers: check boxes, not radio buttons."""
-        return self.part.multiple
+        return self.part.takes_several
 
     @property
     def scoring(self) -> str:

@@ -127,7 +127,7 @@ def choice(**fields) -> dict:
 @pytest.mark.parametrize(
     ("fields", "said"),
     [
-        ({"expected": "a, c"}, "multiple: true"),
+        ({"expected": "a, c", "multiple": False}, "multiple: true"),
         ({"scoring": "partial"}, "partial credit is for a part with several answers"),
         ({"multiple": True, "penalty": 0.5}, "needs scoring: partial"),
         ({"multiple": True, "scoring": "partial", "penalty": 2}, "penalty"),
@@ -158,5 +158,19 @@ def test_it_hands_the_rules_to_the_engine():
 
 def test_it_keeps_a_single_answer_definition_as_it_was():
     part = parse(PartDef, choice())
-    assert (part.multiple, part.scoring, part.penalty) == (False, "all-or-nothing", None)
+    assert (part.multiple, part.scoring, part.penalty) == (None, "all-or-nothing", None)
     assert part.to_data() == choice()
+
+
+def test_it_takes_several_keys_when_the_expected_answer_names_several():
+    assert parse(PartDef, choice(expected="a, c")).case_for("a", "a, c", {})["multiple"] is True
+    assert parse(PartDef, choice()).case_for("a", "a", {})["multiple"] is False
+    # A template may name one key or several: check boxes take both.
+    templated = parse(PartDef, choice(expected="{{k}}"))
+    assert templated.case_for("a", "a", {})["multiple"] is True
+
+
+def test_it_shows_check_boxes_for_an_older_part_that_expects_several(alice_client):
+    exercise = make_choice_exercise(expected="a, c")
+    html = alice_client.get(url(exercise)).content.decode()
+    assert html.count('type="checkbox" name="answer-c"') == 4
