@@ -161,6 +161,7 @@ def test_it_never_lowers_a_part_for_being_left_blank_later(
     # A later attempt at (a) alone, wrong this time, and (b) left blank.
     submit_page(alice_client, two_parts, {"a": "3x"}, django_capture_on_commit_callbacks)
 
+    assert Submission.objects.filter(status="graded").count() == 2
     view = StudentView.for_student(two_parts, alice)
     assert view.best == pytest.approx(0.25)
     assert not view.solved
