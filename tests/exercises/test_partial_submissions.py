@@ -109,6 +109,15 @@ def test_it_grades_only_the_parts_answered_on_the_page(
     assert b"Not answered" in page.content
 
 
+def test_it_tells_the_student_a_part_may_be_left_blank(alice_client, two_parts, exercise):
+    assert (
+        b"a part left blank is not graded"
+        in alice_client.get(f"/exercises/{two_parts.slug}/").content
+    )
+    # Not where there is only one part.
+    assert b"a part left blank" not in alice_client.get(f"/exercises/{exercise.slug}/").content
+
+
 def test_it_refuses_an_all_blank_submission_without_using_an_attempt(alice_client, two_parts):
     two_parts.max_attempts = 1
     two_parts.save()
