@@ -1,8 +1,12 @@
 """The choice checker: one answer or several, all or nothing or partial credit."""
 
+import io
+import json
+
 import pytest
 
 import grading
+from grading.cli import run
 from grading.engine import check
 
 
@@ -114,3 +118,16 @@ def test_it_keeps_the_partial_score_with_an_authors_mistake():
     )
     assert verdict.message == "d is right too."
     assert verdict.details["score"] == pytest.approx(2 / 3)
+
+
+def test_it_takes_the_rules_on_the_command_line():
+    out = io.StringIO()
+    case = make_case(id="p", answer="a, c", scoring="partial", multiple=True)
+    run([json.dumps(case)], out, in_process=True)
+    result = json.loads(out.getvalue())
+    assert (result["id"], result["status"]) == ("p", "incorrect")
+    assert result["message"] == "1 of the right choices is missing."
+    case = make_case(id="s", expected="b", answer="a, b", multiple=False)
+    out = io.StringIO()
+    run([json.dumps(case)], out, in_process=True)
+    assert json.loads(out.getvalue())["status"] == "invalid"
