@@ -174,3 +174,38 @@ def test_it_shows_check_boxes_for_an_older_part_that_expects_several(alice_clien
     exercise = make_choice_exercise(expected="a, c")
     html = alice_client.get(url(exercise)).content.decode()
     assert html.count('type="checkbox" name="answer-c"') == 4
+
+
+# ---------------------------------------------------------------- the admin
+
+
+def part_form(**data):
+    from django.forms import modelform_factory
+
+    from exercises.admin import PartForm
+    from exercises.models import Part
+
+    fields = ["key", "kind", "expected", "options", "multiple", "scoring", "penalty", "weight"]
+    form_class = modelform_factory(Part, form=PartForm, fields=fields)
+    posted = {
+        "key": "c",
+        "kind": "choice",
+        "expected": "a, c",
+        "options": json.dumps(OPTIONS),
+        "weight": 1,
+        **data,
+    }
+    return form_class(data=posted)
+
+
+def test_the_admin_saves_a_choices_rules():
+    form = part_form(multiple="true", scoring="partial", penalty="0.25")
+    assert form.is_valid(), form.errors
+    part = form.save(commit=False)
+    assert (part.multiple, part.scoring, part.penalty) == (True, "partial", 0.25)
+
+
+def test_the_admin_says_what_is_wrong_with_a_choices_rules():
+    form = part_form(multiple="false", scoring="all-or-nothing")
+    assert not form.is_valid()
+    assert "multiple: true" in str(form.errors)
