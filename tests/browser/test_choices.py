@@ -25,6 +25,7 @@ def test_it_picks_choices_and_reads_what_is_wrong(page, student):
     expect(boxes.nth(0)).to_be_checked()
     page.locator("fieldset#part-a label").nth(1).click()
     expect(boxes.nth(1)).to_be_checked()
+    screenshot(page, "choice-boxes")
     page.get_by_role("button", name="Submit").click()
 
     page.wait_for_url(SUBMISSION_URL)
