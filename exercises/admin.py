@@ -291,10 +291,19 @@ class PartFormSet(BaseInlineFormSet):
 
 
 class PartForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A part posted without it (by a form from before choices were scored) keeps
+        # the default rather than failing on a field it never showed.
+        if "scoring" in self.fields:
+            self.fields["scoring"].required = False
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("DELETE"):
             return cleaned
+        if "scoring" in cleaned and not cleaned["scoring"]:
+            cleaned["scoring"] = self.instance.scoring or "all-or-nothing"
         if "code" in cleaned:
             cleaned["code"] = cleaned["code"] or {}
         data = {
@@ -310,6 +319,9 @@ class PartForm(forms.ModelForm):
                 "domain",
                 "functions",
                 "options",
+                "multiple",
+                "scoring",
+                "penalty",
                 "mistakes",
                 "rtol",
                 "atol",
@@ -342,6 +354,7 @@ class PartInline(admin.StackedInline):
         "functions",
         ("rtol", "atol"),
         "options",
+        ("multiple", "scoring", "penalty"),
         "mistakes",
         "code",
         "tests",

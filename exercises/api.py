@@ -163,6 +163,9 @@ def exercise(request: Request, slug: str) -> Response:
             item = {"key": p.key, "kind": p.kind, "label": p.label, "variables": p.variables}
             if p.kind == Part.Kind.CHOICE:
                 item["options"] = p.options
+                # One key (radio buttons) or several (check boxes), and how they are scored.
+                item["multiple"] = p.multiple
+                item["scoring"] = p.scoring
             if p.is_code:
                 # What the student is asked to write; never the reference, the tests'
                 # inputs or the sample answers.
@@ -303,7 +306,9 @@ def _part_result(result: dict) -> dict:
     """A part's verdict; a code part's also has its score and its tests' feedback."""
     body = {"status": result.get("status"), "message": result.get("message")}
     if "score" in result:
-        body.update(score=result["score"], details=result.get("details") or {})
+        body["score"] = result["score"]
+    if "details" in result:
+        body["details"] = result["details"] or {}
     return body
 
 

@@ -35,6 +35,8 @@ from exercises.models import CodeRun, Part, ProblemSet, Submission
 
 # A part's verdict; "error" is a problem in the exercise itself, not the student's.
 PART_STATUSES = ["correct", "incorrect", "invalid", "error"]
+# In a submission, a part left blank is "unanswered": not graded, and it costs nothing.
+SUBMITTED_PART_STATUSES = [*PART_STATUSES, "unanswered"]
 
 
 class Error(serializers.Serializer):
@@ -86,6 +88,16 @@ class PartShown(serializers.Serializer):
     label = serializers.CharField(allow_blank=True)
     variables = serializers.ListField(child=serializers.CharField())
     options = Option(many=True, required=False, help_text="A choice part only.")
+    multiple = serializers.BooleanField(
+        required=False,
+        help_text="A choice part only: several option keys may be sent (`a, c`), else exactly one.",
+    )
+    scoring = serializers.ChoiceField(
+        choices=["all-or-nothing", "partial"],
+        required=False,
+        help_text="A choice part only: `partial` gives a share per right key and takes a "
+        "share per wrong one.",
+    )
     function = serializers.CharField(required=False, help_text="A code part only.")
     signature = serializers.CharField(required=False, help_text="A code part only.")
     starter = serializers.CharField(
@@ -160,9 +172,12 @@ class CodeDetails(serializers.Serializer):
 
 
 class PartResult(serializers.Serializer):
-    status = serializers.ChoiceField(choices=PART_STATUSES)
+    status = serializers.ChoiceField(choices=SUBMITTED_PART_STATUSES)
     message = serializers.CharField(allow_blank=True)
-    score = serializers.FloatField(required=False, help_text="A code part only: 0 to 1.")
+    score = serializers.FloatField(
+        required=False,
+        help_text="A code part, or a choice with partial credit: the share earned, 0 to 1.",
+    )
     details = CodeDetails(required=False, help_text="A code part only.")
 
 

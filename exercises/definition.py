@@ -25,6 +25,7 @@ from pydantic import (
     Discriminator,
     Field,
     PlainValidator,
+    StrictBool,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -326,6 +327,17 @@ class CodeDef(Definition):
     tests: Annotated[list[CodeTest], Field(min_length=1)]
 
 
+def takes_several(multiple: bool | None, expected: str, routine: dict) -> bool:
+    """Whether a choice part takes several keys: as its author says, else when its
+    expected answer names several, or may (a template or a routine: then check boxes,
+    which take one key as well as several)."""
+    if multiple is not None:
+        return multiple
+    if routine or "{{" in expected:
+        return True
+    return len([key for key in expected.split(",") if key.strip()]) > 1
+
+
 class PartDef(Definition):
     key: str
     label: str = ""
@@ -336,6 +348,13 @@ class PartDef(Definition):
     domain: dict[str, list[number()]] = Field(default_factory=dict)
     functions: list[str] = Field(default_factory=list)
     options: list[Option] = Field(default_factory=list, validate_default=True)
+    # Choice parts: several options may be chosen (check boxes) or exactly one (radio
+    # buttons; empty: several when the expected answer may name several, see
+    # `takes_several`); all or nothing, or each right pick earns its share and each
+    # wrong pick loses `penalty` of the part (empty: as much as a right pick earns).
+    multiple: StrictBool | None = None
+    scoring: Literal["all-or-nothing", "partial"] = "all-or-nothing"
+    penalty: Share | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     rtol: Tolerance | None = None
     atol: Tolerance | None = None
@@ -390,6 +409,27 @@ class PartDef(Definition):
             raise ValueError("only a choice part has options")
         return value
 
+    @model_validator(mode="after")
+    def _choice_rules(self) -> PartDef:
+        if self.kind != "choice":
+            if (
+                self.multiple is not None
+                or self.scoring != "all-or-nothing"
+                or self.penalty is not None
+            ):
+                raise ValueError("only a choice part has multiple, scoring or penalty")
+            return self
+        if self.scoring == "partial" and not self.takes_several:
+            raise ValueError("partial credit is for a part with several answers: multiple: true")
+        if self.penalty is not None and self.scoring != "partial":
+            raise ValueError("a penalty per wrong pick needs scoring: partial")
+        if self.multiple is False and takes_several(None, self.expected_text, self.routine):
+            raise ValueError(
+                "the expected answer names several options: say multiple: true "
+                "(check boxes), or expect one option (radio buttons)"
+            )
+        return self
+
     @field_validator("code")
     @classmethod
     def _code(cls, value, info: ValidationInfo):
@@ -405,6 +445,11 @@ class PartDef(Definition):
     @property
     def routine(self) -> dict:
         return self.expected.to_data() if isinstance(self.expected, RoutineCall) else {}
+
+    @property
+    def takes_several(self) -> bool:
+        """A choice part answered with check boxes (several keys), not radio buttons."""
+        return takes_several(self.multiple, self.expected_text, self.routine)
 
     @property
     def expected_text(self) -> str:
@@ -430,6 +475,11 @@ class PartDef(Definition):
             case["functions"] = list(self.functions)
         if self.kind == "choice":
             case["options"] = [option.key for option in self.options]
+            case["multiple"] = self.takes_several
+            if self.scoring != "all-or-nothing":
+                case["scoring"] = self.scoring
+            if self.penalty is not None:
+                case["penalty"] = float(self.penalty)
         if self.mistakes:
             case["mistakes"] = variants.mistakes_for([m.to_data() for m in self.mistakes], values)
         if self.rtol is not None:
@@ -686,6 +736,9 @@ def part_data(part) -> dict:
         "domain": part.domain if part.domain is not None else {},
         "functions": part.functions if part.functions is not None else [],
         "options": part.options if part.options is not None else [],
+        "multiple": part.multiple,
+        "scoring": part.scoring,
+        "penalty": part.penalty,
         "mistakes": part.mistakes if part.mistakes is not None else [],
         "rtol": part.rtol,
         "atol": part.atol,
@@ -710,6 +763,9 @@ def part_fields(part: PartDef, order: int) -> dict:
         "domain": {name: list(box) for name, box in part.domain.items()},
         "functions": list(part.functions),
         "options": [o.to_data() for o in part.options],
+        "multiple": part.multiple,
+        "scoring": part.scoring,
+        "penalty": float(part.penalty) if part.penalty is not None else None,
         "mistakes": [m.to_data() for m in part.mistakes],
         "rtol": part.rtol,
         "atol": part.atol,

@@ -1,6 +1,7 @@
 """The gradebook of a problem set: each student's best credit on each exercise, as CSV.
 
-Credit is the score after penalties for retries and lateness. Cells are written so that
+Credit is the score after penalties for retries and lateness; the best is taken part by
+part over a student's attempts (`exercises.scoring`). Cells are written so that
 a spreadsheet never takes one for a formula: a username such as `=HYPERLINK(...)` is
 prefixed with a quote (the OWASP advice on CSV injection).
 """
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.db.models import Max
 
+from exercises import scoring
 from exercises.models import Exercise, ProblemSet, Submission
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -25,15 +27,18 @@ def cell(value) -> str:
 
 def rows(problem_set: ProblemSet) -> list[list]:
     """A header, then one row per student: names, best credit per exercise, total."""
-    exercises = list(problem_set.exercises.filter(status=Exercise.Status.PUBLISHED))
+    exercises = list(
+        problem_set.exercises.filter(status=Exercise.Status.PUBLISHED).prefetch_related("parts")
+    )
+    parts = {e.pk: list(e.parts.all()) for e in exercises}
+    graded: dict[tuple[int, int], list] = defaultdict(list)
+    for submission in Submission.objects.filter(
+        exercise__in=exercises, status=Submission.Status.GRADED
+    ).only("student", "exercise", "results", "multiplier", "credit"):
+        graded[(submission.student_id, submission.exercise_id)].append(submission)
+    # Part by part over the attempts (`exercises.scoring`): a part left blank costs nothing.
     best: dict[tuple[int, int], float] = {
-        (student, exercise): credit
-        for student, exercise, credit in Submission.objects.filter(
-            exercise__in=exercises, status=Submission.Status.GRADED
-        )
-        .values("student", "exercise")
-        .annotate(best=Max("credit"))
-        .values_list("student", "exercise", "best")
+        key: scoring.best_credit(parts[key[1]], submissions) for key, submissions in graded.items()
     }
     submitted = {student for student, _ in best}
     students = get_user_model().objects.filter(is_active=True, is_staff=False) | (

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 import grading
 from exercises import routines, variants
-from exercises.definition import ExerciseDef, PartDef, parse, part_data
+from exercises.definition import ExerciseDef, PartDef, parse, part_data, takes_several
 
 
 class Module(models.Model):
@@ -496,6 +496,29 @@ class Part(models.Model):
     options = models.JSONField(
         default=list, blank=True, help_text='Choice parts: [{"key": "a", "text": "..."}, ...]'
     )
+    multiple = models.BooleanField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Choice parts: several options may be chosen (check boxes), or exactly one "
+        "(radio buttons); empty: several when the expected answer names several.",
+    )
+    scoring = models.CharField(
+        max_length=20,
+        choices=[
+            ("all-or-nothing", "all or nothing"),
+            ("partial", "partial credit: a share per right pick, a penalty per wrong one"),
+        ],
+        default="all-or-nothing",
+        help_text="Choice parts with several answers: how a selection is scored.",
+    )
+    penalty = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Partial credit: the share of the part each wrong pick loses, from 0 to 1; "
+        "empty: as much as a right pick earns.",
+    )
     mistakes = models.JSONField(
         default=list, blank=True, help_text='Known mistakes: [{"answer": "...", "message": "..."}]'
     )
@@ -543,6 +566,11 @@ class Part(models.Model):
         if self.kind == self.Kind.CODE:
             return ""
         return routines.expected_answer(self.expected, self.expected_routine, values)
+
+    @property
+    def takes_several(self) -> bool:
+        """A choice part answered with check boxes (several keys), not radio buttons."""
+        return takes_several(self.multiple, self.expected, self.expected_routine)
 
     def definition(self):
         """The part as its definition (`exercises.definition.PartDef`)."""

@@ -29,7 +29,7 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from exercises import plots, queue, regrade, standing
+from exercises import plots, queue, regrade, scoring, standing
 from exercises.models import Exercise, Part, ProblemSet, Submission, render_markdown
 from exercises.variants import VariantError, render_text
 from grading.code.references import REFERENCES
@@ -76,6 +76,15 @@ class PartView:
         return [
             {**o, "text": render_text(o.get("text", ""), self.values)} for o in self.part.options
         ]
+
+    @property
+    def multiple(self) -> bool:
+        """A choice part with several answers: check boxes, not radio buttons."""
+        return self.part.takes_several
+
+    @property
+    def scoring(self) -> str:
+        return self.part.scoring
 
     # ------------------------------------------------ code parts
 
@@ -156,8 +165,9 @@ class StudentView:
         regrade.read_changes(history)
         feedback = problem_set.shows_feedback(now)
         graded = [s for s in history if s.status == Submission.Status.GRADED]
-        scores = [s.score for s in graded if s.score is not None]
-        solved = feedback and any(s.is_correct for s in graded)
+        # Part by part over the attempts: a part left blank never lowers the best.
+        best = scoring.best_score(exercise.parts.all(), graded) if feedback else None
+        solved = best is not None and best >= 1
         used = sum(s.status != Submission.Status.FAILED for s in history)
         limit = exercise.attempt_limit
         out_of_attempts = limit is not None and used >= limit
@@ -180,7 +190,7 @@ class StudentView:
             ],
             feedback=feedback,
             solved=solved,
-            best=max(scores) if feedback and scores else None,
+            best=best,
             reveals_answer=feedback and (problem_set.is_quiz or solved or out_of_attempts),
             attempts_used=used,
             history=history,

@@ -45,7 +45,7 @@ from django.utils import timezone
 
 import grading
 from courseserver.celery import app, in_broker, publish
-from exercises import ratelimit, variants
+from exercises import ratelimit, scoring, variants
 from exercises.models import Exercise, Grading, Part, Submission
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ UNAVAILABLE_MESSAGE = (
     "This exercise cannot be answered right now because of a problem in it; "
     "your teachers have been told."
 )
+
+
+NOTHING_ANSWERED = "Answer at least one part: nothing was submitted, and no attempt was used."
 
 
 DELAYED_MESSAGE = (
@@ -99,8 +102,10 @@ class SubmissionRefused(Exception):
 def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     """Check the answers can be read, save the submission, queue it for grading.
 
-    Raises SubmissionRefused (nothing is saved, no attempt is used) when a part is
-    missing or unreadable, or the student is over their limits.
+    A part left blank is not graded and costs nothing (`exercises.scoring`); at least
+    one must be answered. Raises SubmissionRefused (nothing is saved, no attempt is
+    used) when every part is blank, an answer is unreadable, or the student is over
+    their limits.
     """
     parts = list(exercise.parts.all())
     try:
@@ -112,8 +117,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     clean: dict[str, str] = {}
     for part in parts:
         text = answers.get(part.key)
-        if not isinstance(text, str) or not text.strip():
-            errors[part.key] = "This part has no answer yet."
+        if scoring.is_blank(text):
             continue
         message = part.validate_answer(text, variant)
         if message:
@@ -126,6 +130,8 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         )
     if errors:
         raise SubmissionRefused("Some answers could not be read; nothing was submitted.", errors)
+    if not clean:
+        raise SubmissionRefused(NOTHING_ANSWERED)
 
     now = timezone.now()
     closed = closed_reason(exercise, student, now)
@@ -162,7 +168,8 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
             multiplier=attempt_multiplier(exercise, earlier, late),
             late=late,
             exercise_version=exercise.version,
-            queue=queue_for(parts),
+            # A blank code part is not run: only the answered parts say which workers.
+            queue=queue_for([part for part in parts if part.key in clean]),
             created=now,
         )
         send(submission.pk, submission.queue)  # once the transaction commits
@@ -522,15 +529,13 @@ def judge(
             # This slice has judged a part already: stop if its time is up.
             if clock() > until:
                 return results, None
-        results[part.key] = judge_part(part, submission.answers.get(part.key, ""), variant, broken)
-    total = earned = 0.0
-    for part in parts:
-        total += part.weight
-        if part.kind == Part.Kind.CODE:
-            earned += part.weight * results[part.key]["score"]
-        elif results[part.key]["status"] == "correct":
-            earned += part.weight
-    return results, (earned / total if total else 0.0)
+        answer = submission.answers.get(part.key, "")
+        if scoring.is_blank(answer):
+            # Left blank: not graded, and no part of the student's best (`exercises.scoring`).
+            results[part.key] = scoring.unanswered()
+            continue
+        results[part.key] = judge_part(part, answer, variant, broken)
+    return results, scoring.score(parts, results)
 
 
 def judge_part(part: Part, answer: str, variant, broken: str = "") -> dict:
@@ -552,6 +557,9 @@ def judge_part(part: Part, answer: str, variant, broken: str = "") -> dict:
     result = {"status": status, "message": message}
     if part.kind == Part.Kind.CODE:
         result.update(code_result(verdict))
+    elif status == "incorrect" and "score" in verdict.details:
+        # A choice with partial credit: the share of the part its selection earned.
+        result["score"] = float(verdict.details["score"])
     return result
 
 

@@ -16,9 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exercises import coderuns, queue, quiz, ratelimit, standing
+from exercises import coderuns, queue, quiz, ratelimit, scoring, standing
 from exercises.accounts import SignUpForm
-from exercises.models import CodeRun, Exercise, Module, ProblemSet, Submission
+from exercises.models import CodeRun, Exercise, Module, Part, ProblemSet, Submission
 from exercises.presentation import StudentView, SubmissionView
 from exercises.variants import VariantError
 
@@ -43,11 +43,14 @@ def exercise_states(user, exercises) -> dict[int, str]:
         .annotate(best=Max("score"))
         .values_list("exercise_id", "best")
     )
+    # Answered part by part: solved once every part was right in some attempt.
+    unsolved = [pk for pk, score in best.items() if score is None or score < 1]
+    solved = scoring.solved_part_by_part(user, unsolved)
     states = {}
     for pk in ids:
         if pk not in best:
             states[pk] = "new"
-        elif pk not in held and best[pk] is not None and best[pk] >= 1:
+        elif pk not in held and (pk in solved or (best[pk] is not None and best[pk] >= 1)):
             states[pk] = "solved"
         else:
             states[pk] = "tried"
@@ -216,7 +219,7 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
             return _exercise_feedback(request, exercise)
         return _exercise_page(request, exercise)
 
-    answers = {p.key: request.POST.get(f"answer-{p.key}", "") for p in exercise.parts.all()}
+    answers = {p.key: posted_answer(request, p) for p in exercise.parts.all()}
     try:
         submission = queue.submit(request.user, exercise, answers)
     except queue.SubmissionRefused as refused:
@@ -236,6 +239,15 @@ def _exercise_feedback(request, exercise) -> HttpResponse:
     except VariantError:
         return HttpResponse(queue.UNAVAILABLE_MESSAGE, status=503, content_type="text/plain")
     return render(request, "exercises/_exercise_feedback.html", {"view": view})
+
+
+def posted_answer(request: HttpRequest, part) -> str:
+    """A part's answer as the form posts it: check boxes post one key each, as many
+    times as there are boxes ticked; the engine reads them as the keys typed with commas."""
+    name = f"answer-{part.key}"
+    if part.kind == Part.Kind.CHOICE:
+        return ", ".join(key for key in request.POST.getlist(name) if key.strip())
+    return request.POST.get(name, "")
 
 
 def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:

@@ -104,6 +104,8 @@ def test_it_shows_an_exercise_without_its_answers(api):
             "label": "",
             "variables": [],
             "options": [{"key": "a", "text": "one"}, {"key": "b", "text": "two"}],
+            "multiple": False,
+            "scoring": "all-or-nothing",
         }
     ]
     assert "expected" not in json.dumps(data)
