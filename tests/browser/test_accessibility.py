@@ -191,7 +191,7 @@ def refused_signup(visit: Visit) -> None:
     page.get_by_label(re.compile(r"^Password:?$")).fill("short")
     page.get_by_label("Password confirmation").fill("other")
     page.get_by_role("button", name="Sign up").click()
-    expect(page.locator(".errorlist").first).to_be_visible()
+    expect(page.locator(".field.has-error .error").first).to_be_visible()
 
 
 def refused_login(visit: Visit) -> None:
