@@ -220,7 +220,9 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
         return _exercise_page(
             request, exercise, answers, refused.errors, refused.message, refused.http_status
         )
-    return redirect(submission)
+    # Back to the answers (POST/redirect/GET): the page keeps them, shows the attempt being
+    # graded and puts each part's verdict beside its answer when it arrives.
+    return redirect(f"{submission.exercise.get_absolute_url()}#answers")
 
 
 def _exercise_feedback(request, exercise) -> HttpResponse:
