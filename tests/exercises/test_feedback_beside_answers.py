@@ -295,3 +295,17 @@ def test_it_holds_back_a_quizs_verdicts_after_submit(
     assert 'name="answer-a" value="2x"' in html and 'name="answer-b" value="3x"' in html
     assert beside(html, "a") == "" and beside(html, "b") == ""
     assert "✓" not in html and "✗" not in html and "Worked solution" not in html
+
+
+def test_its_fragment_brings_the_attempts_list_up_to_date(alice_client, alice):
+    exercise = make_exercise()
+    submission = queue.submit(alice, exercise, {"a": "2x"})
+    assert "waiting to be graded" in page(alice_client, exercise)
+
+    graded(submission)
+    fragment = page(alice_client, exercise, "?fragment=feedback")
+
+    history = re.search(r'<div data-slot="history">(.*)</div>', fragment, re.S).group(1)
+    assert f'<a href="{submission.get_absolute_url()}">#1</a>' in history
+    assert "100%" in history and "Best score" in history
+    assert "waiting to be graded" not in history
