@@ -228,7 +228,7 @@ def submit(client, exercise: Exercise, answers: dict[str, str]) -> None:
         exercise.get_absolute_url(), {f"answer-{k}": v for k, v in answers.items()}
     )
     assert response.status_code == 302
-    assert response["Location"] == f"{exercise.get_absolute_url()}#answers"
+    assert response["Location"] == f"{exercise.get_absolute_url()}#latest-attempt"
 
 
 def test_it_brings_the_student_back_to_the_verdicts_beside_their_answers(
@@ -241,7 +241,11 @@ def test_it_brings_the_student_back_to_the_verdicts_beside_their_answers(
     html = page(alice_client, exercise)
 
     submission = Submission.objects.get(student=alice)
-    assert 'id="answers"' in html  # where the browser scrolls to
+    # Where the browser scrolls to, and which it focuses: a screen reader reads it.
+    assert (
+        '<p class="latest-attempt" id="latest-attempt" role="status" aria-live="polite" tabindex="-1"'
+        in html
+    )
     assert 'name="answer-a" value="2x"' in html and 'name="answer-b" value="3x"' in html
     assert "✓" in beside(html, "a") and "✗" in beside(html, "b")
     # The attempt's own page stays one link away.

@@ -47,7 +47,7 @@ def test_it_queues_and_grades_a_right_answer(
     submission = Submission.objects.get()
     assert response.status_code == 302
     # Back to the exercise page, where the verdict goes beside the answers.
-    assert response["Location"] == f"/exercises/{exercise.slug}/#answers"
+    assert response["Location"] == f"/exercises/{exercise.slug}/#latest-attempt"
     submission.refresh_from_db()
     assert submission.student == alice
     assert submission.attempt == 1

@@ -81,21 +81,9 @@
     });
   }
 
-  // Submit brings the student back to #answers, which the browser scrolls to. The focus
-  // goes to the latest attempt's line (not scrolling away from the answers), so that a
-  // screen reader reads it at once, and then, as the region is live, the verdict arriving.
-  function focusAfterSubmit() {
-    if (window.location.hash !== "#answers") return;
-    var latest = document.getElementById("latest-attempt");
-    if (!latest || !latest.textContent.trim()) return;
-    latest.setAttribute("tabindex", "-1");
-    latest.focus({ preventScroll: true });
-  }
-
   function start() {
     follow();
     dimWhenEdited();
-    focusAfterSubmit();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
