@@ -227,7 +227,11 @@ def exercise(request: HttpRequest, slug: str) -> HttpResponse:
         return _exercise_page(
             request, exercise, answers, refused.errors, refused.message, refused.http_status
         )
-    return redirect(submission)
+    # Back to the answers (POST/redirect/GET): the page keeps them, shows the attempt being
+    # graded and puts each part's verdict beside its answer when it arrives. The browser
+    # scrolls to the attempt's line and focuses it, so a screen reader reads it (and, the
+    # region being live, the verdict when it comes).
+    return redirect(f"{submission.exercise.get_absolute_url()}#latest-attempt")
 
 
 def _exercise_feedback(request, exercise) -> HttpResponse:

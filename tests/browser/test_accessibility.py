@@ -60,8 +60,22 @@ def wait_for_verdict(page) -> None:
     expect(page.locator("#verdict [data-status]")).to_have_attribute("data-status", "graded")
 
 
+def back_to_the_answers(page) -> None:
+    """After Submit: the exercise page, at the latest attempt, until its verdict is in."""
+    page.wait_for_url(re.compile(r"/exercises/[\w-]+/#latest-attempt$"))
+    expect(page.locator("#latest-attempt")).to_contain_text(re.compile(r"Graded|Submitted"))
+
+
+def to_the_attempt(page) -> None:
+    """From the exercise page, the latest attempt's own page, graded."""
+    page.locator("#latest-attempt a").click()
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    wait_for_verdict(page)
+
+
 def submit_chain_rule(visit: Visit, right: bool = False) -> None:
-    """Answers chain-rule (one part wrong unless `right`) and waits for the verdict."""
+    """Answers chain-rule (one part wrong unless `right`): the verdicts beside the answers,
+    then the attempt's page."""
     page = visit.page
     page.goto("/exercises/chain-rule/")
     answers = {"a": "2x cos(x^2)", "b": "6x e^(3x^2 + 1)", "c": "x/sqrt(1 + x^2)"}
@@ -70,17 +84,23 @@ def submit_chain_rule(visit: Visit, right: bool = False) -> None:
     for key, text in answers.items():
         page.locator(f"#answer-{key}").fill(text)
     page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
-    wait_for_verdict(page)
+    back_to_the_answers(page)
+    audit_here(visit)
+    to_the_attempt(page)
 
 
 def while_grading(visit: Visit) -> None:
-    """The verdict page before the verdict: "Grading…", polling."""
+    """The exercise page and the verdict page before the verdict: "being graded",
+    polling; then the verdict page graded."""
     with visit.worker.paused():
         page = visit.page
         page.goto("/exercises/quick-power-rule/")
         page.locator("#answer-a").fill("2x")
         page.get_by_role("button", name="Submit").click()
+        page.wait_for_url(re.compile(r"#latest-attempt$"))
+        expect(page.locator("#latest-attempt")).to_contain_text("is being graded")
+        audit_here(visit)
+        page.locator("section.history tbody a").first.click()
         page.wait_for_url(re.compile(r"/submissions/\d+/$"))
         expect(page.locator("#verdict [data-status]")).not_to_have_attribute(
             "data-status", "graded"
@@ -98,7 +118,8 @@ PRINTING_CODE = [
 
 
 def code_run(visit: Visit) -> None:
-    """A code exercise with its visible tests run, then its verdict."""
+    """A code exercise with its visible tests run, then its verdict beside the editor and
+    on the attempt's page."""
     page = visit.page
     page.goto("/exercises/code-forward-difference/")
     # Code that prints a long line, which must scroll inside its box on a phone.
@@ -114,8 +135,9 @@ def code_run(visit: Visit) -> None:
     expect(page.locator("#run-code pre.code-output").first).to_be_visible()
     audit_here(visit)
     page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
-    wait_for_verdict(page)
+    back_to_the_answers(page)
+    audit_here(visit)
+    to_the_attempt(page)
 
 
 def typed_preview(visit: Visit) -> None:
@@ -237,11 +259,11 @@ PAGES = [
     Page("maths exercise, answer refused", refused_submission),
     Page("choice exercise", "/exercises/antiderivative-choice/"),
     Page("code exercise", "/exercises/code-forward-difference/"),
-    Page("code exercise, tests run; its verdict", code_run),
+    Page("code exercise, tests run; its verdict beside it and on its page", code_run),
     Page("quiz set", lambda visit: f"/sets/{visit.quiz_slug}/"),
     Page("quiz start, confirmation; the quiz's exercise", start_quiz),
-    Page("verdict, while grading; graded", while_grading),
-    Page("verdict", submit_chain_rule),
+    Page("exercise and verdict, while grading; verdict graded", while_grading),
+    Page("verdicts beside the answers; verdict", submit_chain_rule),
     Page("maths exercise after a verdict", after_a_verdict),
     Page("solved, solution shown", lambda visit: submit_chain_rule(visit, right=True)),
     Page("help", "/help/"),

@@ -57,7 +57,13 @@ def test_the_cells_write_the_answer_into_its_box(page, student, grid_exercise):
 
     # The form sends the boxes, as if the brackets had been typed.
     page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    page.wait_for_url(re.compile(r"#latest-attempt$"))
     submission = Submission.objects.get(student__username=student)
     assert submission.answers == {"g": "(2x + y, x)", "h": "[[2, 1], [1, 0]]"}
+    # Back on the exercise, the grids hold the answers submitted.
+    expect(page.locator("#latest-attempt")).to_contain_text("Graded: score")
+    expect(hessian).to_have_value("[[2, 1], [1, 0]]")
+    for n, entry in enumerate(["2", "1", "1", "0"]):
+        expect(cells.nth(n)).to_have_value(entry)
+    expect(column.nth(0)).to_have_value("2x + y")
     assert page.js_errors == []

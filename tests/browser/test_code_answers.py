@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 
 EXERCISE = "/exercises/code-forward-difference/"
 SUBMISSION_URL = re.compile(r"/submissions/\d+/$")
+BACK_TO_THE_ANSWERS = re.compile(rf"{EXERCISE}#latest-attempt$")
 # The central difference over h: twice the slope, and not what the exercise asks for.
 WRONG = ["def forward_difference(f, x, h):", "return (f(x + h) - f(x - h)) / h"]
 RIGHT = ["def forward_difference(f, x, h):", "return (f(x + h) - f(x)) / h"]
@@ -79,8 +80,19 @@ def test_it_runs_the_visible_tests_submits_and_shows_each_tests_feedback(
     assert not Submission.objects.filter(student__username=student).exists()
     expect(page.locator("section.history")).to_contain_text("None yet.")
 
-    # Submit the wrong answer: the verdict shows each test, and the hidden ones as a count.
+    # Submit the wrong answer: back on the exercise, the source stays in the editor and
+    # the verdict is beside it.
     page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(BACK_TO_THE_ANSWERS)
+    latest = page.locator("#latest-attempt")
+    expect(latest).to_contain_text("Graded: score 0%")
+    expect(page.locator("#verdict-code")).to_contain_text("✗ Not correct")
+    expect(editor).to_contain_text("f(x - h)")
+    assert posted_source(page) == "\n".join([WRONG[0], "    " + WRONG[1]])
+    screenshot(page, "code-feedback-incorrect")
+
+    # The attempt's page shows each test, and the hidden ones as a count.
+    latest.get_by_role("link", name="Attempt 1").click()
     page.wait_for_url(SUBMISSION_URL)
     verdict = page.locator("#verdict .verdict")
     expect(verdict).to_have_attribute("data-status", "graded")
@@ -100,6 +112,11 @@ def test_it_runs_the_visible_tests_submits_and_shows_each_tests_feedback(
     expect(output).to_have_attribute("data-state", "done")
     expect(output).not_to_contain_text("5.4456")
     page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(BACK_TO_THE_ANSWERS)
+    expect(latest).to_contain_text("Graded: score 100%, all correct")
+    expect(page.locator("#verdict-code")).to_contain_text("✓ Correct")
+    expect(editor).to_contain_text("f(x + h) - f(x)) / h")
+    latest.get_by_role("link", name="Attempt 2").click()
     page.wait_for_url(SUBMISSION_URL)
     expect(verdict).to_have_attribute("data-status", "graded")
     expect(verdict.locator(".score")).to_contain_text("100%")

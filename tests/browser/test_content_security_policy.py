@@ -54,10 +54,14 @@ def test_the_students_pages_run_under_the_policy(page, student, violations, brow
     first.press_sequentially("x^2/2")
     expect(page.locator(".preview[data-state='ok'] .katex").first).to_be_visible()
 
-    # The submission page, waiting and then graded.
+    # Back on the exercise, the verdict put beside the answers; then the attempt's page.
     for key, answer in expected_answers(student, PLOTTED).items():
         page.locator(f"#answer-{key}").fill(answer)
     page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(rf"/exercises/{PLOTTED}/#latest-attempt$"))
+    latest = page.locator("#latest-attempt")
+    expect(latest).to_contain_text("Graded: score")
+    latest.get_by_role("link", name="Attempt 1").click()
     page.wait_for_url(re.compile(r"/submissions/\d+/$"))
     expect(page.locator("#verdict [data-status]")).to_have_attribute("data-status", "graded")
 

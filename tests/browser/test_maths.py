@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from tests.browser.conftest import expected_answers
+
 pytestmark = pytest.mark.browser
 
 VENDOR = Path(settings.BASE_DIR) / "exercises" / "static" / "vendor"
@@ -43,18 +45,25 @@ def test_it_typesets_the_prompt_and_the_labels(page, student):
 
 def test_it_typesets_the_verdict_that_arrives_in_place(page, student, browser_worker):
     page.goto("/exercises/chain-rule/")
-    page.locator("#answer-a").fill("2x cos(x^2)")
-    page.locator("#answer-b").fill("6x e^(3x^2 + 1)")
-    page.locator("#answer-c").fill("x/sqrt(1 + x^2)")
+    for key, answer in expected_answers(student, "chain-rule").items():
+        page.locator(f"#answer-{key}").fill(answer)
     with browser_worker.paused():
         page.get_by_role("button", name="Submit").click()
-        page.wait_for_url(re.compile(r"/submissions/\d+/$"))
-        expect(page.locator("#verdict [data-status]")).not_to_have_attribute(
-            "data-status", "graded"
-        )
+        page.wait_for_url(re.compile(r"/exercises/chain-rule/#latest-attempt$"))
+        expect(page.locator("#latest-attempt")).to_contain_text("is being graded")
+        expect(page.locator("#solution-slot")).to_be_empty()
+    # Solved: the worked solution, put in place by the script beside the verdicts, is typeset.
+    expect(page.locator("#latest-attempt")).to_contain_text("all correct")
+    solution = page.locator("#solution-slot details.solution")
+    solution.locator("summary").click()
+    expect(solution.locator(".katex").first).to_be_visible()
+    assert "\\(" not in solution.evaluate(UNTYPESET)
+
+    # The attempt's own page: the labels of the three parts are typeset too.
+    page.locator("#latest-attempt").get_by_role("link", name="Attempt 1").click()
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
     verdict = page.locator("#verdict")
     expect(verdict.locator("[data-status]")).to_have_attribute("data-status", "graded")
-    # The labels of the three parts, put in place by the script, are typeset too.
     expect(verdict.locator(".katex")).to_have_count(3)
     assert "\\(" not in verdict.evaluate(UNTYPESET)
     assert page.js_errors == []

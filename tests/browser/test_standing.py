@@ -14,6 +14,7 @@ from tests.browser.conftest import PHONE, TIMEOUT_MS, expected_answers, screensh
 pytestmark = pytest.mark.browser
 
 SUBMISSION_URL = re.compile(r"/submissions/\d+/$")
+BACK_TO_THE_ANSWERS = re.compile(r"/exercises/[\w-]+/#latest-attempt$")
 
 
 @pytest.fixture(params=["desktop", "phone"])
@@ -46,11 +47,11 @@ def test_it_marks_each_part_beside_its_answer_when_the_verdict_arrives(screen, b
 
     with browser_worker.paused():
         page.get_by_role("button", name="Submit").click()
-        page.wait_for_url(SUBMISSION_URL)
         # Back on the exercise while the attempt waits: the page says so and follows it.
-        page.goto("/exercises/chain-rule/")
+        page.wait_for_url(BACK_TO_THE_ANSWERS)
         expect(page.locator("#latest-attempt")).to_contain_text("is being graded")
         expect(page.locator("#verdict-a")).to_be_empty()
+        expect(page.locator("#answer-c")).to_have_value("x")
         page.evaluate("window.sameDocument = true")
 
     expect(page.locator("#verdict-a")).to_contain_text("✓")
@@ -91,12 +92,7 @@ def test_it_disables_submit_with_the_reason_when_no_attempt_is_left(screen, cour
 
     page.get_by_label("Answer a").fill("2x")
     submit.click()
-    page.wait_for_url(SUBMISSION_URL)
-    expect(page.locator("#verdict [data-status]")).to_have_attribute("data-status", "graded")
-    expect(page.locator("p.next")).to_contain_text(
-        ["Back to the exercise", "The last exercise of this set"]
-    )
-    page.get_by_role("link", name="Back to the exercise").click()
+    page.wait_for_url(BACK_TO_THE_ANSWERS)
 
     expect(submit).to_be_disabled()
     expect(page.locator("#submit-standing")).to_contain_text(
@@ -106,6 +102,14 @@ def test_it_disables_submit_with_the_reason_when_no_attempt_is_left(screen, cour
     expect(page.locator(".solution summary")).to_have_text("Worked solution")
     assert overflow(page) <= 0
     screenshot(page, f"no-attempt-left-{page.width_name}")
+
+    # The attempt's own page leads back, and on to the rest of the set.
+    page.locator("#latest-attempt").get_by_role("link", name="Attempt 1").click()
+    page.wait_for_url(SUBMISSION_URL)
+    expect(page.locator("#verdict [data-status]")).to_have_attribute("data-status", "graded")
+    expect(page.locator("p.next")).to_contain_text(
+        ["Back to the exercise", "The last exercise of this set"]
+    )
     assert page.js_errors == []
 
 

@@ -1,4 +1,5 @@
-"""Submitting answers: unreadable ones are refused on the spot; verdicts arrive in place."""
+"""Submitting answers: unreadable ones are refused on the spot; verdicts arrive in place,
+beside the answers."""
 
 import re
 
@@ -10,7 +11,7 @@ from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
-SUBMISSION_URL = re.compile(r"/submissions/\d+/$")
+BACK_TO_THE_ANSWERS = re.compile(r"/exercises/rise-over-run/#latest-attempt$")
 
 
 def fill_rise_over_run(page, a, b: str, student: str | None = None) -> None:
@@ -28,17 +29,23 @@ def fill_rise_over_run(page, a, b: str, student: str | None = None) -> None:
 
 
 def submit_and_watch_the_verdict(page, worker):
-    """Submit with the worker paused, check the page waits, resume, and return the verdict.
+    """Submit with the worker paused, check the page waits, resume, and return the latest
+    attempt's line.
 
-    The verdict must arrive in the page that the submission led to: no reload, no
-    other navigation.
+    Submit leads back to the exercise page, which keeps the answers and puts the verdict
+    beside them when it arrives: no reload, no other navigation.
     """
+    typed = [page.locator(".answer-input").nth(i).input_value() for i in range(2)]
     with worker.paused():
         page.get_by_role("button", name="Submit").click()
-        page.wait_for_url(SUBMISSION_URL)
-        verdict = page.locator("#verdict [data-status]")
-        expect(verdict).to_have_attribute("data-status", re.compile(r"^(queued|grading)$"))
-        expect(verdict).to_contain_text("Grading")
+        page.wait_for_url(BACK_TO_THE_ANSWERS)
+        latest = page.locator("#latest-attempt")
+        expect(latest).to_contain_text("is being graded")
+        # Screen readers start from the attempt's line, which is live.
+        expect(latest).to_be_focused()
+        expect(page.locator("#verdict-a")).to_be_empty()
+        for i, value in enumerate(typed):
+            expect(page.locator(".answer-input").nth(i)).to_have_value(value)
         url = page.url
         navigations: list[str] = []
 
@@ -49,12 +56,12 @@ def submit_and_watch_the_verdict(page, worker):
         page.on("framenavigated", navigated)
         # A reload would lose this.
         page.evaluate("window.sameDocument = true")
-    expect(verdict).to_have_attribute("data-status", "graded")
+    expect(latest).to_contain_text("Graded: score")
     assert page.url == url
     assert navigations == []
     assert page.evaluate("window.sameDocument") is True
     page.remove_listener("framenavigated", navigated)
-    return verdict
+    return latest
 
 
 def test_it_explains_an_unreadable_answer_and_submits_nothing(page, student):
@@ -86,23 +93,22 @@ def test_it_names_an_unknown_variable_and_submits_nothing(page, student, course)
 
 def test_it_shows_verdicts_without_reloading_and_lists_the_attempts(page, student, browser_worker):
     fill_rise_over_run(page, lambda p: f"{4 * p + 4}/2", "2.859", student)
-    verdict = submit_and_watch_the_verdict(page, browser_worker)
-    expect(verdict.locator(".score")).to_contain_text("100%")
-    expect(verdict.locator(".score")).to_contain_text("all correct")
-    expect(verdict.locator(".result-correct")).to_have_count(2)
+    latest = submit_and_watch_the_verdict(page, browser_worker)
+    expect(latest).to_contain_text("100%, all correct")
+    expect(page.locator(".part-verdict .result-correct")).to_have_count(2)
     screenshot(page, "verdict-correct")
 
     # Twice the right gradient: the rise itself, a mistake the exercise names.
     fill_rise_over_run(page, lambda p: f"{4 * p + 4}", "2.859", student)
-    verdict = submit_and_watch_the_verdict(page, browser_worker)
-    expect(verdict.locator(".score")).to_contain_text("50%")
-    wrong = verdict.locator(".result-incorrect")
-    expect(wrong).to_have_count(1)
+    latest = submit_and_watch_the_verdict(page, browser_worker)
+    expect(latest).to_contain_text("50%")
+    wrong = page.locator("#verdict-a .result-incorrect")
+    expect(wrong).to_be_visible()
     expect(wrong).to_contain_text("That is the rise; divide it by the run.")
-    expect(verdict.locator(".result-correct")).to_have_count(1)
+    expect(page.locator("#verdict-b .result-correct")).to_be_visible()
     screenshot(page, "verdict-incorrect")
 
-    page.get_by_role("link", name="Back to the exercise").click()
+    # The list of attempts came with the verdict.
     rows = page.locator("section.history tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("#2")
@@ -112,6 +118,14 @@ def test_it_shows_verdicts_without_reloading_and_lists_the_attempts(page, studen
     expect(page.locator("section.history")).to_contain_text("Best score: 100%")
     # Solved: the worked solution is there to read.
     expect(page.locator("details.solution")).to_be_visible()
+
+    # The attempt's own page is one link away, with the same verdict.
+    latest.get_by_role("link", name="Attempt 2").click()
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    verdict = page.locator("#verdict [data-status]")
+    expect(verdict).to_have_attribute("data-status", "graded")
+    expect(verdict.locator(".score")).to_contain_text("50%")
+    expect(verdict.locator(".result-incorrect")).to_contain_text("That is the rise")
     assert page.js_errors == []
     graded = Submission.objects.filter(student__username=student).order_by("attempt")
     assert [(s.attempt, s.status, s.score) for s in graded] == [

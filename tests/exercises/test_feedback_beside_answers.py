@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils import timezone
 from exercises import queue
 from exercises.models import Exercise, ProblemSet, QuizStart, Submission
 from exercises.presentation import HELD_MESSAGE
-from tests.conftest import make_exercise, make_problem_set, make_submission
+from tests.conftest import make_code_exercise, make_exercise, make_problem_set, make_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +217,99 @@ def test_it_leads_back_to_the_set_after_its_last_exercise(alice_client, alice):
             f'The last exercise of this set: <a href="{last.problem_set.get_absolute_url()}">back to {last.problem_set.title}</a>'
             in html
         )
+
+
+# ---------------------------------------------------------------- after Submit
+
+
+def submit(client, exercise: Exercise, answers: dict[str, str]) -> None:
+    """Submit the exercise page's form, which leads back to the page's answers."""
+    response = client.post(
+        exercise.get_absolute_url(), {f"answer-{k}": v for k, v in answers.items()}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{exercise.get_absolute_url()}#latest-attempt"
+
+
+def test_it_brings_the_student_back_to_the_verdicts_beside_their_answers(
+    alice_client, alice, eager_celery, django_capture_on_commit_callbacks
+):
+    exercise = make_exercise(TWO_PARTS)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(alice_client, exercise, {"a": "2x", "b": "3x"})
+    html = page(alice_client, exercise)
+
+    submission = Submission.objects.get(student=alice)
+    # Where the browser scrolls to, and which it focuses: a screen reader reads it.
+    assert (
+        '<p class="latest-attempt" id="latest-attempt" role="status" aria-live="polite" tabindex="-1"'
+        in html
+    )
+    assert 'name="answer-a" value="2x"' in html and 'name="answer-b" value="3x"' in html
+    assert "✓" in beside(html, "a") and "✗" in beside(html, "b")
+    # The attempt's own page stays one link away.
+    assert f'<a href="{submission.get_absolute_url()}">Attempt 1</a>: Graded: score 50%.' in html
+
+
+def test_it_shows_the_attempt_being_graded_after_submit(alice_client, alice, monkeypatch):
+    from exercises.tasks import grade_submission
+
+    monkeypatch.setattr(grade_submission, "apply_async", lambda *a, **kw: None)
+    exercise = make_exercise(TWO_PARTS)
+
+    submit(alice_client, exercise, {"a": "2x", "b": "3x"})
+    html = page(alice_client, exercise)
+
+    assert "Attempt 1 is being graded" in html
+    assert f'data-poll="{exercise.get_absolute_url()}?fragment=feedback"' in html
+    assert 'name="answer-a" value="2x"' in html and 'name="answer-b" value="3x"' in html
+    assert beside(html, "a") == "" and beside(html, "b") == ""
+
+
+def test_it_keeps_a_code_answer_after_submit(alice_client, alice, monkeypatch):
+    from exercises.tasks import grade_submission
+
+    monkeypatch.setattr(grade_submission, "apply_async", lambda *a, **kw: None)
+    exercise = make_code_exercise(with_maths=True)
+    source = "def forward_difference(f, x, h):\n    return (f(x + h) - f(x)) / h\n"
+
+    submit(alice_client, exercise, {"a": "2x", "code": source})
+    html = page(alice_client, exercise)
+
+    text = html[html.index('<textarea id="answer-code"') :]
+    text = text[text.index(">") + 1 : text.index("</textarea>")]
+    # HTML drops the newline right after the opening tag.
+    assert unescape(text) == "\n" + source
+    assert 'name="answer-a" value="2x"' in html
+
+
+def test_it_holds_back_a_quizs_verdicts_after_submit(
+    alice_client, alice, eager_celery, django_capture_on_commit_callbacks
+):
+    quiz = make_problem_set(kind=ProblemSet.Kind.QUIZ)
+    exercise = make_exercise(TWO_PARTS, problem_set=quiz, max_attempts=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(alice_client, exercise, {"a": "2x", "b": "3x"})
+    html = page(alice_client, exercise)
+
+    assert Submission.objects.get(student=alice).status == "graded"
+    assert f"Attempt 1</a>: {HELD_MESSAGE}" in html
+    assert 'name="answer-a" value="2x"' in html and 'name="answer-b" value="3x"' in html
+    assert beside(html, "a") == "" and beside(html, "b") == ""
+    assert "✓" not in html and "✗" not in html and "Worked solution" not in html
+
+
+def test_its_fragment_brings_the_attempts_list_up_to_date(alice_client, alice):
+    exercise = make_exercise()
+    submission = queue.submit(alice, exercise, {"a": "2x"})
+    assert "waiting to be graded" in page(alice_client, exercise)
+
+    graded(submission)
+    fragment = page(alice_client, exercise, "?fragment=feedback")
+
+    history = re.search(r'<div data-slot="history">(.*)</div>', fragment, re.S).group(1)
+    assert f'<a href="{submission.get_absolute_url()}">#1</a>' in history
+    assert "100%" in history and "Best score" in history
+    assert "waiting to be graded" not in history

@@ -46,7 +46,8 @@ def test_it_queues_and_grades_a_right_answer(
         response = alice_client.post(url(exercise), {"answer-a": "x + x"})
     submission = Submission.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/submissions/{submission.pk}/"
+    # Back to the exercise page, where the verdict goes beside the answers.
+    assert response["Location"] == f"/exercises/{exercise.slug}/#latest-attempt"
     submission.refresh_from_db()
     assert submission.student == alice
     assert submission.attempt == 1

@@ -1,7 +1,7 @@
 // The exercise page's feedback on the latest attempt. While it is graded, the page asks
 // for it (quickly at first, then less often) and, when the verdict is in, puts each part's
-// ✓ or ✗ and message beside its answer, the attempt's summary above Submit and the worked
-// solution once earned; the regions are live, so screen readers hear it arrive. Once an
+// ✓ or ✗ and message beside its answer, the attempt's summary above Submit, the worked
+// solution once earned and the list of attempts; the regions are live, so screen readers hear it arrive. Once an
 // answer is edited, its verdict is dimmed: it judged the answer before. Without
 // JavaScript the page shows the same when reloaded.
 (function () {
