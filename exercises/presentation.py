@@ -296,7 +296,8 @@ class StudentView:
 
     @property
     def has_maths(self) -> bool:
-        return any(not part.is_code for part in self.parts)
+        """Whether a part is typed as maths: choices are picked, code is written."""
+        return any(not part.is_code and part.kind != "choice" for part in self.parts)
 
     @property
     def offers_runs(self) -> bool:

@@ -50,6 +50,8 @@ def test_it_shows_radio_buttons_for_one_answer(alice_client, single):
     assert 'type="checkbox"' not in html
     assert "<legend>" in html
     assert 'type="text" id="answer-c"' not in html
+    # Nothing to type: no word of typing maths.
+    assert "Type maths as on a calculator" not in html
 
 
 def test_it_shows_check_boxes_for_several_answers(alice_client, several):
@@ -65,7 +67,7 @@ def test_it_grades_the_ticked_boxes_with_partial_credit(
         response = alice_client.post(url(several), {"answer-c": ["a", "c"]})
 
     submission = Submission.objects.get()
-    assert response["Location"] == submission.get_absolute_url()
+    assert response["Location"] == f"{submission.exercise.get_absolute_url()}#latest-attempt"
     submission.refresh_from_db()
     assert submission.answers == {"c": "a, c"}
     assert submission.results["c"]["status"] == "incorrect"

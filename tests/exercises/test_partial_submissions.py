@@ -97,7 +97,7 @@ def test_it_grades_only_the_parts_answered_on_the_page(
     )
 
     submission = Submission.objects.get()
-    assert response["Location"] == submission.get_absolute_url()
+    assert response["Location"] == f"{submission.exercise.get_absolute_url()}#latest-attempt"
     submission.refresh_from_db()
     assert submission.answers == {"a": "2x"}
     assert submission.results["a"]["status"] == "correct"
