@@ -28,6 +28,12 @@ def test_it_picks_choices_and_reads_what_is_wrong(page, student):
     screenshot(page, "choice-boxes")
     page.get_by_role("button", name="Submit").click()
 
+    # Back to the answers, the verdict beside the boxes; the attempt's page has it whole.
+    page.wait_for_url(re.compile(r"/exercises/antiderivative-choice/#latest-attempt$"))
+    expect(page.locator("#verdict-a")).to_contain_text("1 of the right choices is missing.")
+    expect(page.locator("#verdict-a")).to_contain_text("Not correct")
+    expect(boxes.nth(0)).to_be_checked()
+    page.locator("#latest-attempt").get_by_role("link", name="Attempt 1").click()
     page.wait_for_url(SUBMISSION_URL)
     verdict = page.locator("#verdict")
     expect(verdict.locator("[data-status]")).to_have_attribute("data-status", "graded")
@@ -52,10 +58,15 @@ def test_it_picks_choices_and_reads_what_is_wrong(page, student):
     expect(radios.nth(2)).not_to_be_checked()
     page.get_by_role("button", name="Submit").click()
 
+    page.wait_for_url(re.compile(r"/exercises/quadratic-surface/#latest-attempt$"))
+    expect(page.locator("#verdict-d")).to_contain_text("That is not the right choice.")
+    expect(page.locator("#verdict-a")).to_contain_text("Not answered")
+    expect(radios.nth(1)).to_be_checked()
+    screenshot(page, "choice-verdict")
+    page.locator("#latest-attempt").get_by_role("link", name="Attempt 1").click()
     page.wait_for_url(SUBMISSION_URL)
     expect(verdict.locator("[data-status]")).to_have_attribute("data-status", "graded")
     expect(verdict).to_contain_text("That is not the right choice.")
     expect(verdict).to_contain_text("Not answered")
-    screenshot(page, "choice-verdict")
     latest = Submission.objects.filter(student__username=student).first()
     assert latest.answers == {"d": "b"}

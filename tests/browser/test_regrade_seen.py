@@ -18,6 +18,10 @@ def test_it_shows_the_student_a_verdict_a_regrade_changed(page, student, monkeyp
     page.goto("/exercises/quick-power-rule/")
     page.get_by_label("Answer a").fill("x")
     page.get_by_role("button", name="Submit").click()
+    # Back to the answers; the attempt's own page is a link away.
+    page.wait_for_url(re.compile(r"/exercises/quick-power-rule/#latest-attempt$"))
+    expect(page.locator("#verdict-a")).to_contain_text("Not correct")
+    page.locator("#latest-attempt").get_by_role("link", name="Attempt 1").click()
     page.wait_for_url(SUBMISSION_URL)
     attempt = page.url
     expect(page.locator("#verdict [data-status]")).to_have_attribute("data-status", "graded")
