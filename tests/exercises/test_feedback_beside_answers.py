@@ -313,3 +313,23 @@ def test_its_fragment_brings_the_attempts_list_up_to_date(alice_client, alice):
     assert f'<a href="{submission.get_absolute_url()}">#1</a>' in history
     assert "100%" in history and "Best score" in history
     assert "waiting to be graded" not in history
+
+
+def test_its_fragment_brings_the_hint_of_a_part_answered_wrong(alice_client, alice):
+    parts = [
+        {**TWO_PARTS[0], "hint": "Differentiate term by term."},
+        {**TWO_PARTS[1], "hint": "Bring the power down."},
+    ]
+    exercise = make_exercise(parts)
+    before = page(alice_client, exercise, "?fragment=feedback")
+    graded(queue.submit(alice, exercise, {"a": "2x", "b": "3x"}))
+
+    fragment = page(alice_client, exercise, "?fragment=feedback")
+
+    slot = re.search(r'<div data-slot="hint-slot-b">(.*?)</div>\n?  ', fragment, re.S).group(1)
+    assert "Bring the power down." in slot
+    # Only the part answered wrong, and only after its verdict.
+    assert "Differentiate term by term." not in fragment
+    assert "Bring the power down." not in before
+    # The page has the slot the script fills.
+    assert '<div id="hint-slot-b">' in page(alice_client, exercise)
