@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exercises', '0012_accounts_regrade_reason'),
-        ('exercises', '0012_quiz_drafts_accommodations'),
+        ("exercises", "0012_accounts_regrade_reason"),
+        ("exercises", "0012_quiz_drafts_accommodations"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exercises', '0012_choices_multiple_scoring'),
-        ('exercises', '0013_merge_20261207_1458'),
+        ("exercises", "0012_choices_multiple_scoring"),
+        ("exercises", "0013_merge_20261207_1458"),
     ]
 
-    operations = [
-    ]
+    operations = []
