@@ -20,6 +20,16 @@ from django.urls import reverse_lazy
 from exercises import ratelimit
 
 
+def refused_form(view, refusal: ratelimit.Refusal):
+    """A form view's page again with a rate limit's refusal above its form: 429, with
+    Retry-After."""
+    form = view.get_form()
+    form.add_error(None, refusal.message)
+    response = view.render_to_response(view.get_context_data(form=form), status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 class SignUpForm(UserCreationForm):
     """A username, an e-mail address no other account has (in any case), a password."""
 
@@ -71,11 +81,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def post(self, request, *args, **kwargs):
         refusal = ratelimit.login(request)
         if refusal is not None:
-            form = self.get_form()
-            form.add_error(None, refusal.message)
-            response = self.render_to_response(self.get_context_data(form=form), status=429)
-            response["Retry-After"] = str(refusal.retry_after)
-            return response
+            return refused_form(self, refusal)
         self.extra_email_context = self.get_extra_email_context()
         return super().post(request, *args, **kwargs)
 

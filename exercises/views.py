@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exercises import coderuns, queue, quiz, ratelimit, scoring, standing
+from exercises import accounts, coderuns, queue, quiz, ratelimit, scoring, standing
 from exercises.accounts import SignUpForm
 from exercises.models import CodeRun, Exercise, Module, Part, ProblemSet, Submission
 from exercises.presentation import StudentView, SubmissionView
@@ -68,11 +68,7 @@ class ThrottledLoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         refusal = ratelimit.login(request)
         if refusal is not None:
-            form = self.get_form()
-            form.add_error(None, refusal.message)
-            response = self.render_to_response(self.get_context_data(form=form), status=429)
-            response["Retry-After"] = str(refusal.retry_after)
-            return response
+            return accounts.refused_form(self, refusal)
         return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
