@@ -1,4 +1,5 @@
-// Timed quizzes in the browser: times in the student's own zone, the countdown with its
+// Timed quizzes in the browser (their times are in the student's own zone through
+// localtime.js, as every page's): the countdown with its
 // warnings at 5 and 1 minutes, drafts saved while the student types, and at zero a form
 // that takes no more answers. The server keeps the time and submits the last drafts
 // whatever the browser does: this only shows it and keeps the drafts fresh.
@@ -15,29 +16,6 @@
   var DRAFT_DELAY = 800;
   var TIME_UP =
     "Time is up. The page takes no more answers; your last answers are submitted and graded for you.";
-
-  // ------------------------------------------------------------------ local times
-
-  // "Mon 7 Dec, 15:30 CET": the server wrote the time in its own zone, named.
-  function showLocalTimes(root) {
-    var times = root.querySelectorAll("time.local-time[datetime]");
-    for (var i = 0; i < times.length; i++) {
-      var when = new Date(times[i].getAttribute("datetime"));
-      if (isNaN(when.getTime())) continue;
-      try {
-        times[i].textContent = when.toLocaleString(undefined, {
-          weekday: "short",
-          day: "numeric",
-          month: "short",
-          hour: "2-digit",
-          minute: "2-digit",
-          timeZoneName: "short",
-        });
-      } catch (e) {
-        // The server's text stays: it names its zone.
-      }
-    }
-  }
 
   // ------------------------------------------------------------------ drafts
 
@@ -216,7 +194,6 @@
   }
 
   function start() {
-    showLocalTimes(document);
     var clock = document.getElementById("quiz-clock");
     if (clock) setUpClock(clock);
   }
