@@ -106,11 +106,11 @@ def test_it_counts_the_cpu_time_of_each_worker(bench):
         assert {"maths_worker", "code_worker"} <= set(cpu)
         assert ("redis" in cpu) == (result["broker"] == "private Redis")
         # A maths worker that graded something spent CPU time on it. The code worker's
-        # figure is a lower bound (the sandboxes run outside its process tree), and
-        # two code answers may take less than a clock tick of its own time.
+        # figure is only a lower bound (its sandboxes are reaped outside its process
+        # tree), and two code answers may take less than a clock tick of its own time:
+        # it is not checked.
         if scenario["maths"]["graded"]:
             assert cpu["maths_worker"] > 0, (name, cpu)
-        assert cpu["code_worker"] >= 0, (name, cpu)
     lines = format_text(result).splitlines()
     assert [line.split()[:2] for line in lines if "CPU ms per verdict" in line] == [
         ["maths", "alone"],
