@@ -396,7 +396,13 @@ def grade(submission_id: int, done: dict | None = None, token: str | None = None
             # progress. Never dropped: it may have finished a moment after the claim.
             send(submission_id, queue, done, countdown=BUSY_COUNTDOWN)
             return "deferred"
-        return "skipped"
+        # Neither held nor queued: graded or failed, or a lease that lapsed in the instant
+        # since the claim looked at it (the sweep sends a lapsing lease's message a little
+        # ahead). Take it in that case, rather than drop the message and leave the
+        # submission to a later sweep.
+        token = claim(submission_id)
+        if token is None:
+            return "skipped"
     try:
         return _grade(submission_id, token, done)
     except DatabaseError as e:

@@ -59,6 +59,27 @@ def test_it_takes_over_an_expired_lease(alice, exercise):
     assert s.tries == 2
 
 
+def test_it_takes_a_lease_that_lapses_just_after_its_claim_looked(alice, exercise, monkeypatch):
+    # A message sent as a dead worker's lease lapses: the claim sees the lease still
+    # live, and an instant later it has lapsed. The message grades it, not drops it.
+    s = make_submission(alice, exercise, status="grading", tries=1)
+    Submission.objects.filter(pk=s.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
+    real_claim = queue.claim
+    looks = []
+
+    def claim_an_instant_early(pk):
+        looks.append(pk)
+        return None if len(looks) == 1 else real_claim(pk)
+
+    monkeypatch.setattr(queue, "claim", claim_an_instant_early)
+
+    outcome = queue.grade(s.pk)
+
+    s.refresh_from_db()
+    assert outcome == "graded"
+    assert (s.status, s.tries) == ("graded", 2)
+
+
 def test_it_discards_a_verdict_from_a_lost_lease(alice, exercise, monkeypatch):
     s = make_submission(alice, exercise)
     real_judge = queue.judge
