@@ -3,7 +3,8 @@
 The web server and the worker are subprocesses on the test database that pytest-django
 created, and the worker takes tasks from a queue of this session's own (the Redis,
 queue and worker helpers are the integration tests'). Both are started once for the
-package; each test loads the course into the (transactional) test database again.
+package; each test has the course in the (transactional) test database again, loaded
+once and copied back for each test (`tests/course_snapshot.py`).
 
 Chromium is Debian's (`/usr/bin/chromium`, or $CHROMIUM), driven by Playwright, which
 never downloads a browser of its own here. Without it the tests are skipped, or, with
@@ -103,11 +104,11 @@ def course(chromium_path, transactional_db) -> dict:
     The tests are transactional: the server's processes must see what they commit,
     and the database is emptied after each test.
     """
-    from exercises.management.commands.load_course import load_course
     from exercises.models import Module
     from tests.conftest import make_exercise, make_problem_set
+    from tests.course_snapshot import load_course_copy
 
-    load_course(Path(settings.BASE_DIR) / "course", seeds=1)
+    load_course_copy()
     # A one-part exercise beside the real ones, for what is simplest with one input.
     quick_set = make_problem_set(
         module=Module.objects.order_by("order").last(),
