@@ -179,6 +179,11 @@ def reading(part: Part, answer: str, expected: str, values: dict, seed: int) -> 
         return {"ok": False, "text": answer, "message": getattr(e, "message", str(e))}
     except RecursionError:
         return {"ok": False, "text": answer, "message": "Nested too deeply."}
+    except Exception:
+        # A reading is a convenience: a fault here must not break the author's page, and
+        # saving goes through the definition's own checks anyway.
+        log.exception("no reading of %r for part %s", answer, part.key)
+        return {"ok": False, "text": answer, "message": "No reading for this answer."}
 
 
 def draw(draft: Draft, seed: int) -> tuple[dict, str]:

@@ -170,6 +170,13 @@
   var sent = 0;
   var timer = null;
 
+  // The form is long and the preview is under it: a way down from the top.
+  var jump = make("p", "authoring-jump");
+  var link = make("a", "", "Preview while editing (under the form) \u2193");
+  link.href = "#authoring-preview";
+  jump.appendChild(link);
+  form.insertBefore(jump, form.firstChild);
+
   function formData() {
     var data = new FormData(form);
     data.set("preview_seed", (seedInput.value || "0").trim());
