@@ -12,7 +12,7 @@ from exercises import variants
 from exercises.management.commands.demo_accounts import instructors_group
 from exercises.models import Exercise, ProblemSet, Submission
 from tests.browser.conftest import screenshot
-from tests.conftest import make_exercise
+from tests.conftest import HALF_RIGHT_CODE, RIGHT_CODE, make_code_exercise, make_exercise
 
 pytestmark = pytest.mark.browser
 
@@ -122,5 +122,30 @@ def test_the_staff_preview_grades_a_submitted_answer(page, exercise):
     expect(page.locator("#verdict-a")).to_contain_text("Not correct")
     expect(page.locator("#verdict-a")).to_contain_text(MISTAKE)
     expect(page.locator("#answer-a")).to_have_value(re.compile(rf"^{a}x$"))
+    assert not Submission.objects.filter(exercise=exercise).exists()
+    assert page.js_errors == []
+
+
+def test_it_runs_a_tried_code_answer_in_the_sandbox_of_a_code_worker(page, course):
+    exercise = make_code_exercise(
+        problem_set=ProblemSet.objects.get(slug="quick-checks"),
+        slug="authoring-code",
+        status=Exercise.Status.DRAFT,
+    )
+    sign_in_as_instructor(page)
+    page.goto(f"/admin/exercises/exercise/{exercise.pk}/change/")
+    panel = page.locator("#authoring-preview")
+    expect(panel).to_have_attribute("data-state", "ok")
+    verdict = panel.locator("#try-verdict-code")
+
+    panel.locator("#try-code").fill(HALF_RIGHT_CODE)
+    panel.get_by_role("button", name="Try these answers").click()
+    expect(verdict).to_have_attribute("data-state", "incorrect")
+    expect(verdict.locator(".authoring-tests .failed")).to_contain_text("x^3 at -1")
+
+    panel.locator("#try-code").fill(RIGHT_CODE)
+    panel.get_by_role("button", name="Try these answers").click()
+    expect(verdict).to_have_attribute("data-state", "correct")
+    expect(verdict).to_contain_text("Hidden tests: 1 of 1 passed")
     assert not Submission.objects.filter(exercise=exercise).exists()
     assert page.js_errors == []
