@@ -72,6 +72,14 @@ def test_it_previews_an_exercise_being_edited_and_grades_tried_answers(page, exe
         variants.render_expression("{{2*a}}x", {"a": a0})
     )
 
+    # Another seed, drawn by the page.
+    page.get_by_role("button", name="Another seed").click()
+    expect(page.locator("#authoring-seed")).not_to_have_value("0")
+    drawn = page.locator("#authoring-seed").input_value()
+    expect(panel.locator(".authoring-variant")).to_have_attribute("data-seed", drawn)
+    a = exercise.values_for_seed(int(drawn))["a"]
+    expect(panel.locator(".authoring-values")).to_contain_text(f"a = {a}")
+
     # Two seeds: each shows its own values.
     seeds = [1, 2]
     values = [exercise.values_for_seed(seed)["a"] for seed in seeds]

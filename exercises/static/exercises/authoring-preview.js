@@ -205,16 +205,24 @@
     return box;
   }
 
+  // "Expected answer, seed 2: (10)x reads as 10x", or why the engine refuses it.
   function oneReading(container, label, reading) {
     var line = make("div", "authoring-read " + (reading.ok ? "read-ok" : "read-refused"));
     line.appendChild(make("span", "authoring-read-label", label));
+    if (reading.text !== undefined) {
+      line.appendChild(make("code", "authoring-read-text", reading.text));
+    }
     if (reading.ok) {
+      line.appendChild(document.createTextNode(" reads as "));
       var maths = make("span", "authoring-read-maths");
       latexInto(maths, reading.latex);
       line.appendChild(maths);
     } else {
+      line.appendChild(document.createTextNode(reading.text !== undefined ? " cannot be read: " : " "));
       var refused = make("span", "authoring-read-message");
-      refused.appendChild(make("span", "icon", "\u2717 "));
+      var icon = make("span", "icon", "\u2717 ");
+      icon.setAttribute("aria-hidden", "true");
+      refused.appendChild(icon);
       refused.appendChild(document.createTextNode(reading.message || "Not read."));
       line.appendChild(refused);
     }
@@ -233,8 +241,7 @@
         var box = readingBox(expectedField, "expected");
         clear(box);
         box.dataset.state = part.expected.ok ? "ok" : "refused";
-        var text = part.expected.text !== undefined ? " (" + part.expected.text + ")" : "";
-        oneReading(box, "The engine reads the expected answer for seed " + seed + text + " as: ", part.expected);
+        oneReading(box, "Expected answer, seed " + seed + ": ", part.expected);
       }
       var mistakesField = form.querySelector("[name='" + prefix + "-mistakes']");
       if (mistakesField && part.mistakes && part.mistakes.length) {
@@ -242,8 +249,7 @@
         clear(list);
         list.dataset.state = part.mistakes.every(function (m) { return m.ok; }) ? "ok" : "refused";
         part.mistakes.forEach(function (mistake, i) {
-          var label = "Known mistake " + (i + 1) + (mistake.text !== undefined ? " (" + mistake.text + ")" : "") + ": ";
-          var line = oneReading(list, label, mistake);
+          var line = oneReading(list, "Known mistake " + (i + 1) + ", seed " + seed + ": ", mistake);
           if (mistake.says) line.appendChild(make("span", "authoring-says", " \u2192 \u201c" + mistake.says + "\u201d"));
         });
       }
