@@ -295,11 +295,15 @@ def run_code(part: Part, source: str, values: dict, seed: int, user) -> dict:
     if refusal is not None:
         return {"status": "invalid", "message": refusal.message}
     token = secrets.token_urlsafe(18)
-    cache.set(
-        _result_key(token),
-        {"user": user.pk, "status": "pending", "message": CODE_PENDING_MESSAGE},
-        CODE_RESULT_SECONDS,
-    )
+    try:
+        cache.set(
+            _result_key(token),
+            {"user": user.pk, "status": "pending", "message": CODE_PENDING_MESSAGE},
+            CODE_RESULT_SECONDS,
+        )
+    except Exception:  # the cache (Redis) is unreachable: no worker could hand back a verdict
+        log.warning("previewed code not sent: the cache is unreachable", exc_info=True)
+        return {"status": "invalid", "message": NO_QUEUE_MESSAGE}
     if not publish(RUN_CODE, token, case, queue=settings.CODE_QUEUE):
         cache.delete(_result_key(token))
         return {"status": "invalid", "message": NO_QUEUE_MESSAGE}
@@ -347,7 +351,11 @@ def _test_text(test: dict) -> dict:
 def code_result(token: str, user) -> dict | None:
     """The verdict (or "pending") of a previewed code answer sent by `user`; None if
     there is no such run for them."""
-    found = cache.get(_result_key(token))
+    try:
+        found = cache.get(_result_key(token))
+    except Exception:  # the cache (Redis) is unreachable
+        log.warning("no verdict for previewed code: the cache is unreachable", exc_info=True)
+        return {"status": "invalid", "message": NO_QUEUE_MESSAGE}
     if found is None or found.get("user") != user.pk:
         return None
     return {k: v for k, v in found.items() if k != "user"}

@@ -320,3 +320,10 @@ def test_it_reads_each_kind_of_answer_json_from_the_form(staff):
     verdicts = tried(staff, exercise, 0, v="[2, 1]", c="b").json()["verdicts"]
     assert verdicts["v"]["message"] == "Swapped." and verdicts["c"]["status"] == "correct"
     assert json.loads(json.dumps(verdicts)) == verdicts
+
+
+def test_it_says_so_when_code_cannot_be_sent(staff, monkeypatch):
+    exercise = make_code_exercise(status=Exercise.Status.DRAFT)
+    monkeypatch.setattr(authoring_preview, "publish", lambda *args, **kwargs: False)
+    verdict = tried(staff, exercise, 0, code=RIGHT_CODE).json()["verdicts"]["code"]
+    assert verdict == {"status": "invalid", "message": authoring_preview.NO_QUEUE_MESSAGE}
