@@ -516,39 +516,7 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
             self.admin_site.admin_view(self.preview_view),
             name="exercises_exercise_preview",
         )
-        return [preview, *self.authoring_preview_urls(), self.regrade_url(), *super().get_urls()]
-
-    def authoring_preview_urls(self):
-        """The previews of the change and add pages (see exercises/authoring_preview.py)."""
-        wrap = self.admin_site.admin_view
-        view = authoring_preview
-        return [
-            path(
-                "authoring-preview/code/<str:token>/",
-                wrap(lambda request, token: view.code_result_view(self, request, token)),
-                name="exercises_exercise_authoring_code",
-            ),
-            path(
-                "authoring-preview/",
-                wrap(lambda request: view.read_view(self, request)),
-                name="exercises_exercise_authoring_read",
-            ),
-            path(
-                "authoring-preview/try/",
-                wrap(lambda request: view.try_view(self, request)),
-                name="exercises_exercise_authoring_try",
-            ),
-            path(
-                "<path:object_id>/authoring-preview/",
-                wrap(lambda request, object_id: view.read_view(self, request, object_id)),
-                name="exercises_exercise_authoring_read",
-            ),
-            path(
-                "<path:object_id>/authoring-preview/try/",
-                wrap(lambda request, object_id: view.try_view(self, request, object_id)),
-                name="exercises_exercise_authoring_try",
-            ),
-        ]
+        return [preview, *authoring_preview.urls(self), self.regrade_url(), *super().get_urls()]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

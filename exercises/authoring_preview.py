@@ -33,7 +33,7 @@ from django.core.exceptions import PermissionDenied
 from django.forms import all_valid
 from django.http import Http404, HttpRequest, JsonResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import path, reverse
 
 import grading
 from courseserver.celery import publish
@@ -487,3 +487,37 @@ def staff_preview_verdicts(request: HttpRequest, exercise: Exercise, seed: int) 
         )
         for part in parts
     }
+
+
+def urls(model_admin) -> list:
+    """The previews' URLs on the exercise admin, for the change and the add page."""
+    wrap = model_admin.admin_site.admin_view
+
+    def read(request, object_id=None):
+        return read_view(model_admin, request, object_id)
+
+    def tried(request, object_id=None):
+        return try_view(model_admin, request, object_id)
+
+    def code(request, token):
+        return code_result_view(model_admin, request, token)
+
+    return [
+        path(
+            "authoring-preview/code/<str:token>/",
+            wrap(code),
+            name="exercises_exercise_authoring_code",
+        ),
+        path("authoring-preview/", wrap(read), name="exercises_exercise_authoring_read"),
+        path("authoring-preview/try/", wrap(tried), name="exercises_exercise_authoring_try"),
+        path(
+            "<path:object_id>/authoring-preview/",
+            wrap(read),
+            name="exercises_exercise_authoring_read",
+        ),
+        path(
+            "<path:object_id>/authoring-preview/try/",
+            wrap(tried),
+            name="exercises_exercise_authoring_try",
+        ),
+    ]
