@@ -224,9 +224,25 @@ def part_readings(form, values: dict, problem: str, seed: int) -> dict:
             result["mistakes"] = [{"ok": False, "message": str(e)}]
         else:
             for mistake in mistakes:
-                row = reading(part, str(mistake.get("answer", "")), expected, values, seed)
-                result["mistakes"].append({**row, "says": str(mistake.get("message", ""))})
+                answer, says = str(mistake.get("answer", "")), str(mistake.get("message", ""))
+                row = {**reading(part, answer, expected, values, seed), "says": says}
+                if row["ok"] and expected and result["expected"].get("ok"):
+                    row["caught"] = mistake_caught(part, answer, expected, says, values, seed)
+                result["mistakes"].append(row)
     return result
+
+
+def mistake_caught(
+    part: Part, answer: str, expected: str, says: str, values: dict, seed: int
+) -> dict:
+    """Whether a student typing the mistake gets its message for this seed: {"ok"} or
+    {"ok": False, "message"} saying what they would get instead."""
+    verdict = grade(part, answer, expected, values, seed, None)
+    if verdict["status"] == "incorrect" and verdict["message"] == says:
+        return {"ok": True}
+    if verdict["status"] == "correct":
+        return {"ok": False, "message": "graded correct: it equals the expected answer here"}
+    return {"ok": False, "message": f"answered {verdict['status']}: {verdict['message']}"}
 
 
 def variant_view(exercise: Exercise, parts: list[Part], seed: int) -> StudentView:

@@ -75,6 +75,8 @@ def test_it_reads_the_expected_answer_and_mistakes_of_the_unsaved_form(staff):
         and mistake["text"] == variants.render_expression("{{a}}x", {"a": a})
         and mistake["says"] == MISTAKE
     )
+    # A student who types it gets its message, against the typed expected answer too.
+    assert mistake["caught"] == {"ok": True}
     # The variant is drawn from the form too, with the typed expected answer.
     assert f"<code>a = {a}</code>" in body["html"]
     assert typed in body["html"]
@@ -88,6 +90,16 @@ def test_it_says_why_the_engine_refuses_an_expected_answer(staff):
     body = staff.post(read_url(exercise), data).json()
     (mistake,) = body["readings"]["parts-0"]["mistakes"]
     assert mistake["ok"] is False and mistake["message"]
+
+
+def test_it_says_when_a_known_mistake_would_not_be_caught(staff):
+    exercise = make_randomised()
+    data = change_data(
+        exercise, **{"parts-0-mistakes": [{"answer": "x*{{2*a}}", "message": "Not a mistake."}]}
+    )
+    (mistake,) = staff.post(read_url(exercise), data).json()["readings"]["parts-0"]["mistakes"]
+    assert mistake["ok"] is True
+    assert mistake["caught"]["ok"] is False and "graded correct" in mistake["caught"]["message"]
 
 
 def test_it_shows_the_definitions_messages_instead_of_a_preview_when_invalid(staff):

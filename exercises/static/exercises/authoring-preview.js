@@ -251,6 +251,11 @@
         part.mistakes.forEach(function (mistake, i) {
           var line = oneReading(list, "Known mistake " + (i + 1) + ", seed " + seed + ": ", mistake);
           if (mistake.says) line.appendChild(make("span", "authoring-says", " \u2192 \u201c" + mistake.says + "\u201d"));
+          if (mistake.caught && !mistake.caught.ok) {
+            line.className = "authoring-read read-refused";
+            list.dataset.state = "refused";
+            line.appendChild(make("span", "authoring-not-caught", " \u2717 Not caught: " + mistake.caught.message + "."));
+          }
         });
       }
     });
