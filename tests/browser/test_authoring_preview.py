@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from exercises import variants
 from exercises.management.commands.demo_accounts import instructors_group
 from exercises.models import Exercise, ProblemSet, Submission
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import TIMEOUT_MS, screenshot
+from tests.browser.test_accessibility import AXE_SOURCE, AXE_TAGS
 from tests.conftest import HALF_RIGHT_CODE, RIGHT_CODE, make_code_exercise, make_exercise
 
 pytestmark = pytest.mark.browser
@@ -157,3 +158,32 @@ def test_it_runs_a_tried_code_answer_in_the_sandbox_of_a_code_worker(page, cours
     expect(verdict).to_contain_text("Hidden tests: 1 of 1 passed")
     assert not Submission.objects.filter(exercise=exercise).exists()
     assert page.js_errors == []
+
+
+@pytest.fixture
+def audited_page(browser, server_url, course):
+    """A page into which axe can be put (the policy would refuse its script)."""
+    context = browser.new_context(base_url=server_url, bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def test_the_preview_passes_the_accessibility_audit(audited_page, exercise):
+    page = audited_page
+    sign_in_as_instructor(page)
+    page.goto(f"/admin/exercises/exercise/{exercise.pk}/change/")
+    panel = page.locator("#authoring-preview")
+    expect(panel).to_have_attribute("data-state", "ok")
+    panel.locator("#try-a").fill("2x")
+    panel.get_by_role("button", name="Try these answers").click()
+    expect(panel.locator("#try-verdict-a")).to_contain_text("Not correct")
+    page.add_script_tag(content=AXE_SOURCE)
+    violations = page.evaluate(
+        """tags => axe.run({include: [["#authoring-preview"], [".authoring-reading"]]}, {
+          runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+        }).then(r => r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+          .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", ")))""",
+        AXE_TAGS,
+    )
+    assert violations == []
