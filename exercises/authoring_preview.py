@@ -387,7 +387,7 @@ def answers_from(post, prefix: str, keys) -> dict[str, str]:
 
 
 @dataclass
-class Variant:
+class SeedVariant:
     """A seed's variant of the unsaved exercise: what it is graded against."""
 
     values: dict = field(default_factory=dict)
@@ -395,12 +395,12 @@ class Variant:
     error: str = ""
 
 
-def variant_of(exercise: Exercise, parts: list[Part], seed: int) -> Variant:
+def variant_of(exercise: Exercise, parts: list[Part], seed: int) -> SeedVariant:
     try:
         values = exercise.values_for_seed(seed)
-        return Variant(values, exercise.expected_answers(values, parts))
+        return SeedVariant(values, exercise.expected_answers(values, parts))
     except variants.VariantError as e:
-        return Variant(error=str(e))
+        return SeedVariant(error=str(e))
 
 
 def _json_error(e: BadInput) -> JsonResponse:
