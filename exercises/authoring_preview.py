@@ -99,7 +99,8 @@ class Draft:
 
     @property
     def parts(self) -> list[Part]:
-        return [form.instance for form in self.part_forms()]
+        """The parts in the order students see them (by `order`, as saved ones are)."""
+        return sorted((form.instance for form in self.part_forms()), key=lambda p: p.order or 0)
 
     def messages(self) -> list[str]:
         """Every message the admin would show on saving, each saying where."""
