@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from exercises import (
     answer_stats,
+    authoring_preview,
     gradebook,
     question_tests,
     queue,
@@ -515,7 +516,7 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
             self.admin_site.admin_view(self.preview_view),
             name="exercises_exercise_preview",
         )
-        return [preview, self.regrade_url(), *super().get_urls()]
+        return [preview, *authoring_preview.urls(self), self.regrade_url(), *super().get_urls()]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -589,6 +590,8 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
         )
         if not self.has_view_permission(request, exercise):
             raise PermissionDenied
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         return render(
             request, "admin/exercises/exercise_preview.html", preview_context(request, exercise)
         )
@@ -596,21 +599,29 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
 
 def preview_context(request, exercise: Exercise) -> dict:
     """What a student with the chosen seed would see, with everything revealed, and the
-    expected answers."""
+    expected answers; after Submit, the engine's verdict on each answer typed, for that
+    seed's variant (nothing is stored)."""
     try:
         seed = int(request.GET.get("seed", "0"))
     except ValueError:
         seed = 0
     seed = max(0, min(seed, 2**63 - 1))
     view = StudentView.for_preview(exercise, seed)
+    graded = {}
+    if request.method == "POST":
+        graded = authoring_preview.staff_preview_verdicts(request, exercise, seed)
+    fields = []
+    for part in view.parts:
+        typed, verdict = graded.get(part.key, (None, None))
+        if typed is None:
+            typed = part.starter if part.is_code else ""
+        fields.append({"part": part, "value": typed, "error": "", "verdict": verdict})
     return {
         "view": view,
         "exercise": exercise,
         "problem_set": exercise.problem_set,
-        "fields": [
-            {"part": part, "value": part.starter if part.is_code else "", "error": ""}
-            for part in view.parts
-        ],
+        "fields": fields,
+        "graded": bool(graded),
         "refusal": "",
         "seed": seed,
         "randomised": bool(exercise.parameters),

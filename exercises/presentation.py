@@ -212,11 +212,12 @@ class StudentView:
         return view
 
     @classmethod
-    def for_preview(cls, exercise: Exercise, seed: int) -> StudentView:
+    def for_preview(cls, exercise: Exercise, seed: int, parts=None) -> StudentView:
         """Everything, for staff: the variant of `seed`, its expected answers, every hint,
         the solution and the answer on the plot. Draws and keeps nothing. A seed whose
-        values break the exercise gives a view with `error` set and what could be shown."""
-        parts = list(exercise.parts.all())
+        values break the exercise gives a view with `error` set and what could be shown.
+        `parts`: the parts of an exercise being edited, saved or not (default: its own)."""
+        parts = list(exercise.parts.all() if parts is None else parts)
         errors = []
         try:
             values = exercise.values_for_seed(seed)

@@ -6,7 +6,15 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from exercises import answer_stats, coderuns, question_tests, queue, quiz, regrade
+from exercises import (
+    answer_stats,
+    authoring_preview,
+    coderuns,
+    question_tests,
+    queue,
+    quiz,
+    regrade,
+)
 
 
 @shared_task(
@@ -91,3 +99,10 @@ def compute_answer_stats(self, exercise_id: int) -> str:
         return answer_stats.perform(exercise_id)
     except OperationalError as e:
         raise self.retry(exc=e) from e
+
+
+@shared_task(acks_late=True, throws=(SoftTimeLimitExceeded,))
+def run_preview_code(token: str, case: dict) -> str:
+    """Run an author's code answer from the admin's preview in the sandbox (sent on the
+    code queue) and keep its verdict for the page; running it twice keeps one verdict."""
+    return authoring_preview.perform_code(token, case)

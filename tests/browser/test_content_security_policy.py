@@ -88,5 +88,9 @@ def test_the_admin_runs_under_the_policy(page, violations):
     page.goto(f"/admin/exercises/exercise/?q={PLOTTED}")
     page.locator("#result_list tbody a").first.click()
     expect(page.locator("#exercise_form")).to_be_visible()
+    # The preview under the form: the variant with its plot, and KaTeX.
+    expect(page.locator("#authoring-preview")).to_have_attribute("data-state", "ok")
+    expect(page.locator("#authoring-preview figure.plot-figure svg")).to_be_visible()
+    expect(page.locator("#authoring-preview .katex").first).to_be_visible()
     assert violations == []
     assert page.js_errors == []
