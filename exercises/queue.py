@@ -566,6 +566,9 @@ def judge_part(part: Part, answer: str, variant, broken: str = "") -> dict:
     elif status == "incorrect" and "score" in verdict.details:
         # A choice with partial credit: the share of the part its selection earned.
         result["score"] = float(verdict.details["score"])
+    if status == "incorrect" and "mistake_index" in verdict.details:
+        # Which known mistake it made, for item analysis (`exercises.item_analysis`).
+        result["mistake"] = verdict.details["mistake_index"]
     return result
 
 
