@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from exercises import (
     answer_stats,
     gradebook,
+    item_analysis_admin,
     question_tests,
     queue,
     ratelimit,
@@ -178,12 +179,13 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
         "due",
         "feedback_released",
         "gradebook_link",
+        "item_analysis_link",
     ]
     list_filter = ["module", "kind"]
     search_fields = ["title", "slug"]
     inlines = [ExerciseInline, ExtensionInline]
     regrade_field = "problem_set"
-    readonly_fields = ["gradebook_link", "regrades"]
+    readonly_fields = ["gradebook_link", "item_analysis_link", "regrades"]
     actions = ["regrade_all", "release_feedback"]
 
     @admin.action(
@@ -212,7 +214,19 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
             self.admin_site.admin_view(self.gradebook_view),
             name="exercises_problemset_gradebook",
         )
-        return [csv_view, self.regrade_url(), *super().get_urls()]
+        return [
+            csv_view,
+            *item_analysis_admin.urls(self),
+            self.regrade_url(),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="item analysis")
+    def item_analysis_link(self, problem_set: ProblemSet) -> str:
+        if problem_set.pk is None:
+            return ""
+        url = reverse("admin:exercises_problemset_item_analysis", args=[problem_set.pk])
+        return format_html('<a href="{}">Item analysis</a>', url)
 
     @admin.display(description="gradebook")
     def gradebook_link(self, problem_set: ProblemSet) -> str:
