@@ -346,16 +346,20 @@ class Classifier:
             if variant is not None
             else self.part.expected_answer({})
         )
-        key = (answer, expected, repr(sorted(values.items())), result.get("mistake"))
+        key = (answer, expected, repr(sorted(values.items())), result.get("mistake", "?"))
         if key not in self.known:
             seed = variant.seed if variant is not None else 0
             self.known[key] = [self.cause(answer, result, expected, values, seed)]
         return self.known[key]
 
     def cause(self, answer: str, result: dict, expected: str, values: dict, seed: int = 0):
-        index = result.get("mistake")
-        if index is None and self.part.mistakes:
+        if "mistake" in result:
+            index = result["mistake"]
+        elif self.part.mistakes:
+            # Graded before verdicts named the mistake.
             index = self.rematch(answer, expected, values, seed)
+        else:
+            index = None
         mistakes = self.part.mistakes or []
         if isinstance(index, int) and 0 <= index < len(mistakes):
             mistake = mistakes[index]

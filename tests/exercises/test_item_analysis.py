@@ -219,6 +219,11 @@ def test_it_keeps_which_mistake_matched_with_the_verdict(gradient):
 
     assert submission.results["g"]["mistake"] == 0
     assert submission.results["g"]["message"] == MISTAKE["message"]
+    # None: no known mistake matched (the analysis need not match them again).
+    other = Submission.objects.get(exercise=gradient, answers__g="[-8x y, -4x^2]")
+    assert other.results["g"]["mistake"] is None
+    right = Submission.objects.get(exercise=gradient, answers__g="[6x y, 3x^2]")
+    assert "mistake" not in right.results["g"]
 
 
 def test_it_finds_a_factor_in_a_number(gradient):
