@@ -40,7 +40,7 @@ import numpy as np
 from django.conf import settings
 
 import grading
-from exercises import answer_stats, scoring
+from exercises import answer_stats, scoring, variants
 from exercises.models import Exercise, Part, ProblemSet, Submission
 from grading.evaluate import compile_float
 from grading.nodes import Group
@@ -171,12 +171,12 @@ class ExerciseData:
     def read(cls, exercise: Exercise, problem_set: ProblemSet) -> ExerciseData:
         parts = list(exercise.parts.all())
         attempts: dict[int, list[Submission]] = defaultdict(list)
-        variants = {}
+        shared = {}
         for submission in submissions(exercise, problem_set):
             if submission.variant is not None:
                 # One instance per variant, with this exercise: its expected answers are
                 # read (or brought up to date) once.
-                submission.variant = variants.setdefault(submission.variant_id, submission.variant)
+                submission.variant = shared.setdefault(submission.variant_id, submission.variant)
                 submission.variant.exercise = exercise
             attempts[submission.student_id].append(submission)
         whole = Item("", exercise.title)
@@ -341,11 +341,15 @@ class Classifier:
         if self.part.kind == Part.Kind.CODE:
             return code_causes(result)
         values = variant.values if variant is not None else {}
-        expected = (
-            variant.expected_answers().get(self.part.key, "")
-            if variant is not None
-            else self.part.expected_answer({})
-        )
+        try:
+            expected = (
+                variant.expected_answers().get(self.part.key, "")
+                if variant is not None
+                else self.part.expected_answer({})
+            )
+        except variants.VariantError:
+            # The exercise cannot give this variant's answers now: the answer has no cause.
+            return [("other", CAUSES["other"])]
         key = (answer, expected, repr(sorted(values.items())), result.get("mistake", "?"))
         if key not in self.known:
             seed = variant.seed if variant is not None else 0
@@ -361,7 +365,11 @@ class Classifier:
         else:
             index = None
         mistakes = self.part.mistakes or []
-        if isinstance(index, int) and 0 <= index < len(mistakes):
+        if (
+            isinstance(index, int)
+            and 0 <= index < len(mistakes)
+            and isinstance(mistakes[index], dict)
+        ):
             mistake = mistakes[index]
             label = f"known mistake {index + 1}: {mistake.get('answer', '')} ({mistake.get('message', '')})"
             return ("mistake", label)
