@@ -69,7 +69,8 @@ DISCRIMINATION_TEXT = (
     "Discrimination is the corrected item-total correlation: Pearson's r (the "
     "point-biserial for a right-or-wrong item) between a student's first-attempt score on "
     "the item and the sum of their first-attempt scores on the other exercises of the set "
-    "(not attempted: 0), over the students who answered the item."
+    "(not attempted: 0), over the students who answered the item. Below 0.2 it is marked "
+    "low: the item hardly tells apart the students who do well on the rest of the set."
 )
 
 

@@ -328,6 +328,8 @@ def test_it_shows_the_set_to_instructors_and_links_it(client, charlie, three_exe
     row = next(r for r in page.context["rows"] if r["exercise"].pk == e1.pk)
     assert (row["first"], row["eventual"]) == (0.5, 1.0)
     assert f'data-exercise="{e1.slug}"' in text and "50%" in text
+    # e3 (r = -0.58) is marked low, e1 (0.58) is not.
+    assert "-0.58 (low)" in text and "0.58 (low)" not in text.replace("-0.58 (low)", "")
 
 
 def test_it_downloads_the_set_as_csv(client, charlie, three_exercises):
