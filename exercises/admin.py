@@ -511,7 +511,17 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
                     rows,
                 )
             )
-        return format_html("{}{}", head, format_html_join("", "{}", ((x,) for x in sections)))
+        analysis = reverse(
+            "admin:exercises_problemset_item_analysis_exercise",
+            args=[exercise.problem_set_id, exercise.pk],
+        )
+        by_cause = format_html(
+            ' <a href="{}">By cause (the known mistake each makes), in the item analysis</a>.',
+            analysis,
+        )
+        return format_html(
+            "{}{}{}", head, by_cause, format_html_join("", "{}", ((x,) for x in sections))
+        )
 
     @admin.action(
         description="Regrade all submissions of the selected exercises", permissions=["regrade"]

@@ -14,10 +14,17 @@ from django.urls import reverse
 
 from exercises import item_analysis, queue
 from exercises.models import Part, Submission, Variant
-from tests.conftest import HALF_RIGHT_CODE, make_code_exercise, make_exercise, make_problem_set
+from tests.conftest import (
+    FORWARD_DIFFERENCE,
+    HALF_RIGHT_CODE,
+    make_code_exercise,
+    make_exercise,
+    make_problem_set,
+)
 
 pytestmark = pytest.mark.django_db
 
+STARTER = FORWARD_DIFFERENCE["starter"]
 MISTAKE = {"answer": "[{{a}} x y, {{a}} x^2]", "message": "The derivative of x^2 is 2x."}
 
 
@@ -276,15 +283,20 @@ def test_it_names_the_automatic_cause_of_vectors_matrices_and_points():
 
 def test_it_names_the_failing_tests_of_a_code_part():
     exercise = make_code_exercise()
-    (student,) = students(1)
-    answer(student, exercise, {"code": HALF_RIGHT_CODE})
+    s1, s2 = students(2)
+    answer(s1, exercise, {"code": HALF_RIGHT_CODE})
+    answer(s2, exercise, {"code": STARTER})
 
     wrong = item_analysis.analyse_exercise(exercise, exercise.problem_set)["wrong"]["code"]
 
-    assert [(c["kind"], c["cause"], c["count"]) for c in wrong["causes"]] == [
-        ("test", "failing test: x^3 at -1", 1)
-    ]
-    assert wrong["causes"][0]["examples"] == [HALF_RIGHT_CODE]
+    # The starter fails every test: it counts under each.
+    assert wrong["wrong"] == 2
+    assert {c["cause"]: c["count"] for c in wrong["causes"]} == {
+        "failing test: x^3 at -1": 2,
+        "failing test: x^2 at 3": 1,
+        "failing hidden test(s)": 1,
+    }
+    assert sorted(wrong["causes"][0]["examples"]) == sorted([HALF_RIGHT_CODE, STARTER])
 
 
 def test_it_says_when_code_could_not_run():
@@ -410,3 +422,14 @@ def test_it_answers_404_for_a_bad_id_or_an_exercise_of_another_set(
     missing = reverse("admin:exercises_problemset_item_analysis", args=["999999"])
     assert client.get(missing).status_code == 404
     assert client.get(missing.replace("999999", "abc")).status_code == 404
+
+
+def test_it_is_linked_from_the_wrong_answers_of_an_exercise(client, charlie, gradient):
+    from exercises import answer_stats
+
+    answer_stats.perform(gradient.pk)
+    client.force_login(charlie)
+
+    page = client.get(reverse("admin:exercises_exercise_change", args=[gradient.pk]))
+
+    assert exercise_url(gradient.problem_set, gradient) in page.content.decode()
