@@ -151,6 +151,11 @@ def _answered(result: dict | None) -> bool:
     return bool(result) and result.get("status") in ("correct", "incorrect")
 
 
+def _attempt_score(score: float | None) -> float:
+    # Right means a score of 1: a score below it, however close, is not right.
+    return 1.0 if (score or 0.0) >= 1 else min(score or 0.0, 0.999999)
+
+
 def _part_score(result: dict) -> float:
     # Right means correct: a partial score below 1 is not right.
     if result.get("status") == "correct":
@@ -183,9 +188,7 @@ class ExerciseData:
         whole = Item("", exercise.title)
         items = {p.key: Item(p.key, f"{exercise.title}, part {p.key}") for p in parts}
         for student, tries in attempts.items():
-            whole.scores[student] = [
-                1.0 if (s.score or 0) >= 1 else min(s.score or 0.0, 0.999999) for s in tries
-            ]
+            whole.scores[student] = [_attempt_score(s.score) for s in tries]
             for part in parts:
                 results = [(s.results or {}).get(part.key) for s in tries]
                 scores = [_part_score(r) for r in results if _answered(r)]
@@ -209,6 +212,15 @@ def _totals(data: list[ExerciseData]) -> dict[int, float]:
     return totals
 
 
+def _first_scores(exercise: Exercise, problem_set: ProblemSet) -> dict[int, float]:
+    """Each student's first-attempt score, as `ExerciseData.first_scores` gives it."""
+    firsts: dict[int, float] = {}
+    for student, score in submissions(exercise, problem_set).values_list("student_id", "score"):
+        if student not in firsts:
+            firsts[student] = _attempt_score(score)
+    return firsts
+
+
 def set_exercises(problem_set: ProblemSet) -> list[Exercise]:
     return list(problem_set.exercises.prefetch_related("parts").order_by("order", "id"))
 
@@ -229,13 +241,13 @@ def analyse_set(problem_set: ProblemSet) -> list[dict]:
 def analyse_exercise(exercise: Exercise, problem_set: ProblemSet) -> dict:
     """Everything about one exercise of the set: its figures and its parts', per
     parameter value, and the wrong answers by cause and by value."""
-    data = [
-        ExerciseData.read(e, problem_set) if e.pk != exercise.pk else None
-        for e in set_exercises(problem_set)
-    ]
     own = ExerciseData.read(exercise, problem_set)
-    others = [d for d in data if d is not None]
-    rest = _totals(others)
+    # The other exercises give only their first-attempt scores, the rest of the set.
+    rest: dict[int, float] = defaultdict(float)
+    for other in set_exercises(problem_set):
+        if other.pk != exercise.pk:
+            for student, score in _first_scores(other, problem_set).items():
+                rest[student] += score
     summary = own.whole.figures(rest)
     return {
         "exercise": exercise,
