@@ -84,7 +84,7 @@ def submissions(exercise: Exercise, problem_set: ProblemSet):
             status=Submission.Status.GRADED,
         )
         .select_related("variant")
-        .only("student_id", "attempt", "answers", "results", "score", "variant")
+        .only("student_id", "attempt", "answers", "results", "score", "variant", "exercise_version")
         .order_by("student_id", "attempt", "pk")
     )
 
@@ -314,6 +314,9 @@ def wrong_answers(data: ExerciseData) -> dict[str, dict]:
                     continue
                 answer = str((submission.answers or {}).get(part.key, ""))
                 wrong.append(answer)
+                if submission.exercise_version != data.exercise.version:
+                    # The mistakes may have changed since: the index may name another.
+                    result = {k: v for k, v in result.items() if k != "mistake"}
                 for cause in classifier.causes(answer, result, submission.variant):
                     entry = causes.setdefault(cause, [0, Counter()])
                     entry[0] += 1

@@ -221,6 +221,20 @@ def test_it_matches_known_mistakes_again_in_answers_graded_before_they_were_name
     assert {c["kind"]: c["count"] for c in wrong["causes"]} == {"mistake": 2, "sign": 1}
 
 
+def test_it_matches_again_the_answers_graded_before_the_mistakes_changed(gradient):
+    sign = {"answer": "[-2{{a}} x y, -{{a}} x^2]", "message": "Check the sign."}
+    gradient.parts.filter(key="g").update(mistakes=[sign, MISTAKE])
+    gradient.version += 1
+    gradient.save()
+
+    wrong = item_analysis.analyse_exercise(gradient, gradient.problem_set)["wrong"]["g"]
+
+    assert {c["cause"]: c["count"] for c in wrong["causes"]} == {
+        "known mistake 2: [{{a}} x y, {{a}} x^2] (The derivative of x^2 is 2x.)": 2,
+        "known mistake 1: [-2{{a}} x y, -{{a}} x^2] (Check the sign.)": 1,
+    }
+
+
 def test_it_keeps_which_mistake_matched_with_the_verdict(gradient):
     submission = Submission.objects.get(exercise=gradient, answers__g="[4x y, 4x^2]")
 
