@@ -47,6 +47,9 @@ from grading.nodes import Group
 from grading.parser import parse, parse_functions
 
 EXAMPLES = 3
+# Answers matched again against the known mistakes, at most, per part and page: each is
+# a check by the engine, and the page is computed while the instructor waits.
+REMATCH_LIMIT = 1000
 # Fewer students than this and a correlation says nothing.
 MIN_FOR_DISCRIMINATION = 3
 MAX_DENOMINATOR = 12
@@ -336,6 +339,7 @@ def wrong_answers(data: ExerciseData) -> dict[str, dict]:
             "wrong": len(wrong),
             "causes": rows,
             "values": answer_stats.group(part, wrong),
+            "unmatched": classifier.unmatched,
         }
     return out
 
@@ -351,6 +355,9 @@ class Classifier:
         except Exception:  # noqa: BLE001 - a broken function list: no automatic category
             self.table = None
         self.known: dict[tuple, list[tuple[str, str]]] = {}
+        self.rematched = 0
+        # Older answers not matched again, past REMATCH_LIMIT.
+        self.unmatched = 0
 
     def causes(self, answer: str, result: dict, variant=None) -> list[tuple[str, str]]:
         """(kind, label) of each cause: one, except for a code part failing several tests."""
@@ -375,9 +382,13 @@ class Classifier:
     def cause(self, answer: str, result: dict, expected: str, values: dict, seed: int = 0):
         if "mistake" in result:
             index = result["mistake"]
-        elif self.part.mistakes:
-            # Graded before verdicts named the mistake.
+        elif self.part.mistakes and self.rematched < REMATCH_LIMIT:
+            # Graded before verdicts named the mistake, or with another version.
+            self.rematched += 1
             index = self.rematch(answer, expected, values, seed)
+        elif self.part.mistakes:
+            self.unmatched += 1
+            index = None
         else:
             index = None
         mistakes = self.part.mistakes or []

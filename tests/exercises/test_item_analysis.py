@@ -235,6 +235,19 @@ def test_it_matches_again_the_answers_graded_before_the_mistakes_changed(gradien
     }
 
 
+def test_it_matches_again_only_so_many_older_answers(gradient, monkeypatch):
+    monkeypatch.setattr(item_analysis, "REMATCH_LIMIT", 1)
+    for submission in Submission.objects.filter(exercise=gradient):
+        submission.results["g"].pop("mistake", None)
+        submission.save(update_fields=["results"])
+
+    wrong = item_analysis.analyse_exercise(gradient, gradient.problem_set)["wrong"]["g"]
+
+    assert wrong["unmatched"] == 2
+    # The first, s2's [3x y, 3x^2], was matched; s3's [4x y, 4x^2] could not be.
+    assert {c["kind"]: c["count"] for c in wrong["causes"]} == {"mistake": 1, "other": 1, "sign": 1}
+
+
 def test_it_keeps_which_mistake_matched_with_the_verdict(gradient):
     submission = Submission.objects.get(exercise=gradient, answers__g="[4x y, 4x^2]")
 
