@@ -592,6 +592,7 @@ FIGURE_HEADER = [
     "discrimination",
     "mean attempts to success",
     "median attempts to success",
+    "students right at attempt n (n: students)",
 ]
 
 
@@ -603,6 +604,7 @@ def _figure_cells(f: dict) -> list:
         f["discrimination"],
         f["attempts_mean"],
         f["attempts_median"],
+        " ".join(f"{n}: {count}" for n, count in f["attempts"].items()),
     ]
 
 

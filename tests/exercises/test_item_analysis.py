@@ -389,6 +389,7 @@ def test_it_downloads_the_set_as_csv(client, charlie, three_exercises):
     by = {(r[0], r[1]): r for r in rows[1:]}
     assert set(by) == {(e.slug, key) for e in (e1, e2, e3) for key in ("", "a")}
     assert by[(e1.slug, "")][2:5] == ["4", "0.5", "1.0"]
+    assert by[(e1.slug, "")][6:9] == ["1.75", "1.5", "1: 2 2: 1 3: 1"]
     assert by[(e3.slug, "")][5] == str(round(-1 / math.sqrt(3), 4))
 
 
