@@ -20,6 +20,7 @@ from exercises import (
     answer_stats,
     authoring_preview,
     gradebook,
+    item_analysis_admin,
     question_tests,
     queue,
     ratelimit,
@@ -179,12 +180,13 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
         "due",
         "feedback_released",
         "gradebook_link",
+        "item_analysis_link",
     ]
     list_filter = ["module", "kind"]
     search_fields = ["title", "slug"]
     inlines = [ExerciseInline, ExtensionInline]
     regrade_field = "problem_set"
-    readonly_fields = ["gradebook_link", "regrades"]
+    readonly_fields = ["gradebook_link", "item_analysis_link", "regrades"]
     actions = ["regrade_all", "release_feedback"]
 
     @admin.action(
@@ -213,7 +215,19 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
             self.admin_site.admin_view(self.gradebook_view),
             name="exercises_problemset_gradebook",
         )
-        return [csv_view, self.regrade_url(), *super().get_urls()]
+        return [
+            csv_view,
+            *item_analysis_admin.urls(self),
+            self.regrade_url(),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="item analysis")
+    def item_analysis_link(self, problem_set: ProblemSet) -> str:
+        if problem_set.pk is None:
+            return ""
+        url = reverse("admin:exercises_problemset_item_analysis", args=[problem_set.pk])
+        return format_html('<a href="{}">Item analysis</a>', url)
 
     @admin.display(description="gradebook")
     def gradebook_link(self, problem_set: ProblemSet) -> str:
@@ -498,7 +512,17 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
                     rows,
                 )
             )
-        return format_html("{}{}", head, format_html_join("", "{}", ((x,) for x in sections)))
+        analysis = reverse(
+            "admin:exercises_problemset_item_analysis_exercise",
+            args=[exercise.problem_set_id, exercise.pk],
+        )
+        by_cause = format_html(
+            ' <a href="{}">By cause (the known mistake each makes), in the item analysis</a>.',
+            analysis,
+        )
+        return format_html(
+            "{}{}{}", head, by_cause, format_html_join("", "{}", ((x,) for x in sections))
+        )
 
     @admin.action(
         description="Regrade all submissions of the selected exercises", permissions=["regrade"]

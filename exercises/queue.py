@@ -566,6 +566,10 @@ def judge_part(part: Part, answer: str, variant, broken: str = "") -> dict:
     elif status == "incorrect" and "score" in verdict.details:
         # A choice with partial credit: the share of the part its selection earned.
         result["score"] = float(verdict.details["score"])
+    if status == "incorrect" and part.mistakes:
+        # Which known mistake it made, if any (None: none), for item analysis
+        # (`exercises.item_analysis`, which matches them again where this is missing).
+        result["mistake"] = verdict.details.get("mistake_index")
     return result
 
 

@@ -19,9 +19,9 @@ from grading.checkers import (
     Unavailable,
     Verdict,
     error,
+    find_mistake,
     incorrect,
     invalid,
-    match_mistake,
     read_setting,
 )
 
@@ -96,9 +96,10 @@ def _check_here(case: Mapping) -> Verdict:
         checker = CHECKERS[case["kind"]]
         verdict = checker.check(case, setting)
         if verdict.status == "incorrect" and case.get("mistakes"):
-            message = match_mistake(checker, case, setting)
-            if message:
-                return incorrect(message, **verdict.details, mistake=True)
+            found = find_mistake(checker, case, setting)
+            if found is not None and found[1]:
+                index, message = found
+                return incorrect(message, **verdict.details, mistake=True, mistake_index=index)
         return verdict
     except AuthorError as e:
         return error(str(e))

@@ -21,7 +21,7 @@ from grading.checkers.choice import ChoiceChecker
 from grading.checkers.code import CodeChecker
 from grading.checkers.expressions import ExpressionChecker, compare_expressions
 from grading.checkers.matrix import MatrixChecker
-from grading.checkers.mistakes import match_mistake
+from grading.checkers.mistakes import find_mistake, match_mistake
 from grading.checkers.numeric import NumericChecker
 from grading.checkers.points import PointsChecker
 from grading.checkers.sampling import sample_points
@@ -61,6 +61,7 @@ __all__ = [
     "compare_expressions",
     "correct",
     "error",
+    "find_mistake",
     "incorrect",
     "invalid",
     "match_mistake",

@@ -219,7 +219,11 @@ def test_it_answers_a_variants_mistake_with_its_message(alice):
     submission = queue.submit(alice, exercise, {"a": f"{a}x + {b}"})
     queue.grade(submission.pk)
     submission.refresh_from_db()
-    assert submission.results["a"] == {"status": "incorrect", "message": "Bring down the 2."}
+    assert submission.results["a"] == {
+        "status": "incorrect",
+        "message": "Bring down the 2.",
+        "mistake": 0,
+    }
 
 
 @pytest.mark.django_db

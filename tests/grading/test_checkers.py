@@ -128,6 +128,19 @@ def test_it_uses_an_authors_message_for_an_expected_mistake():
     )
 
 
+def test_it_names_which_mistake_matched_by_its_place_in_the_list():
+    mistakes = [
+        {"answer": "cos(x^2)", "message": "Did you forget the chain rule?"},
+        {"answer": "2x sin(x^2)", "message": "The derivative of sin is cos."},
+    ]
+    verdict = judge(expected="2x cos(x^2)", answer="2 x sin(x^2)", mistakes=mistakes)
+    assert verdict.message == "The derivative of sin is cos."
+    assert verdict.details["mistake"] is True
+    assert verdict.details["mistake_index"] == 1
+    unknown = judge(expected="2x cos(x^2)", answer="x", mistakes=mistakes)
+    assert "mistake_index" not in unknown.details
+
+
 def test_it_matches_mistakes_by_equivalence_not_by_text():
     mistakes = [{"answer": "cos(x^2)", "message": "Chain rule!"}]
     verdict = judge(expected="2x cos(x^2)", answer="cos(x x) + 0", mistakes=mistakes)
