@@ -19,6 +19,23 @@ def fill_problem_sets(apps, schema_editor):
         )
 
 
+def let_instructors_place_exercises(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    # Django creates permissions after all migrations have run; the group needs these now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="Instructors")
+    codenames = [f"{a}_placement" for a in ("add", "change", "delete", "view")]
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="exercises", codename__in=codenames)
+    )
+
+
 def nullable(related_name):
     return models.ForeignKey(
         null=True,
@@ -47,6 +64,7 @@ RELATED = {
 class Migration(migrations.Migration):
     dependencies = [
         ("exercises", "0014_merge_20261207_1509"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
@@ -100,6 +118,7 @@ class Migration(migrations.Migration):
             for name in WORK
         ],
         migrations.RunPython(fill_problem_sets, migrations.RunPython.noop),
+        migrations.RunPython(let_instructors_place_exercises, migrations.RunPython.noop),
         *[
             migrations.AlterField(
                 model_name=name, name="problem_set", field=required(RELATED[name])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from exercises import gradebook, queue, quiz, regrade, variants
+from exercises.bank_admin import placements_of
 from exercises.models import (
     Extension,
     Placement,
@@ -320,3 +321,79 @@ def test_it_serves_a_placed_exercise_in_the_api(api, alice, banked, quiz_set):
     assert api.get(f"/api/exercises/{banked.slug}/").json()["attempts_used"] == 1
     assert api.get("/api/sets/quiz/exercises/nothing/").status_code == 404
     assert api.get(f"/api/sets/nowhere/exercises/{banked.slug}/").status_code == 404
+
+
+# ---------------------------------------------------------------- the admin
+
+
+def test_it_lets_an_instructor_place_an_exercise_in_a_set(client, charlie, banked, practice):
+    other = make_problem_set(slug="revision")
+    client.force_login(charlie)
+    url = f"/admin/exercises/problemset/{other.pk}/change/"
+    page = client.get(url)
+    assert "Exercises placed from the question bank" in page.content.decode()
+
+    response = client.post(
+        url,
+        {
+            "module": other.module_id,
+            "slug": other.slug,
+            "title": other.title,
+            "summary": "",
+            "order": 0,
+            "late_policy": other.late_policy,
+            "late_penalty": 0,
+            "kind": other.kind,
+            "exercises-TOTAL_FORMS": 0,
+            "exercises-INITIAL_FORMS": 0,
+            "placements-TOTAL_FORMS": 1,
+            "placements-INITIAL_FORMS": 0,
+            "placements-0-exercise": banked.pk,
+            "placements-0-order": 3,
+            "extensions-TOTAL_FORMS": 0,
+            "extensions-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 302
+    placement = Placement.objects.get(problem_set=other)
+    assert (placement.exercise, placement.order) == (banked, 3)
+    exercise_page = client.get(f"/admin/exercises/exercise/{banked.pk}/change/").content.decode()
+    assert f"/admin/exercises/problemset/{other.pk}/change/" in exercise_page
+    assert placements_of(banked).count("/admin/exercises/problemset/") == 1
+
+
+def test_it_refuses_to_place_an_exercise_in_its_own_set_from_the_admin(client, charlie, banked):
+    practice = banked.problem_set
+    client.force_login(charlie)
+
+    response = client.post(
+        f"/admin/exercises/problemset/{practice.pk}/change/",
+        {
+            "module": practice.module_id,
+            "slug": practice.slug,
+            "title": practice.title,
+            "summary": "",
+            "order": 0,
+            "late_policy": practice.late_policy,
+            "late_penalty": 0,
+            "kind": practice.kind,
+            "exercises-TOTAL_FORMS": 0,
+            "exercises-INITIAL_FORMS": 0,
+            "placements-TOTAL_FORMS": 1,
+            "placements-INITIAL_FORMS": 0,
+            "placements-0-exercise": banked.pk,
+            "placements-0-order": 0,
+            "extensions-TOTAL_FORMS": 0,
+            "extensions-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "own problem set" in response.content.decode()
+    assert not Placement.objects.filter(problem_set=practice).exists()
+
+
+def test_it_keeps_students_from_placing_exercises(alice_client, banked):
+    response = alice_client.get(f"/admin/exercises/problemset/{banked.problem_set_id}/change/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
