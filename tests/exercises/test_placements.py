@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -15,6 +16,8 @@ from rest_framework.authtoken.models import Token
 
 from exercises import gradebook, queue, quiz, regrade, variants
 from exercises.bank_admin import placements_of
+from exercises.management.commands import load_course as loader
+from exercises.management.commands.export_course import export_course
 from exercises.models import (
     Extension,
     Placement,
@@ -360,7 +363,9 @@ def test_it_lets_an_instructor_place_an_exercise_in_a_set(client, charlie, banke
     assert (placement.exercise, placement.order) == (banked, 3)
     exercise_page = client.get(f"/admin/exercises/exercise/{banked.pk}/change/").content.decode()
     assert f"/admin/exercises/problemset/{other.pk}/change/" in exercise_page
-    assert placements_of(banked).count("/admin/exercises/problemset/") == 1
+    listed = placements_of(banked)
+    assert f"/admin/exercises/problemset/{other.pk}/change/" in listed
+    assert f"/admin/exercises/problemset/{practice.pk}/change/" not in listed
 
 
 def test_it_refuses_to_place_an_exercise_in_its_own_set_from_the_admin(client, charlie, banked):
@@ -397,3 +402,76 @@ def test_it_refuses_to_place_an_exercise_in_its_own_set_from_the_admin(client, c
 def test_it_keeps_students_from_placing_exercises(alice_client, banked):
     response = alice_client.get(f"/admin/exercises/problemset/{banked.problem_set_id}/change/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+# ---------------------------------------------------------------- the course's YAML
+
+
+def write_course_files(folder, quiz_place) -> None:
+    """A practice set of two exercises and a quiz that places exercises from it."""
+    (folder / "01-m").mkdir(parents=True)
+    (folder / "course.yaml").write_text("modules:\n- slug: m\n  title: M\n")
+    exercise = (
+        "- slug: {slug}\n  title: {slug}\n  prompt: Differentiate x^2.\n"
+        "  parts:\n  - key: a\n    kind: expression\n    expected: 2x\n    variables: [x]\n"
+        "    tests:\n    - answer: 2x\n      expect: correct\n"
+    )
+    (folder / "01-m" / "practice.yaml").write_text(
+        "module: m\nslug: practice\ntitle: Practice\nexercises:\n"
+        + exercise.format(slug="first")
+        + exercise.format(slug="second")
+    )
+    (folder / "01-m" / "quiz.yaml").write_text(
+        "module: m\nslug: quiz\ntitle: Quiz\nkind: quiz\nexercises:\n"
+        + exercise.format(slug="own")
+        + yaml.safe_dump({"place": quiz_place})
+    )
+
+
+def placements() -> list[tuple[str, str, int]]:
+    return list(
+        Placement.objects.order_by("problem_set__slug", "order").values_list(
+            "problem_set__slug", "exercise__slug", "order"
+        )
+    )
+
+
+def test_it_loads_and_exports_the_placements_of_a_set(tmp_path):
+    write_course_files(tmp_path / "in", ["second", {"exercise": "first", "order": 0}])
+
+    loader.load_course(tmp_path / "in", seeds=1)
+
+    assert placements() == [("quiz", "first", 0), ("quiz", "second", 2)]
+    export_course(tmp_path / "out")
+    written = yaml.safe_load((tmp_path / "out" / "01-m" / "quiz.yaml").read_text())
+    assert written["place"] == [{"exercise": "first", "order": 0}, "second"]
+    assert "place" not in yaml.safe_load((tmp_path / "out" / "01-m" / "practice.yaml").read_text())
+    Placement.objects.all().delete()
+    loader.load_course(tmp_path / "out", seeds=1)
+    assert placements() == [("quiz", "first", 0), ("quiz", "second", 2)]
+
+
+def test_it_removes_a_placement_the_file_no_longer_lists(tmp_path):
+    write_course_files(tmp_path, ["first", "second"])
+    loader.load_course(tmp_path, seeds=1)
+    (tmp_path / "01-m" / "quiz.yaml").write_text(
+        (tmp_path / "01-m" / "quiz.yaml").read_text().replace("- first\n", "")
+    )
+
+    loader.load_course(tmp_path, seeds=1)
+
+    assert placements() == [("quiz", "second", 2)]
+
+
+def test_it_refuses_placements_of_unknown_or_own_exercises(tmp_path):
+    write_course_files(tmp_path, ["nowhere", "own", "first", "first"])
+
+    with pytest.raises(loader.CourseError) as refused:
+        loader.load_course(tmp_path, seeds=1)
+
+    assert refused.value.messages == [
+        f"{tmp_path / '01-m' / 'quiz.yaml'}: place[0] (nowhere): no exercise has this slug",
+        f"{tmp_path / '01-m' / 'quiz.yaml'}: place[1] (own): is an exercise of this set already",
+        f"{tmp_path / '01-m' / 'quiz.yaml'}: place[3] (first): is placed twice in this set",
+    ]
+    assert not ProblemSet.objects.exists()
