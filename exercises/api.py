@@ -169,6 +169,7 @@ def exercise(request: Request, slug: str) -> Response:
 
 @extend_schema(
     operation_id="placed_exercise",
+    tags=["exercises"],
     summary="An exercise as shown in a problem set, as the caller sees it",
     description=(
         "An exercise of the question bank may be placed in several problem sets: in "
@@ -265,6 +266,7 @@ def submit(request: Request, slug: str) -> Response:
 
 @extend_schema(
     operation_id="placed_submit",
+    tags=["exercises"],
     summary="Submit answers to an exercise as shown in a problem set",
     description=(
         "As `/api/exercises/{slug}/submissions/`, the attempt counted in this set (its "
@@ -413,6 +415,7 @@ def run_tests(request: Request, slug: str) -> Response:
 
 @extend_schema(
     operation_id="placed_run_tests",
+    tags=["exercises"],
     summary="Run a code part's visible tests, in a problem set the exercise is shown in",
     request=shapes.RunRequest,
     examples=[shapes.RUN_EXAMPLE],
