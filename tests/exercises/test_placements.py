@@ -197,6 +197,22 @@ def test_it_submits_a_placed_exercise_from_its_page(alice_client, alice, banked,
     assert fragment.status_code == 200 and fragment.context["view"].feedback is False
 
 
+def test_it_leads_from_one_exercise_to_the_next_of_the_set_shown_in(
+    alice_client, banked, quiz_set, practice
+):
+    own = make_exercise(problem_set=quiz_set, order=2)
+    after_banked = make_exercise(problem_set=practice, order=5)
+
+    placed_page = alice_client.get(f"/sets/quiz/exercises/{banked.slug}/")
+    own_page = alice_client.get(own.get_absolute_url())
+    practice_page = alice_client.get(banked.get_absolute_url())
+
+    assert placed_page.context["view"].next_exercise == own
+    assert own_page.context["view"].next_exercise is None
+    assert practice_page.context["view"].next_exercise == after_banked
+    assert f'href="{own.get_absolute_url()}" rel="next"' in placed_page.content.decode()
+
+
 def test_it_answers_an_exercise_not_shown_in_a_set_with_404(alice_client, banked, practice):
     other = make_problem_set(slug="other")
 
