@@ -100,9 +100,11 @@ class ProblemSet(models.Model):
         own = list(Exercise.published.filter(problem_set=self).select_related("problem_set"))
         if not self.is_open():
             return own
-        placements = Placement.objects.filter(
-            problem_set=self, exercise__status=Exercise.Status.PUBLISHED
-        ).select_related("exercise")
+        placements = (
+            Placement.objects.filter(problem_set=self, exercise__status=Exercise.Status.PUBLISHED)
+            .exclude(exercise__problem_set=self)
+            .select_related("exercise")
+        )
         placed = [(p.order, p.exercise.placed_in(self)) for p in placements]
         for exercise in own:
             exercise.problem_set = self
@@ -395,7 +397,14 @@ class Exercise(models.Model):
     def save(self, *args, **kwargs):
         if self.is_placed:
             raise ValueError(f"{self.slug} is shown as placed in another set: not saved so.")
+        moved_from = None
+        if self.pk is not None:
+            moved_from = (
+                Exercise.objects.filter(pk=self.pk).values_list("problem_set_id", flat=True).first()
+            )
         super().save(*args, **kwargs)
+        if moved_from is not None and moved_from != self.problem_set_id:
+            _follow_move(self, moved_from)
 
     def get_absolute_url(self) -> str:
         return self.url_for("exercise")
@@ -551,6 +560,21 @@ class Placement(models.Model):
 
         if self.exercise_id and self.problem_set_id == self.exercise.problem_set_id:
             raise ValidationError("This is the exercise's own problem set: it is there already.")
+
+
+def _follow_move(exercise: Exercise, old_set_id: int) -> None:
+    """An exercise moved to another set takes its students' work along, as before there
+    was a question bank, unless they have worked on it in the new set already (it was
+    placed there): then each set keeps its own. A placement in its new own set goes."""
+    new_set_id = exercise.problem_set_id
+    Placement.objects.filter(exercise=exercise, problem_set_id=new_set_id).delete()
+    work = [Submission, Variant, QuizDraft, CodeRun]
+    if any(m.objects.filter(exercise=exercise, problem_set_id=new_set_id).exists() for m in work):
+        return
+    for model in work:
+        model.objects.filter(exercise=exercise, problem_set_id=old_set_id).update(
+            problem_set_id=new_set_id
+        )
 
 
 def _record_placement(work) -> None:

@@ -491,3 +491,29 @@ def test_it_refuses_placements_of_unknown_or_own_exercises(tmp_path):
         f"{tmp_path / '01-m' / 'quiz.yaml'}: place[3] (first): is placed twice in this set",
     ]
     assert not ProblemSet.objects.exists()
+
+
+def test_it_moves_the_students_work_with_an_exercise_moved_to_another_set(alice, banked):
+    answer(alice, banked, "2x")
+    revision = make_problem_set(slug="revision")
+
+    banked.problem_set = revision
+    banked.save()
+
+    assert Submission.objects.get(student=alice).problem_set == revision
+
+
+def test_it_keeps_each_sets_work_when_an_exercise_moves_to_a_set_it_was_placed_in(
+    alice, banked, quiz_set, practice
+):
+    answer(alice, banked, "2x")
+    answer(alice, in_quiz(banked, quiz_set), "2x")
+
+    banked.problem_set = quiz_set
+    banked.save()
+
+    assert sorted(
+        Submission.objects.filter(student=alice).values_list("problem_set__slug", flat=True)
+    ) == ["practice", "quiz"]
+    assert not Placement.objects.filter(exercise=banked).exists()
+    assert [e.pk for e in quiz_set.shown_exercises()] == [banked.pk]
