@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -21,7 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from exercises import apischema as shapes
 from exercises import coderuns, queue, variants
-from exercises.models import CodeRun, Exercise, Module, Part, ProblemSet, Submission
+from exercises.models import CodeRun, Exercise, Module, Part, Placement, ProblemSet, Submission
 from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
 from exercises.ratelimit import SubmitThrottle, TokenThrottle
 
@@ -124,7 +124,13 @@ def modules(request: Request) -> Response:
         Prefetch(
             "problem_sets",
             queryset=ProblemSet.objects.prefetch_related(
-                Prefetch("exercises", queryset=Exercise.published.all())
+                Prefetch("exercises", queryset=Exercise.published.all()),
+                Prefetch(
+                    "placements",
+                    queryset=Placement.objects.filter(exercise__status=Exercise.Status.PUBLISHED)
+                    .exclude(exercise__problem_set=F("problem_set"))
+                    .select_related("exercise"),
+                ),
             ),
         )
     )
@@ -139,6 +145,11 @@ def modules(request: Request) -> Response:
                         "title": ps.title,
                         "exercises": [
                             {"slug": e.slug, "title": e.title} for e in ps.exercises.all()
+                        ],
+                        "placed": [
+                            {"slug": p.exercise.slug, "title": p.exercise.title}
+                            for p in ps.placements.all()
+                            if ps.is_open()
                         ],
                     }
                     for ps in m.problem_sets.all()

@@ -69,6 +69,12 @@ class ProblemSetOutline(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
     exercises = ExerciseLink(many=True, help_text="The published exercises, in order.")
+    placed = ExerciseLink(
+        many=True,
+        help_text="Published exercises of other sets placed in this one (the question "
+        "bank), in order, once the set has opened: the caller's work on them in this set "
+        "is at `/api/sets/{set_slug}/exercises/{slug}/`.",
+    )
 
 
 class ModuleOutline(serializers.Serializer):

@@ -10,7 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Max, Prefetch, Q
+from django.db.models import F, Max, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -131,9 +131,9 @@ def _placed() -> Prefetch:
     """The published exercises of the question bank placed in each set."""
     return Prefetch(
         "placements",
-        queryset=Placement.objects.filter(
-            exercise__status=Exercise.Status.PUBLISHED
-        ).select_related("exercise"),
+        queryset=Placement.objects.filter(exercise__status=Exercise.Status.PUBLISHED)
+        .exclude(exercise__problem_set=F("problem_set"))
+        .select_related("exercise"),
     )
 
 

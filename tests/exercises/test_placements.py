@@ -147,6 +147,21 @@ def test_it_grades_a_placed_attempt_against_the_placements_variant(alice, practi
     assert submission.variant.problem_set == quiz_set and submission.score == 1
 
 
+def test_it_counts_a_placed_exercise_in_its_sets_module_and_course_rows(
+    alice_client, alice, banked, quiz_set
+):
+    answer(alice, banked, "2x")
+
+    module = alice_client.get(quiz_set.module.get_absolute_url())
+    course = alice_client.get("/")
+
+    ((row,),) = [module.context["rows"]]
+    assert (row["solved"], row["total"]) == (0, 1)
+    totals = {r["module"].slug: (r["solved"], r["total"]) for r in course.context["rows"]}
+    assert totals[quiz_set.module.slug] == (0, 1)
+    assert totals[banked.problem_set.module.slug] == (1, 1)
+
+
 def test_it_lists_placed_exercises_on_the_set_page_with_their_own_links(
     alice_client, alice, banked, quiz_set, practice
 ):
@@ -340,6 +355,16 @@ def test_it_serves_a_placed_exercise_in_the_api(api, alice, banked, quiz_set):
     assert api.get(f"/api/exercises/{banked.slug}/").json()["attempts_used"] == 1
     assert api.get("/api/sets/quiz/exercises/nothing/").status_code == 404
     assert api.get(f"/api/sets/nowhere/exercises/{banked.slug}/").status_code == 404
+
+
+def test_it_lists_the_exercises_placed_in_each_set_in_the_outline(api, banked, quiz_set):
+    (module,) = [m for m in api.get("/api/modules/").json() if m["slug"] == quiz_set.module.slug]
+
+    (listed,) = module["problem_sets"]
+    assert (listed["exercises"], listed["placed"]) == (
+        [],
+        [{"slug": banked.slug, "title": banked.title}],
+    )
 
 
 # ---------------------------------------------------------------- the admin
