@@ -27,6 +27,7 @@ from exercises import (
     regrade,
     student_picker,
 )
+from exercises.bank_admin import PlacementInline, placements_of
 from exercises.definition import DefinitionError, ExerciseDef, PartDef, parse, part_data
 from exercises.models import (
     Accommodation,
@@ -184,7 +185,7 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
     ]
     list_filter = ["module", "kind"]
     search_fields = ["title", "slug"]
-    inlines = [ExerciseInline, ExtensionInline]
+    inlines = [ExerciseInline, PlacementInline, ExtensionInline]
     regrade_field = "problem_set"
     readonly_fields = ["gradebook_link", "item_analysis_link", "regrades"]
     actions = ["regrade_all", "release_feedback"]
@@ -434,9 +435,10 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
     inlines = [PartInline]
     regrade_field = "exercise"
     actions = ["rerun_question_tests", "regrade_all", "recompute_wrong_answers"]
-    readonly_fields = ["version", "question_tests", "regrades", "wrong_answers"]
+    readonly_fields = ["version", "question_tests", "regrades", "wrong_answers", "placed_in"]
     fields = [
         "problem_set",
+        "placed_in",
         ("slug", "order", "status"),
         "title",
         "prompt",
@@ -462,6 +464,10 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
             f"Wrong-answer statistics are being computed for {queryset.count()} exercise(s).",
             messages.SUCCESS,
         )
+
+    @admin.display(description="also placed in")
+    def placed_in(self, exercise: Exercise) -> str:
+        return placements_of(exercise)
 
     @admin.display(description="wrong answers")
     def wrong_answers(self, exercise: Exercise) -> str:
@@ -866,6 +872,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "id",
         "student",
         "exercise",
+        "problem_set",
         "attempt",
         "status",
         "score",

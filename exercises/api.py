@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -20,7 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from exercises import apischema as shapes
 from exercises import coderuns, queue, variants
-from exercises.models import CodeRun, Exercise, Module, Part, ProblemSet, Submission
+from exercises.models import CodeRun, Exercise, Module, Part, Placement, ProblemSet, Submission
 from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
 from exercises.ratelimit import SubmitThrottle, TokenThrottle
 
@@ -41,9 +42,18 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-def _get_exercise_for_user(request: Request, slug: str) -> Exercise:
+def _get_exercise_for_user(request: Request, slug: str, set_slug: str | None = None) -> Exercise:
     """A published exercise, its problem set, the caller's due date on it and its parts,
-    in one query (the parts are read once per version)."""
+    in one query (the parts are read once per version). With `set_slug`: as shown in
+    that set, its own or one it is placed in (`Placement`), once the set has opened."""
+    if set_slug is not None:
+        problem_set = get_object_or_404(ProblemSet, slug=set_slug)
+        if not problem_set.is_open():
+            raise Http404("This problem set is not open yet.")
+        try:
+            return problem_set.exercise_shown(slug).with_parts()
+        except Exercise.DoesNotExist:
+            raise Http404("No such exercise in this problem set.") from None
     ex = get_object_or_404(Exercise.published.for_student(request.user), slug=slug)
     ex.problem_set.remember_due(request.user, ex.student_due)
     return ex.with_parts()
@@ -114,7 +124,13 @@ def modules(request: Request) -> Response:
         Prefetch(
             "problem_sets",
             queryset=ProblemSet.objects.prefetch_related(
-                Prefetch("exercises", queryset=Exercise.published.all())
+                Prefetch("exercises", queryset=Exercise.published.all()),
+                Prefetch(
+                    "placements",
+                    queryset=Placement.objects.filter(exercise__status=Exercise.Status.PUBLISHED)
+                    .exclude(exercise__problem_set=F("problem_set"))
+                    .select_related("exercise"),
+                ),
             ),
         )
     )
@@ -129,6 +145,11 @@ def modules(request: Request) -> Response:
                         "title": ps.title,
                         "exercises": [
                             {"slug": e.slug, "title": e.title} for e in ps.exercises.all()
+                        ],
+                        "placed": [
+                            {"slug": p.exercise.slug, "title": p.exercise.title}
+                            for p in ps.placements.all()
+                            if ps.is_open()
                         ],
                     }
                     for ps in m.problem_sets.all()
@@ -154,7 +175,32 @@ def modules(request: Request) -> Response:
 def exercise(request: Request, slug: str) -> Response:
     """The prompt and the parts of the caller's variant (never the expected answers), and
     what the feedback rules let the caller see: scores, hints and the solution."""
-    ex = _get_exercise_for_user(request, slug)
+    return _exercise(request, _get_exercise_for_user(request, slug))
+
+
+@extend_schema(
+    operation_id="placed_exercise",
+    tags=["exercises"],
+    summary="An exercise as shown in a problem set, as the caller sees it",
+    description=(
+        "An exercise of the question bank may be placed in several problem sets: in "
+        "each, the caller has their own variant, attempts, dates and score. Its own set "
+        "gives the same as `/api/exercises/{slug}/`."
+    ),
+    responses={
+        200: shapes.ok(shapes.ExerciseShown, "The caller's variant of the exercise in the set."),
+        401: shapes.UNAUTHENTICATED,
+        404: shapes.NO_PLACED_EXERCISE,
+        503: shapes.UNAVAILABLE,
+    },
+    parameters=[shapes.SET_SLUG, shapes.SLUG],
+)
+@api_view(["GET"])
+def placed_exercise(request: Request, set_slug: str, slug: str) -> Response:
+    return _exercise(request, _get_exercise_for_user(request, slug, set_slug))
+
+
+def _exercise(request: Request, ex: Exercise) -> Response:
     try:
         view = StudentView.opened_by(ex, request.user)
         body = {"slug": ex.slug, "title": ex.title, "prompt": view.prompt}
@@ -226,7 +272,43 @@ def exercise(request: Request, slug: str) -> Response:
 @api_view(["POST"])
 @throttle_classes([SubmitThrottle])
 def submit(request: Request, slug: str) -> Response:
-    ex = _get_exercise_for_user(request, slug)
+    return _submit(request, _get_exercise_for_user(request, slug))
+
+
+@extend_schema(
+    operation_id="placed_submit",
+    tags=["exercises"],
+    summary="Submit answers to an exercise as shown in a problem set",
+    description=(
+        "As `/api/exercises/{slug}/submissions/`, the attempt counted in this set (its "
+        "own, or one it is placed in): its attempts, dates and quiz."
+    ),
+    request=shapes.SubmissionRequest,
+    examples=[shapes.SUBMISSION_EXAMPLE],
+    responses={
+        202: shapes.ok(shapes.Accepted, "Saved and queued for grading."),
+        400: shapes.error("A malformed body, or a part the exercise does not have."),
+        401: shapes.UNAUTHENTICATED,
+        403: shapes.error(
+            "Out of attempts in this set, or outside its dates (or a signed-in browser "
+            "session without its CSRF token)."
+        ),
+        404: shapes.NO_PLACED_EXERCISE,
+        413: shapes.TOO_LARGE,
+        415: shapes.NOT_JSON,
+        422: shapes.error("Some answers could not be read.", shapes.SubmissionRefusal),
+        429: shapes.THROTTLED,
+        503: shapes.UNAVAILABLE,
+    },
+    parameters=[shapes.SET_SLUG, shapes.SLUG, shapes.RETRY_AFTER],
+)
+@api_view(["POST"])
+@throttle_classes([SubmitThrottle])
+def placed_submit(request: Request, set_slug: str, slug: str) -> Response:
+    return _submit(request, _get_exercise_for_user(request, slug, set_slug))
+
+
+def _submit(request: Request, ex: Exercise) -> Response:
     data = _json_object(request)
     answers = data.get("answers")
     if not isinstance(answers, dict) or not all(
@@ -268,7 +350,7 @@ def submit(request: Request, slug: str) -> Response:
 def submission(request: Request, pk: int) -> Response:
     # Polled over and over: only what the reply needs (no variant: 0.13 ms less a poll).
     sub = get_object_or_404(
-        Submission.objects.select_related("exercise__problem_set"),
+        Submission.objects.select_related("exercise", "problem_set"),
         pk=pk,
         student=request.user,
     )
@@ -339,6 +421,39 @@ def run_tests(request: Request, slug: str) -> Response:
     """Run a code part's visible tests on a source: `{"part": "<key>", "answer": "..."}`.
     No attempt is used; the same limits hold as on the exercise page."""
     ex = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    return _run_tests(request, ex)
+
+
+@extend_schema(
+    operation_id="placed_run_tests",
+    tags=["exercises"],
+    summary="Run a code part's visible tests, in a problem set the exercise is shown in",
+    request=shapes.RunRequest,
+    examples=[shapes.RUN_EXAMPLE],
+    responses={
+        202: shapes.ok(shapes.RunAccepted, "Saved and queued to run."),
+        400: shapes.error("A malformed body, or no such code part."),
+        401: shapes.UNAUTHENTICATED,
+        403: shapes.error(
+            "A quiz whose feedback is held, or outside the set's dates (or a signed-in "
+            "browser session without its CSRF token)."
+        ),
+        404: shapes.NO_PLACED_EXERCISE,
+        413: shapes.TOO_LARGE,
+        415: shapes.NOT_JSON,
+        422: shapes.error("No source, or source that does not compile."),
+        429: shapes.THROTTLED,
+        503: shapes.UNAVAILABLE,
+    },
+    parameters=[shapes.SET_SLUG, shapes.SLUG, shapes.RETRY_AFTER],
+)
+@api_view(["POST"])
+def placed_run_tests(request: Request, set_slug: str, slug: str) -> Response:
+    """As `run_tests`, in the set given (its own, or one it is placed in)."""
+    return _run_tests(request, _get_exercise_for_user(request, slug, set_slug))
+
+
+def _run_tests(request: Request, ex: Exercise) -> Response:
     data = _json_object(request)
     part, answer = data.get("part"), data.get("answer")
     if not isinstance(part, str) or not isinstance(answer, str):

@@ -69,6 +69,12 @@ class ProblemSetOutline(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
     exercises = ExerciseLink(many=True, help_text="The published exercises, in order.")
+    placed = ExerciseLink(
+        many=True,
+        help_text="Published exercises of other sets placed in this one (the question "
+        "bank), in order, once the set has opened: the caller's work on them in this set "
+        "is at `/api/sets/{set_slug}/exercises/{slug}/`.",
+    )
 
 
 class ModuleOutline(serializers.Serializer):
@@ -249,6 +255,15 @@ class RunResult(serializers.Serializer):
 # ------------------------------------------------------------ parameters, errors
 
 # The routes' own converters: anything else is no API URL at all.
+SET_SLUG = OpenApiParameter(
+    "set_slug",
+    str,
+    OpenApiParameter.PATH,
+    required=True,
+    pattern=r"^[-a-zA-Z0-9_]+$",
+    description="The problem set's slug, as in the outline: the exercise's own set or one "
+    "it is placed in.",
+)
 SLUG = OpenApiParameter(
     "slug",
     str,
@@ -286,6 +301,9 @@ def error(description: str, serializer=Error) -> OpenApiResponse:
 
 UNAUTHENTICATED = error("No token, or an unknown one.")
 NO_EXERCISE = error("No published exercise has this slug.")
+NO_PLACED_EXERCISE = error(
+    "No such problem set, not open yet, or no published exercise of this slug shown in it."
+)
 NO_SUBMISSION = error("The caller has no submission with this id.")
 NO_RUN = error("The caller has no run with this id.")
 TOO_LARGE = error("The body is larger than the server accepts.")

@@ -88,6 +88,7 @@ def start(student, exercise: Exercise, part_key: str, source: str) -> CodeRun:
     run = CodeRun.objects.create(
         student=student,
         exercise=exercise,
+        problem_set=exercise.problem_set,
         variant=variant,
         part_key=part.key,
         source=source,

@@ -787,6 +787,28 @@ def assign(obj, values: dict) -> bool:
 # ---------------------------------------------------------------- problem sets and modules
 
 
+class PlacementDef(Definition):
+    """An exercise of another problem set shown in this one too (the question bank):
+    its slug, or {exercise: slug, order: n} to place it among the set's own exercises
+    (which are numbered 1, 2, ... in their file's order). By default it comes after
+    them and after the entry before it."""
+
+    exercise: str
+    order: number(ge=0, integer=True) | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _slug_alone(cls, value):
+        return {"exercise": value} if isinstance(value, str) else value
+
+    @field_validator("exercise")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError("must be an exercise's slug: letters, digits, - or _")
+        return value
+
+
 class ProblemSetDef(Definition):
     module: str
     slug: str
@@ -801,6 +823,7 @@ class ProblemSetDef(Definition):
     time_limit: number(ge=1, integer=True) | None = None
     feedback_released: Any = None
     exercises: list[dict] = Field(default_factory=list)
+    place: list[PlacementDef] = Field(default_factory=list)
 
     @field_validator("slug")
     @classmethod

@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.contrib.auth import get_user_model
 
 from exercises import scoring
-from exercises.models import Exercise, ProblemSet, Submission
+from exercises.models import Exercise, Placement, ProblemSet, Submission
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,13 +27,18 @@ def cell(value) -> str:
 
 def rows(problem_set: ProblemSet) -> list[list]:
     """A header, then one row per student: names, best credit per exercise, total."""
+    # Its own exercises and those placed in it, with the work done in this set.
     exercises = list(
         problem_set.exercises.filter(status=Exercise.Status.PUBLISHED).prefetch_related("parts")
     )
+    placed = Placement.objects.filter(
+        problem_set=problem_set, exercise__status=Exercise.Status.PUBLISHED
+    ).prefetch_related("exercise__parts")
+    exercises += [p.exercise for p in placed]
     parts = {e.pk: list(e.parts.all()) for e in exercises}
     graded: dict[tuple[int, int], list] = defaultdict(list)
     for submission in Submission.objects.filter(
-        exercise__in=exercises, status=Submission.Status.GRADED
+        exercise__in=exercises, problem_set=problem_set, status=Submission.Status.GRADED
     ).only("student", "exercise", "results", "multiplier", "credit"):
         graded[(submission.student_id, submission.exercise_id)].append(submission)
     # Part by part over the attempts (`exercises.scoring`): a part left blank costs nothing.

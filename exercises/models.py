@@ -93,6 +93,36 @@ class ProblemSet(models.Model):
     def is_open(self, now=None) -> bool:
         return self.opens is None or self.opens <= (now or timezone.now())
 
+    def shown_exercises(self) -> list[Exercise]:
+        """What students see of the set once it is open: its own published exercises and
+        those of the question bank placed in it (`Placement`), each as shown here
+        (`Exercise.placed_in`), in order."""
+        own = list(Exercise.published.filter(problem_set=self).select_related("problem_set"))
+        if not self.is_open():
+            return own
+        placements = (
+            Placement.objects.filter(problem_set=self, exercise__status=Exercise.Status.PUBLISHED)
+            .exclude(exercise__problem_set=self)
+            .select_related("exercise")
+        )
+        placed = [(p.order, p.exercise.placed_in(self)) for p in placements]
+        for exercise in own:
+            exercise.problem_set = self
+        shown = [(e.order, e) for e in own] + placed
+        return [e for _, e in sorted(shown, key=lambda pair: (pair[0], pair[1].pk))]
+
+    def exercise_shown(self, slug: str) -> Exercise:
+        """The published exercise `slug` as shown in this set (its own or placed in it);
+        Exercise.DoesNotExist if it is not shown here."""
+        exercise = (
+            Exercise.objects.filter(status=Exercise.Status.PUBLISHED, slug=slug)
+            .filter(models.Q(problem_set=self) | models.Q(placements__problem_set=self))
+            .select_related("problem_set__module")
+            .distinct()
+            .get()
+        )
+        return exercise.placed_in(self)
+
     def due_for(self, student) -> datetime | None:
         """The student's due date: their extension's, if they have one. Read once per
         student for this instance, which lives as long as a request does."""
@@ -255,6 +285,8 @@ class QuizDraft(models.Model):
 
     student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="drafts")
     exercise = models.ForeignKey("Exercise", models.CASCADE, related_name="drafts")
+    # The quiz it was typed in: the exercise's own set or one it is placed in.
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="drafts")
     answers = models.JSONField(default=dict, help_text="What the student typed, per part key.")
     saved = models.DateTimeField(default=timezone.now)
     # The submission the server made of this draft at time-up, if it made one.
@@ -265,11 +297,17 @@ class QuizDraft(models.Model):
     class Meta:
         ordering = ["-saved", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["student", "exercise"], name="quizdraft_unique"),
+            models.UniqueConstraint(
+                fields=["student", "exercise", "problem_set"], name="quizdraft_unique"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"draft of {self.student} on {self.exercise.slug}"
+
+    def save(self, *args, **kwargs):
+        _record_placement(self)
+        super().save(*args, **kwargs)
 
 
 class PublishedManager(models.Manager):
@@ -356,8 +394,42 @@ class Exercise(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        if self.is_placed:
+            raise ValueError(f"{self.slug} is shown as placed in another set: not saved so.")
+        moved_from = None
+        if self.pk is not None:
+            moved_from = (
+                Exercise.objects.filter(pk=self.pk).values_list("problem_set_id", flat=True).first()
+            )
+        super().save(*args, **kwargs)
+        if moved_from is not None and moved_from != self.problem_set_id:
+            _follow_move(self, moved_from)
+
     def get_absolute_url(self) -> str:
-        return reverse("ex-exercise", args=[self.slug])
+        return self.url_for("exercise")
+
+    def url_for(self, page: str) -> str:
+        """The URL of one of the exercise's pages ("exercise", "run", "quiz-draft") in the
+        problem set it is shown in: its own set's, or a placement's under that set."""
+        if self.is_placed:
+            return reverse(f"ex-placed-{page}", args=[self.problem_set.slug, self.slug])
+        return reverse(f"ex-{page}", args=[self.slug])
+
+    def placed_in(self, problem_set: ProblemSet) -> Exercise:
+        """This exercise as shown in `problem_set`, its own set or one it is placed in
+        (`Placement`): its problem set is that set, for its dates, attempts, quiz and
+        the students' work done there. In memory only: a placed exercise is never saved."""
+        if problem_set.pk != self.problem_set_id:
+            self.__dict__.setdefault("home_set_id", self.problem_set_id)
+            self.problem_set = problem_set
+        return self
+
+    @property
+    def is_placed(self) -> bool:
+        """Shown in a set other than its own (see `placed_in`)."""
+        home = self.__dict__.get("home_set_id")
+        return home is not None and home != self.problem_set_id
 
     @property
     def is_published(self) -> bool:
@@ -391,17 +463,22 @@ class Exercise(models.Model):
         """The student's variant, drawn and stored the first time they are shown it."""
         if not self.needs_variants():
             return None
-        variant = Variant.objects.filter(student=student, exercise=self).first()
+        variant = Variant.objects.filter(
+            student=student, exercise=self, problem_set_id=self.problem_set_id
+        ).first()
         if variant is not None:
             # This exercise, not a second copy read again for the variant.
             variant.exercise = self
             variant.complete()
             return variant
-        seed = variants.seed_for(settings.SECRET_KEY, student.pk, self.slug)
+        # A placement draws a variant of its own: a quiz does not ask the practice's question.
+        name = f"{self.slug}@{self.problem_set.slug}" if self.is_placed else self.slug
+        seed = variants.seed_for(settings.SECRET_KEY, student.pk, name)
         values = self.values_for_seed(seed)
         variant, _ = Variant.objects.get_or_create(
             student=student,
             exercise=self,
+            problem_set_id=self.problem_set_id,
             defaults={
                 "seed": seed,
                 "values": values,
@@ -455,6 +532,56 @@ class Exercise(models.Model):
 _PARTS: dict[tuple[int, int], bytes] = {}
 _PARTS_MAX = 2048
 _PARTS_LOCK = threading.Lock()
+
+
+class Placement(models.Model):
+    """An exercise of the question bank shown in a problem set other than its own (a
+    practice exercise in a quiz, say) without copying it: students' attempts, scores,
+    variants, drafts and the set's dates, extensions and quiz time are this set's.
+    The exercise's own set needs no placement."""
+
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="placements")
+    exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="placements")
+    order = models.PositiveIntegerField(
+        default=0, help_text="Among the set's exercises, as an exercise's own order."
+    )
+
+    class Meta:
+        ordering = ["problem_set", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["problem_set", "exercise"], name="placement_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} in {self.problem_set.slug}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.exercise_id and self.problem_set_id == self.exercise.problem_set_id:
+            raise ValidationError("This is the exercise's own problem set: it is there already.")
+
+
+def _follow_move(exercise: Exercise, old_set_id: int) -> None:
+    """An exercise moved to another set takes its students' work along, as before there
+    was a question bank, unless they have worked on it in the new set already (it was
+    placed there): then each set keeps its own. A placement in its new own set goes."""
+    new_set_id = exercise.problem_set_id
+    Placement.objects.filter(exercise=exercise, problem_set_id=new_set_id).delete()
+    work = [Submission, Variant, QuizDraft, CodeRun]
+    if any(m.objects.filter(exercise=exercise, problem_set_id=new_set_id).exists() for m in work):
+        return
+    for model in work:
+        model.objects.filter(exercise=exercise, problem_set_id=old_set_id).update(
+            problem_set_id=new_set_id
+        )
+
+
+def _record_placement(work) -> None:
+    """Students' work made without naming its set was made in the exercise's set as
+    shown (`Exercise.placed_in`), which is its own unless placed."""
+    if work.problem_set_id is None:
+        work.problem_set = work.exercise.problem_set
 
 
 class Part(models.Model):
@@ -609,6 +736,8 @@ class Variant(models.Model):
 
     student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="variants")
     exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="variants")
+    # The set it was drawn in: the exercise's own, or one it is placed in.
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="variants")
     seed = models.BigIntegerField()
     values = models.JSONField(default=dict, blank=True)
     # The expected answers for these values, as of `expected_version` of the exercise:
@@ -619,11 +748,17 @@ class Variant(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["student", "exercise"], name="variant_unique"),
+            models.UniqueConstraint(
+                fields=["student", "exercise", "problem_set"], name="variant_unique"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.exercise.slug} for {self.student} ({variants.describe(self.values)})"
+
+    def save(self, *args, **kwargs):
+        _record_placement(self)
+        super().save(*args, **kwargs)
 
     def complete(self) -> None:
         """Give a parameter declared since the variant was drawn its value for this seed,
@@ -703,6 +838,9 @@ class Submission(models.Model):
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="submissions"
     )
     exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="submissions")
+    # The set it was made in: the exercise's own, or one it is placed in. Attempts,
+    # dates, quizzes and scores are counted per set.
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="submissions")
     variant = models.ForeignKey(
         Variant, models.CASCADE, null=True, blank=True, related_name="submissions"
     )
@@ -743,7 +881,8 @@ class Submission(models.Model):
         ordering = ["-created", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["student", "exercise", "attempt"], name="submission_attempt_unique"
+                fields=["student", "exercise", "problem_set", "attempt"],
+                name="submission_attempt_unique",
             ),
         ]
         indexes = [
@@ -754,8 +893,16 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.student} {self.exercise.slug} ({self.status})"
 
+    def save(self, *args, **kwargs):
+        _record_placement(self)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("ex-submission", args=[self.pk])
+
+    def placed_exercise(self) -> Exercise:
+        """Its exercise as shown in the set the submission was made in (`placed_in`)."""
+        return self.exercise.placed_in(self.problem_set)
 
     @property
     def is_pending(self) -> bool:
@@ -768,7 +915,7 @@ class Submission(models.Model):
     @property
     def feedback_shown(self) -> bool:
         """Whether the student may see this attempt's verdict (not yet, in an unreleased quiz)."""
-        return self.exercise.problem_set.shows_feedback()
+        return self.problem_set.shows_feedback()
 
     def is_slow(self) -> bool:
         """Pending for longer than a student should wait without being told."""
@@ -888,7 +1035,8 @@ class RegradeJob(models.Model):
         if self.exercise_id:
             qs = qs.filter(exercise_id=self.exercise_id)
         else:
-            qs = qs.filter(exercise__problem_set_id=self.problem_set_id)
+            # Made in the set: its own exercises' and those placed in it.
+            qs = qs.filter(problem_set_id=self.problem_set_id)
         return qs.order_by("pk")
 
     def progress(self) -> str:
@@ -912,6 +1060,8 @@ class CodeRun(models.Model):
 
     student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="code_runs")
     exercise = models.ForeignKey(Exercise, models.CASCADE, related_name="code_runs")
+    # The set it was run in: the exercise's own, or one it is placed in.
+    problem_set = models.ForeignKey(ProblemSet, models.CASCADE, related_name="code_runs")
     variant = models.ForeignKey(
         Variant, models.SET_NULL, null=True, blank=True, related_name="code_runs"
     )
@@ -935,6 +1085,10 @@ class CodeRun(models.Model):
 
     def __str__(self) -> str:
         return f"run #{self.pk} of {self.exercise.slug}:{self.part_key} by {self.student} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        _record_placement(self)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("ex-run-result", args=[self.pk])

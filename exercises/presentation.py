@@ -161,7 +161,11 @@ class StudentView:
         problem_set = exercise.problem_set
         variant = exercise.variant_for(student)
         values = variant.values if variant is not None else {}
-        history = list(Submission.objects.filter(student=student, exercise=exercise))
+        history = list(
+            Submission.objects.filter(
+                student=student, exercise=exercise, problem_set_id=exercise.problem_set_id
+            )
+        )
         regrade.read_changes(history)
         feedback = problem_set.shows_feedback(now)
         graded = [s for s in history if s.status == Submission.Status.GRADED]
@@ -415,7 +419,7 @@ class SubmissionView:
 
     @classmethod
     def of(cls, submission: Submission, now: datetime | None = None) -> SubmissionView:
-        return cls(submission, submission.exercise.problem_set.shows_feedback(now))
+        return cls(submission, submission.problem_set.shows_feedback(now))
 
     @property
     def score(self) -> float | None:

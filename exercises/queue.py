@@ -143,7 +143,9 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         get_user_model().objects.select_for_update().filter(pk=student.pk).first()
         # A failed submission was never graded: it does not use up an attempt.
         # One query for the attempts used and the last attempt's number.
-        attempts = Submission.objects.filter(student=student, exercise=exercise).aggregate(
+        attempts = Submission.objects.filter(
+            student=student, exercise=exercise, problem_set_id=exercise.problem_set_id
+        ).aggregate(
             earlier=Count("pk", filter=~Q(status=Submission.Status.FAILED)),
             last=Max("attempt"),
         )
@@ -162,6 +164,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         submission = Submission.objects.create(
             student=student,
             exercise=exercise,
+            problem_set=exercise.problem_set,
             variant=variant,
             attempt=(attempts["last"] or 0) + 1,
             answers=clean,
@@ -411,7 +414,9 @@ def grade(submission_id: int, done: dict | None = None, token: str | None = None
 
 
 def _grade(submission_id: int, token, done: dict | None) -> str:
-    submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
+    submission = Submission.objects.select_related("exercise", "problem_set", "variant").get(
+        pk=submission_id
+    )
     until = clock() + settings.GRADING_SLICE_SECONDS
     try:
         with Heartbeat(submission_id, token):
@@ -524,7 +529,7 @@ def judge(
     try:
         if variant is None and exercise.needs_variants():
             # Submitted before the exercise was randomised: judge it as the student's variant.
-            variant = exercise.variant_for(submission.student)
+            variant = submission.placed_exercise().variant_for(submission.student)
     except variants.VariantError as e:
         broken = str(e)
     for part in parts:

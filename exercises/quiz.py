@@ -32,7 +32,6 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -169,6 +168,7 @@ def save_draft(student, exercise: Exercise, answers, now: datetime | None = None
     draft, _ = QuizDraft.objects.update_or_create(
         student=student,
         exercise=exercise,
+        problem_set=problem_set,
         # New typing: whatever was submitted of the draft before, this is not it.
         defaults={"answers": answers, "saved": now, "submission": None},
     )
@@ -180,7 +180,9 @@ def draft_answers(student, exercise: Exercise, history: list[Submission]) -> dic
     submission: what the page shows in the form. Else {}."""
     if not is_timed(exercise.problem_set):
         return {}
-    draft = QuizDraft.objects.filter(student=student, exercise=exercise).first()
+    draft = QuizDraft.objects.filter(
+        student=student, exercise=exercise, problem_set_id=exercise.problem_set_id
+    ).first()
     if draft is None or (history and history[0].created >= draft.saved):
         return {}
     return dict(draft.answers)
@@ -255,9 +257,9 @@ def finish(start: QuizStart, now: datetime | None = None) -> int:
             return 0
         drafts = QuizDraft.objects.filter(
             student_id=start.student_id,
-            exercise__problem_set_id=start.problem_set_id,
+            problem_set_id=start.problem_set_id,
             submission__isnull=True,
-        ).select_related("student", "exercise__problem_set")
+        ).select_related("student", "exercise", "problem_set")
         submitted = [s for s in (submit_draft(draft, now) for draft in drafts) if s is not None]
     if submitted:
         log.info(
@@ -274,7 +276,7 @@ def submit_draft(draft: QuizDraft, now: datetime) -> Submission | None:
     typed by the time it was saved (its lateness, its penalties). Nothing when the
     student submitted since, the draft is what they submitted last, it is blank, or
     they have no attempt left. Inside `finish`'s transaction."""
-    student, exercise = draft.student, draft.exercise.with_parts()
+    student, exercise = draft.student, draft.exercise.placed_in(draft.problem_set).with_parts()
     parts = list(exercise.parts.all())
     # Blank parts are left out: a student who typed nothing there answered nothing.
     answers = {
@@ -286,7 +288,9 @@ def submit_draft(draft: QuizDraft, now: datetime) -> Submission | None:
         return None
     # One student's submissions are numbered one at a time (as `queue.submit` does).
     get_user_model().objects.select_for_update().filter(pk=student.pk).first()
-    mine = Submission.objects.filter(student=student, exercise=exercise)
+    mine = Submission.objects.filter(
+        student=student, exercise=exercise, problem_set_id=exercise.problem_set_id
+    )
     last = mine.order_by("-created", "-id").first()
     if last is not None and (last.created >= draft.saved or last.answers == answers):
         return None
@@ -306,6 +310,7 @@ def submit_draft(draft: QuizDraft, now: datetime) -> Submission | None:
     submission = Submission.objects.create(
         student=student,
         exercise=exercise,
+        problem_set=exercise.problem_set,
         variant=variant,
         attempt=(attempts["last"] or 0) + 1,
         answers=answers,
@@ -355,17 +360,24 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     QuizStart.objects.get_or_create(
         student=request.user, problem_set=problem_set, defaults={"started": state.now}
     )
-    first = Exercise.published.filter(problem_set=problem_set).first()
-    return redirect(first or problem_set)
+    shown = problem_set.shown_exercises()
+    return redirect(shown[0] if shown else problem_set)
 
 
 @login_required
 @require_POST
-def draft(request: HttpRequest, slug: str) -> JsonResponse:
+def draft(request: HttpRequest, slug: str, set_slug: str | None = None) -> JsonResponse:
     """Save what the student has typed into an exercise of the timed quiz they are
     taking: a JSON body {"answers": {"<part key>": "<text>"}}. 200 with when it was
     saved; 400 for a malformed body; 403 outside the student's time."""
-    exercise = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    if set_slug is None:
+        exercise = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    else:
+        problem_set = get_object_or_404(ProblemSet, slug=set_slug)
+        try:
+            exercise = problem_set.exercise_shown(slug)
+        except Exercise.DoesNotExist:
+            raise Http404("No such exercise in this problem set.") from None
     exercise.with_parts()
     try:
         body = json.loads(request.body or b"null")
@@ -380,4 +392,4 @@ def draft(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 def draft_url(exercise: Exercise) -> str:
-    return reverse("ex-quiz-draft", args=[exercise.slug])
+    return exercise.url_for("quiz-draft")

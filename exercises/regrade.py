@@ -81,7 +81,10 @@ def send(job_id: int) -> bool:
     if job.exercise_id:
         target = Exercise.objects.filter(pk=job.exercise_id)
     else:
-        target = Exercise.objects.filter(problem_set_id=job.problem_set_id)
+        # Its own exercises and those placed in it.
+        target = Exercise.objects.filter(
+            Q(problem_set_id=job.problem_set_id) | Q(placements__problem_set_id=job.problem_set_id)
+        )
     return publish(REGRADE, job_id, queue=code_queue_for(target))
 
 
@@ -98,7 +101,7 @@ def perform(job_id: int) -> str:
     batch = (
         job.submissions()
         .filter(pk__gt=job.cursor)
-        .select_related("exercise", "variant", "student")[:BATCH]
+        .select_related("exercise", "problem_set", "variant", "student")[:BATCH]
     )
     try:
         for submission in batch:

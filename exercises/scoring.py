@@ -80,24 +80,33 @@ def best_credit(parts: Iterable, submissions: Iterable) -> float | None:
     return best(parts, [(s.results or {}, s.multiplier, s.credit) for s in submissions])
 
 
-def solved_part_by_part(student, exercise_ids: Iterable[int]) -> set[int]:
-    """Of these exercises, those the student has solved across attempts: every part
-    right in some graded attempt, though no one attempt had them all."""
+def solved_part_by_part(student, slots: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of these (problem set id, exercise id) pairs, those the student has solved across
+    attempts made in that set: every part right in some graded attempt, though no one
+    attempt had them all."""
+    from django.db.models import Q
+
     from exercises.models import Part, Submission
 
-    ids = list(exercise_ids)
-    if not ids:
+    slots = list(slots)
+    if not slots:
         return set()
-    graded: dict[int, list] = {}
+    made_in = Q(pk__in=[])
+    for set_id, pk in slots:
+        made_in |= Q(problem_set_id=set_id, exercise_id=pk)
+    graded: dict[tuple[int, int], list] = {}
     for submission in Submission.objects.filter(
-        student=student, exercise_id__in=ids, status=Submission.Status.GRADED
-    ).only("exercise", "results", "score"):
-        graded.setdefault(submission.exercise_id, []).append(submission)
+        made_in, student=student, status=Submission.Status.GRADED
+    ).only("exercise", "problem_set", "results", "score"):
+        graded.setdefault((submission.problem_set_id, submission.exercise_id), []).append(
+            submission
+        )
     parts: dict[int, list] = {}
-    for part in Part.objects.filter(exercise_id__in=graded).only("exercise", "key", "weight"):
+    exercise_ids = {pk for _, pk in graded}
+    for part in Part.objects.filter(exercise_id__in=exercise_ids).only("exercise", "key", "weight"):
         parts.setdefault(part.exercise_id, []).append(part)
     return {
-        pk
-        for pk, submissions in graded.items()
-        if (best_score(parts.get(pk, []), submissions) or 0) >= 1
+        slot
+        for slot, submissions in graded.items()
+        if (best_score(parts.get(slot[1], []), submissions) or 0) >= 1
     }

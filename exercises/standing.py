@@ -84,8 +84,15 @@ def attempts_used(student, exercises) -> dict[int, int]:
     """How many attempts the student has used at each exercise, by id (a failed
     submission was never graded and uses none, as `queue.submit` counts)."""
     ids = [e.pk for e in exercises]
+    # In the set each exercise is shown in (`Exercise.placed_in`).
+    shown_in = Q(pk__in=[])
+    for set_id in {e.problem_set_id for e in exercises}:
+        shown_in |= Q(
+            problem_set_id=set_id,
+            exercise_id__in=[e.pk for e in exercises if e.problem_set_id == set_id],
+        )
     counts = dict(
-        Submission.objects.filter(student=student, exercise_id__in=ids)
+        Submission.objects.filter(shown_in, student=student)
         .values("exercise_id")
         .annotate(used=Count("pk", filter=~Q(status=Submission.Status.FAILED)))
         .values_list("exercise_id", "used")
@@ -94,8 +101,13 @@ def attempts_used(student, exercises) -> dict[int, int]:
 
 
 def next_exercise(exercise: Exercise) -> Exercise | None:
-    """The published exercise after this one in its problem set, or None when it is the last."""
-    later = Exercise.published.filter(problem_set_id=exercise.problem_set_id).filter(
-        Q(order__gt=exercise.order) | Q(order=exercise.order, pk__gt=exercise.pk)
-    )
-    return later.order_by("order", "pk").first()
+    """The published exercise after this one in the problem set it is shown in (its own
+    or a placement's), or None when it is the last."""
+    if not exercise.is_placed and not exercise.problem_set.placements.exists():
+        later = Exercise.published.filter(problem_set_id=exercise.problem_set_id).filter(
+            Q(order__gt=exercise.order) | Q(order=exercise.order, pk__gt=exercise.pk)
+        )
+        return later.order_by("order", "pk").first()
+    shown = exercise.problem_set.shown_exercises()
+    after = [i + 1 for i, e in enumerate(shown) if e.pk == exercise.pk]
+    return shown[after[0]] if after and after[0] < len(shown) else None

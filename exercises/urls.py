@@ -25,6 +25,11 @@ urlpatterns = [
     path("modules/<slug:slug>/", views.module, name="ex-module"),
     path("sets/<slug:slug>/", views.problem_set, name="ex-problem-set"),
     path("sets/<slug:slug>/start/", quiz.start, name="ex-quiz-start"),
+    path("sets/<slug:set_slug>/exercises/<slug:slug>/", views.exercise, name="ex-placed-exercise"),
+    path(
+        "sets/<slug:set_slug>/exercises/<slug:slug>/draft/", quiz.draft, name="ex-placed-quiz-draft"
+    ),
+    path("sets/<slug:set_slug>/exercises/<slug:slug>/run/", views.run_tests, name="ex-placed-run"),
     path("exercises/<slug:slug>/", views.exercise, name="ex-exercise"),
     path("exercises/<slug:slug>/draft/", quiz.draft, name="ex-quiz-draft"),
     path("exercises/<slug:slug>/preview/", preview.preview, name="ex-preview"),
@@ -34,6 +39,21 @@ urlpatterns = [
     path("api/auth/token/", api.token, name="ex-api-token"),
     path("api/modules/", api.modules, name="ex-api-modules"),
     path("api/exercises/<slug:slug>/", api.exercise, name="ex-api-exercise"),
+    path(
+        "api/sets/<slug:set_slug>/exercises/<slug:slug>/",
+        api.placed_exercise,
+        name="ex-api-placed-exercise",
+    ),
+    path(
+        "api/sets/<slug:set_slug>/exercises/<slug:slug>/submissions/",
+        api.placed_submit,
+        name="ex-api-placed-submit",
+    ),
+    path(
+        "api/sets/<slug:set_slug>/exercises/<slug:slug>/runs/",
+        api.placed_run_tests,
+        name="ex-api-placed-run",
+    ),
     path("api/exercises/<slug:slug>/submissions/", api.submit, name="ex-api-submit"),
     path("api/submissions/<int:pk>/", api.submission, name="ex-api-submission"),
     path("api/exercises/<slug:slug>/runs/", api.run_tests, name="ex-api-run"),

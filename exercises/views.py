@@ -10,15 +10,23 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Max, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import F, Max, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from exercises import accounts, coderuns, queue, quiz, ratelimit, scoring, standing
 from exercises.accounts import SignUpForm
-from exercises.models import CodeRun, Exercise, Module, Part, ProblemSet, Submission
+from exercises.models import (
+    CodeRun,
+    Exercise,
+    Module,
+    Part,
+    Placement,
+    ProblemSet,
+    Submission,
+)
 from exercises.presentation import StudentView, SubmissionView
 from exercises.variants import VariantError
 
@@ -33,28 +41,50 @@ def site_context(request: HttpRequest) -> dict:
 
 
 def exercise_states(user, exercises) -> dict[int, str]:
-    """ "solved", "tried" or "new" for each exercise id, for this student."""
-    ids = [e.pk for e in exercises]
+    """ "solved", "tried" or "new" for each exercise id, for this student, in the
+    problem set each exercise is shown in (`Exercise.placed_in`)."""
+    return {pk: state for (_, pk), state in set_states(user, exercises).items()}
+
+
+def set_states(user, exercises) -> dict[tuple[int, int], str]:
+    """ "solved", "tried" or "new" for each exercise in the set it is shown in, by
+    (problem set id, exercise id): a placed exercise's work is its placement's."""
+    slots = [(e.problem_set_id, e.pk) for e in exercises]
     # In a quiz whose feedback is held back, a student only knows they have answered.
-    held = {e.pk for e in exercises if not e.problem_set.shows_feedback()}
-    best = dict(
-        Submission.objects.filter(student=user, exercise_id__in=ids)
-        .values("exercise_id")
-        .annotate(best=Max("score"))
-        .values_list("exercise_id", "best")
-    )
+    held = {(e.problem_set_id, e.pk) for e in exercises if not e.problem_set.shows_feedback()}
+    best = {}
+    if slots:
+        best = {
+            (set_id, pk): score
+            for set_id, pk, score in Submission.objects.filter(student=user)
+            .filter(in_slots(slots))
+            .values("problem_set_id", "exercise_id")
+            .annotate(best=Max("score"))
+            .values_list("problem_set_id", "exercise_id", "best")
+        }
     # Answered part by part: solved once every part was right in some attempt.
-    unsolved = [pk for pk, score in best.items() if score is None or score < 1]
+    unsolved = [slot for slot, score in best.items() if score is None or score < 1]
     solved = scoring.solved_part_by_part(user, unsolved)
     states = {}
-    for pk in ids:
-        if pk not in best:
-            states[pk] = "new"
-        elif pk not in held and (pk in solved or (best[pk] is not None and best[pk] >= 1)):
-            states[pk] = "solved"
+    for slot in slots:
+        if slot not in best:
+            states[slot] = "new"
+        elif slot not in held and (slot in solved or (best[slot] is not None and best[slot] >= 1)):
+            states[slot] = "solved"
         else:
-            states[pk] = "tried"
+            states[slot] = "tried"
     return states
+
+
+def in_slots(slots) -> Q:
+    """Submissions made at these (problem set id, exercise id) pairs."""
+    by_set: dict[int, list[int]] = {}
+    for set_id, pk in slots:
+        by_set.setdefault(set_id, []).append(pk)
+    query = Q(pk__in=[])
+    for set_id, ids in by_set.items():
+        query |= Q(problem_set_id=set_id, exercise_id__in=ids)
+    return query
 
 
 # ---------------------------------------------------------------- accounts
@@ -97,21 +127,43 @@ def _published() -> Prefetch:
     return Prefetch("exercises", queryset=Exercise.published.all())
 
 
+def _placed() -> Prefetch:
+    """The published exercises of the question bank placed in each set."""
+    return Prefetch(
+        "placements",
+        queryset=Placement.objects.filter(exercise__status=Exercise.Status.PUBLISHED)
+        .exclude(exercise__problem_set=F("problem_set"))
+        .select_related("exercise"),
+    )
+
+
+def _shown(problem_set: ProblemSet) -> list[Exercise]:
+    """The set's exercises as `ProblemSet.shown_exercises` gives them, read from what
+    `_published()` and `_placed()` prefetched."""
+    own = list(problem_set.exercises.all())
+    if not problem_set.is_open():
+        return own
+    return own + [p.exercise.placed_in(problem_set) for p in problem_set.placements.all()]
+
+
 @login_required
 @require_GET
 def course(request: HttpRequest) -> HttpResponse:
     modules = Module.objects.prefetch_related(
-        Prefetch("problem_sets", queryset=ProblemSet.objects.prefetch_related(_published()))
+        Prefetch(
+            "problem_sets",
+            queryset=ProblemSet.objects.prefetch_related(_published(), _placed()),
+        )
     )
-    exercises = [e for m in modules for ps in m.problem_sets.all() for e in ps.exercises.all()]
-    states = exercise_states(request.user, exercises)
+    shown = {ps.pk: _shown(ps) for m in modules for ps in m.problem_sets.all()}
+    states = set_states(request.user, [e for exercises in shown.values() for e in exercises])
     terms = standing.set_terms(request.user, [ps for m in modules for ps in m.problem_sets.all()])
     rows = []
     for module in modules:
-        ids = [e.pk for ps in module.problem_sets.all() for e in ps.exercises.all()]
-        solved = sum(states[pk] == "solved" for pk in ids)
+        slots = [(ps.pk, e.pk) for ps in module.problem_sets.all() for e in shown[ps.pk]]
+        solved = sum(states[slot] == "solved" for slot in slots)
         next_due = standing.next_due([terms[ps.pk] for ps in module.problem_sets.all()])
-        rows.append({"module": module, "solved": solved, "total": len(ids), "next_due": next_due})
+        rows.append({"module": module, "solved": solved, "total": len(slots), "next_due": next_due})
     return render(request, "exercises/course.html", {"rows": rows})
 
 
@@ -119,15 +171,15 @@ def course(request: HttpRequest) -> HttpResponse:
 @require_GET
 def module(request: HttpRequest, slug: str) -> HttpResponse:
     module = get_object_or_404(Module, slug=slug)
-    problem_sets = list(module.problem_sets.prefetch_related(_published()))
-    exercises = [e for ps in problem_sets for e in ps.exercises.all()]
-    states = exercise_states(request.user, exercises)
+    problem_sets = list(module.problem_sets.prefetch_related(_published(), _placed()))
+    shown = {ps.pk: _shown(ps) for ps in problem_sets}
+    states = set_states(request.user, [e for exercises in shown.values() for e in exercises])
     terms = standing.set_terms(request.user, problem_sets)
     rows = [
         {
             "problem_set": ps,
-            "solved": sum(states[e.pk] == "solved" for e in ps.exercises.all()),
-            "total": len(ps.exercises.all()),
+            "solved": sum(states[(ps.pk, e.pk)] == "solved" for e in shown[ps.pk]),
+            "total": len(shown[ps.pk]),
             "terms": terms[ps.pk],
         }
         for ps in problem_sets
@@ -139,9 +191,7 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=slug)
-    exercises = list(
-        Exercise.published.filter(problem_set=problem_set).select_related("problem_set")
-    )
+    exercises = problem_set.shown_exercises()
     quiz.settle(request.user)
     states = exercise_states(request.user, exercises)
     used = standing.attempts_used(request.user, exercises)
@@ -191,18 +241,34 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         "fields": fields,
         "refusal": refusal,
         "draft_url": quiz.draft_url(exercise) if quiz.is_timed(exercise.problem_set) else "",
+        "run_url": exercise.url_for("run"),
     }
     return render(request, "exercises/exercise.html", context, status=status)
 
 
+def _get_exercise_for_user(request: HttpRequest, slug: str, set_slug: str | None) -> Exercise:
+    """The published exercise as shown in its own set, or, with `set_slug`, in that set
+    (its own or one it is placed in: `Placement`), once the set has opened."""
+    if set_slug is None:
+        exercise = get_object_or_404(
+            Exercise.published.for_student(request.user).select_related("problem_set__module"),
+            slug=slug,
+        )
+        exercise.problem_set.remember_due(request.user, exercise.student_due)
+        return exercise
+    problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=set_slug)
+    if not problem_set.is_open():
+        raise Http404("This problem set is not open yet.")
+    try:
+        return problem_set.exercise_shown(slug)
+    except Exercise.DoesNotExist:
+        raise Http404("No such exercise in this problem set.") from None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def exercise(request: HttpRequest, slug: str) -> HttpResponse:
-    exercise = get_object_or_404(
-        Exercise.published.for_student(request.user).select_related("problem_set__module"),
-        slug=slug,
-    )
-    exercise.problem_set.remember_due(request.user, exercise.student_due)
+def exercise(request: HttpRequest, slug: str, set_slug: str | None = None) -> HttpResponse:
+    exercise = _get_exercise_for_user(request, slug, set_slug)
     if exercise.problem_set.is_quiz:
         quiz.settle(request.user)
         if quiz.waits_for_start(exercise.problem_set, request.user):
@@ -253,7 +319,9 @@ def posted_answer(request: HttpRequest, part) -> str:
 def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
     """A student sees only their own submissions; anyone else's is a 404."""
     return get_object_or_404(
-        Submission.objects.select_related("exercise__problem_set__module", "variant"),
+        Submission.objects.select_related(
+            "exercise__problem_set__module", "problem_set__module", "variant"
+        ),
         pk=pk,
         student=request.user,
     )
@@ -263,7 +331,7 @@ def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
 @require_GET
 def submission(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _get_submission_for_user(request, pk)
-    submission.exercise.with_parts()
+    submission.placed_exercise().with_parts()
     context = {
         "submission": submission,
         "exercise": submission.exercise,
@@ -280,14 +348,17 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_tests(request: HttpRequest, slug: str) -> JsonResponse:
+def run_tests(request: HttpRequest, slug: str, set_slug: str | None = None) -> JsonResponse:
     """Run a code part's visible tests on the source in the form: no attempt is used.
 
     The form posts `part` (the code part's key) and `answer-<key>`, as the exercise
     form names it. 202 with the run's id and the URL to poll; 422, 403, 429 or 503 with
     the reason (`error`), and Retry-After on a 429.
     """
-    exercise = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    if set_slug is None:
+        exercise = get_object_or_404(Exercise.published.select_related("problem_set"), slug=slug)
+    else:
+        exercise = _get_exercise_for_user(request, slug, set_slug)
     key = request.POST.get("part", "")
     try:
         run = coderuns.start(request.user, exercise, key, request.POST.get(f"answer-{key}", ""))

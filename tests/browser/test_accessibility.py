@@ -262,6 +262,10 @@ PAGES = [
     Page("code exercise, tests run; its verdict beside it and on its page", code_run),
     Page("quiz set", lambda visit: f"/sets/{visit.quiz_slug}/"),
     Page("quiz start, confirmation; the quiz's exercise", start_quiz),
+    Page(
+        "a practice exercise placed in the quiz",
+        lambda visit: f"/sets/{visit.quiz_slug}/exercises/quick-power-rule/",
+    ),
     Page("exercise and verdict, while grading; verdict graded", while_grading),
     Page("verdicts beside the answers; verdict", submit_chain_rule),
     Page("maths exercise after a verdict", after_a_verdict),
@@ -297,7 +301,7 @@ def phone_page(browser, server_url, course):
 @pytest.fixture
 def quiz(course) -> str:
     """A timed quiz with one question, its feedback held back."""
-    from exercises.models import Module
+    from exercises.models import Module, Placement
     from tests.conftest import make_exercise, make_problem_set
 
     quiz = make_problem_set(
@@ -310,6 +314,8 @@ def quiz(course) -> str:
         order=98,
     )
     make_exercise(problem_set=quiz, slug="checkpoint-quiz-question", title="Question")
+    # A practice exercise placed in the quiz too (the question bank), after its own.
+    Placement.objects.create(problem_set=quiz, exercise=course["quick"], order=5)
     return quiz.slug
 
 
@@ -347,6 +353,8 @@ NOT_PAGES = {
     "ex-run",
     "ex-run-result",
     "ex-quiz-draft",
+    "ex-placed-run",
+    "ex-placed-quiz-draft",
     "ex-logout",
     "ex-admin-login",
 }

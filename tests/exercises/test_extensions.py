@@ -98,6 +98,8 @@ def change_form(problem_set: ProblemSet, extensions: list[dict]) -> dict:
         "kind": problem_set.kind,
         "exercises-TOTAL_FORMS": 0,
         "exercises-INITIAL_FORMS": 0,
+        "placements-TOTAL_FORMS": 0,
+        "placements-INITIAL_FORMS": 0,
         "extensions-TOTAL_FORMS": len(extensions),
         "extensions-INITIAL_FORMS": 0,
     }

@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from exercises import apischema, coderuns, queue
-from exercises.models import CodeRun, ProblemSet, Submission
+from exercises.models import CodeRun, Placement, ProblemSet, Submission
 from tests.conftest import (
     FORWARD_DIFFERENCE,
     HALF_RIGHT_CODE,
@@ -72,6 +72,9 @@ def test_it_serves_the_schema_to_anyone(client):
         "/api/exercises/{slug}/runs/",
         "/api/submissions/{id}/",
         "/api/runs/{id}/",
+        "/api/sets/{set_slug}/exercises/{slug}/",
+        "/api/sets/{set_slug}/exercises/{slug}/submissions/",
+        "/api/sets/{set_slug}/exercises/{slug}/runs/",
     }
 
 
@@ -81,7 +84,7 @@ def test_it_documents_the_503_every_operation_gives_while_the_database_is_down()
         for path, methods in apischema.document()["paths"].items()
         for method, operation in methods.items()
     ]
-    assert len(operations) == 7
+    assert len(operations) == 10
     for path, method, operation in operations:
         unavailable = operation["responses"]["503"]
         assert "Retry-After" in unavailable["headers"], (path, method)
@@ -162,9 +165,19 @@ def course(alice):
     waiting = coderuns.start(alice, practice, "code", RIGHT_CODE)
     assert Submission.objects.filter(status=Submission.Status.GRADED).count() == 3
     assert CodeRun.objects.get(pk=done.pk).status == CodeRun.Status.DONE
+    # The practice exercise placed in the quiz too (the question bank), answered there.
+    Placement.objects.create(problem_set=quiz.problem_set, exercise=practice)
+    placed = queue.submit(alice, quiz.problem_set.exercise_shown(practice.slug), ANSWERS)
+    queue.grade(placed.pk)
     return {
         "slug": [practice.slug, quiz.slug, past.slug],
-        "id": [*(s.pk for s in graded), failed.pk, queued.pk, done.pk, waiting.pk],
+        "set_slug": [
+            (practice.problem_set.slug, practice.slug),
+            (quiz.problem_set.slug, practice.slug),
+            (quiz.problem_set.slug, quiz.slug),
+            (past.problem_set.slug, past.slug),
+        ],
+        "id": [*(s.pk for s in graded), placed.pk, failed.pk, queued.pk, done.pk, waiting.pk],
     }
 
 
@@ -195,6 +208,10 @@ def api_schema(_node_id, wsgi_app, course, alice, settings):
     # every request would only find a 404 or a 400.
     @schema.hook
     def flatmap_path_parameters(context, path_parameters):
+        if "set_slug" in (path_parameters or {}):
+            return st.sampled_from(course["set_slug"]).map(
+                lambda pair: {**path_parameters, "set_slug": pair[0], "slug": pair[1]}
+            )
         if "slug" in (path_parameters or {}):
             return st.sampled_from(course["slug"]).map(lambda v: {**path_parameters, "slug": v})
         if "id" in (path_parameters or {}):
@@ -232,6 +249,13 @@ KNOWN_BODIES = {
         {"part": st.sampled_from(["code", "a"]), "answer": answer("code")}
     ),
 }
+# An exercise as shown in a set takes the same bodies.
+KNOWN_BODIES["POST /api/sets/{set_slug}/exercises/{slug}/submissions/"] = KNOWN_BODIES[
+    "POST /api/exercises/{slug}/submissions/"
+]
+KNOWN_BODIES["POST /api/sets/{set_slug}/exercises/{slug}/runs/"] = KNOWN_BODIES[
+    "POST /api/exercises/{slug}/runs/"
+]
 
 
 @pytest.fixture

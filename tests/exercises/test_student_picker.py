@@ -168,6 +168,8 @@ def test_it_grants_an_extension_to_the_student_picked(charlie_client, students):
             "kind": problem_set.kind,
             "exercises-TOTAL_FORMS": 0,
             "exercises-INITIAL_FORMS": 0,
+            "placements-TOTAL_FORMS": 0,
+            "placements-INITIAL_FORMS": 0,
             "extensions-TOTAL_FORMS": 1,
             "extensions-INITIAL_FORMS": 0,
             "extensions-0-student": picked,

@@ -25,6 +25,7 @@ INSTRUCTOR_PERMISSIONS = {
     "quizstart": ["delete", "view"],
     "extension": ["add", "change", "delete", "view"],
     "accommodation": ["add", "change", "delete", "view"],
+    "placement": ["add", "change", "delete", "view"],
 }
 
 

@@ -43,9 +43,28 @@ def exercise_data(exercise: Exercise) -> dict:
         raise CommandError("\n".join(e.messages(f"exercise {exercise.slug}"))) from None
 
 
+def placements_data(ps: ProblemSet, own: int) -> list:
+    """The exercises placed in the set from elsewhere, as `place` lists them: a slug
+    alone where the order is the one loading gives it by default (after the set's own
+    exercises and the entry before)."""
+    placed, last = [], own
+    for placement in ps.placements.all():
+        slug = placement.exercise.slug
+        if placement.order == max(last, own) + 1:
+            placed.append(slug)
+        else:
+            placed.append({"exercise": slug, "order": placement.order})
+        last = placement.order
+    return placed
+
+
 def course_files() -> dict[str, str]:
     """Relative path -> YAML text for the whole course."""
-    modules = list(Module.objects.prefetch_related("problem_sets__exercises__parts"))
+    modules = list(
+        Module.objects.prefetch_related(
+            "problem_sets__exercises__parts", "problem_sets__placements__exercise"
+        )
+    )
     files = {
         "course.yaml": dump(
             {"modules": [{"slug": m.slug, "title": m.title, "summary": m.summary} for m in modules]}
@@ -76,6 +95,9 @@ def course_files() -> dict[str, str]:
             if ps.feedback_released:
                 data["feedback_released"] = ps.feedback_released.isoformat()
             data["exercises"] = [exercise_data(e) for e in ps.exercises.all()]
+            placed = placements_data(ps, len(data["exercises"]))
+            if placed:
+                data["place"] = placed
             files[f"{folder}/{ps.slug}.yaml"] = dump(data)
     return files
 

@@ -36,7 +36,7 @@ from exercises.definition import (
     parse,
     part_fields,
 )
-from exercises.models import Exercise, Module, Part, ProblemSet, QuestionTestRun
+from exercises.models import Exercise, Module, Part, Placement, ProblemSet, QuestionTestRun
 
 
 class CourseError(CommandError):
@@ -81,6 +81,16 @@ class ProblemSetFile:
     definition: ProblemSetDef
     dates: dict
     exercises: list[ExerciseDef] = field(default_factory=list)
+
+    def placements(self) -> list[tuple[str, int]]:
+        """The exercises placed in the set from elsewhere (`place`), with their order:
+        by default after the set's own exercises (numbered from 1) and the entry before."""
+        own = last = len(self.definition.exercises)
+        placed = []
+        for p in self.definition.place:
+            last = p.order if p.order is not None else max(last, own) + 1
+            placed.append((p.exercise, last))
+        return placed
 
 
 @dataclass
@@ -148,9 +158,34 @@ def read_course(
             ]
             found.exercises.append(exercise)
         files.append(found)
+    problems += _placement_problems(files, slugs)
     if problems:
         raise CourseError(problems)
     return Course(modules, files)
+
+
+def _placement_problems(files: list[ProblemSetFile], slugs: dict[str, str]) -> list[str]:
+    """What is wrong with the sets' `place` lists: an exercise neither in the course's
+    files nor in the database, one placed twice, or one placed in its own set."""
+    problems = []
+    known = set(
+        Exercise.objects.filter(
+            slug__in=[p.exercise for f in files for p in f.definition.place]
+        ).values_list("slug", flat=True)
+    )
+    for found in files:
+        own = {e.slug for e in found.exercises}
+        seen = set()
+        for i, placed in enumerate(found.definition.place):
+            where = f"{found.path}: place[{i}] ({placed.exercise})"
+            if placed.exercise in own:
+                problems.append(f"{where}: is an exercise of this set already")
+            elif placed.exercise not in slugs and placed.exercise not in known:
+                problems.append(f"{where}: no exercise has this slug")
+            elif placed.exercise in seen:
+                problems.append(f"{where}: is placed twice in this set")
+            seen.add(placed.exercise)
+    return problems
 
 
 @dataclass
@@ -162,7 +197,7 @@ class Loaded:
 
 @transaction.atomic
 def write_course(course: Course) -> Loaded:
-    counts = {"modules": 0, "problem_sets": 0, "exercises": 0, "changed": 0}
+    counts = {"modules": 0, "problem_sets": 0, "exercises": 0, "changed": 0, "placements": 0}
     modules = {}
     for order, item in enumerate(course.modules.modules, start=1):
         module, _ = Module.objects.get_or_create(slug=item.slug, defaults={"title": item.title})
@@ -198,7 +233,26 @@ def write_course(course: Course) -> Loaded:
             counts["changed"] += changed
             counts["exercises"] += 1
             loaded.append((exercise, definition))
+    # Once every exercise is written: a set may place one defined in a later file.
+    for found in course.problem_sets:
+        counts["placements"] += write_placements(found)
     return Loaded(counts, loaded)
+
+
+def write_placements(found: ProblemSetFile) -> int:
+    """The set's placements as its file lists them: the others are removed (students'
+    work done in them is kept with the set, and shown again if it is placed again)."""
+    ps = ProblemSet.objects.get(slug=found.definition.slug)
+    placed = found.placements()
+    exercises = dict(
+        Exercise.objects.filter(slug__in=[slug for slug, _ in placed]).values_list("slug", "pk")
+    )
+    Placement.objects.filter(problem_set=ps).exclude(exercise_id__in=exercises.values()).delete()
+    for slug, order in placed:
+        Placement.objects.update_or_create(
+            problem_set=ps, exercise_id=exercises[slug], defaults={"order": order}
+        )
+    return len(placed)
 
 
 def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, bool]:
