@@ -83,7 +83,7 @@ def submissions(exercise: Exercise, problem_set: ProblemSet):
     return (
         Submission.objects.filter(
             exercise=exercise,
-            exercise__problem_set=problem_set,
+            problem_set=problem_set,
             status=Submission.Status.GRADED,
         )
         .select_related("variant")
@@ -225,7 +225,16 @@ def _first_scores(exercise: Exercise, problem_set: ProblemSet) -> dict[int, floa
 
 
 def set_exercises(problem_set: ProblemSet) -> list[Exercise]:
-    return list(problem_set.exercises.prefetch_related("parts").order_by("order", "id"))
+    """The set's own exercises and those placed in it from the question bank, drafts
+    included, in the set's order."""
+    own = [(e.order, e) for e in problem_set.exercises.prefetch_related("parts")]
+    placed = [
+        (p.order, p.exercise.placed_in(problem_set))
+        for p in problem_set.placements.exclude(exercise__problem_set=problem_set)
+        .select_related("exercise")
+        .prefetch_related("exercise__parts")
+    ]
+    return [e for _, e in sorted(own + placed, key=lambda pair: (pair[0], pair[1].pk))]
 
 
 def analyse_set(problem_set: ProblemSet) -> list[dict]:

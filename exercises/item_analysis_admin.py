@@ -5,6 +5,7 @@ may look at submissions."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -55,10 +56,17 @@ def _get_problem_set_for_user(request: HttpRequest, object_id: str) -> ProblemSe
 
 
 def _get_exercise(problem_set: ProblemSet, exercise_id: int) -> Exercise:
-    exercise = problem_set.exercises.filter(pk=exercise_id).prefetch_related("parts").first()
+    """The set's own exercise or one placed in it, as shown in this set."""
+    exercise = (
+        Exercise.objects.filter(pk=exercise_id)
+        .filter(Q(problem_set=problem_set) | Q(placements__problem_set=problem_set))
+        .prefetch_related("parts")
+        .distinct()
+        .first()
+    )
     if exercise is None:
         raise Http404("No such exercise in this problem set.")
-    return exercise
+    return exercise.placed_in(problem_set)
 
 
 def _context(request, model_admin, problem_set: ProblemSet, **kwargs) -> dict:

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from exercises import item_analysis, queue
-from exercises.models import Part, Submission, Variant
+from exercises.models import Exercise, Part, Placement, Submission, Variant
 from tests.conftest import (
     FORWARD_DIFFERENCE,
     HALF_RIGHT_CODE,
@@ -461,3 +461,26 @@ def test_it_is_linked_from_the_wrong_answers_of_an_exercise(client, charlie, gra
     page = client.get(reverse("admin:exercises_exercise_change", args=[gradient.pk]))
 
     assert exercise_url(gradient.problem_set, gradient) in page.content.decode()
+
+
+def test_it_analyses_a_placed_exercise_with_the_work_done_in_each_set(client, charlie):
+    practice = make_problem_set()
+    quiz = make_problem_set(module=practice.module, kind="quiz")
+    exercise = make_exercise(problem_set=practice)
+    Placement.objects.create(problem_set=quiz, exercise=exercise, order=1)
+    s1, s2 = students(2)
+    answer(s1, exercise, {"a": "2x"})
+    answer(s2, exercise, {"a": "3x"})
+    answer(s1, Exercise.objects.get(pk=exercise.pk).placed_in(quiz), {"a": "x"})
+
+    in_practice = item_analysis.analyse_exercise(exercise, practice)
+    in_quiz = item_analysis.analyse_exercise(
+        Exercise.objects.get(pk=exercise.pk).placed_in(quiz), quiz
+    )
+    assert (in_practice["summary"]["students"], in_practice["summary"]["first"]) == (2, 0.5)
+    assert (in_quiz["summary"]["students"], in_quiz["summary"]["first"]) == (1, 0.0)
+    assert [e.pk for e in item_analysis.set_exercises(quiz)] == [exercise.pk]
+
+    client.force_login(charlie)
+    url = reverse("admin:exercises_problemset_item_analysis_exercise", args=[quiz.pk, exercise.pk])
+    assert client.get(url).status_code == 200
