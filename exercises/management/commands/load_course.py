@@ -17,26 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from exercises import question_tests
-from exercises.definition import (
-    CourseDef,
-    DefinitionError,
-    ExerciseDef,
-    ProblemSetDef,
-    assign,
-    parse,
-    part_fields,
-)
-from exercises.models import Exercise, Module, Part, ProblemSet, QuestionTestRun
+from exercises.definition import CourseDef, DefinitionError, ExerciseDef, assign, parse
+from exercises.models import Exercise, Module, QuestionTestRun
+from exercises.porting import ProblemSetFile, read_problem_set, write_problem_set
 
 
 class CourseError(CommandError):
@@ -55,32 +46,6 @@ def read_yaml(path: Path, problems: list[str]):
     except OSError as e:
         problems.append(f"{path}: cannot be read: {e.strerror}")
     return None
-
-
-def _moment(value, where: str, problems: list[str]) -> datetime | None:
-    """A date and time from YAML (which reads `2026-10-05 09:00` itself), in the server's
-    time zone unless it names one."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime.combine(value, time())
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            value = None
-    if not isinstance(value, datetime):
-        problems.append(f"{where}: must be a date and time")
-        return None
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
-
-
-@dataclass
-class ProblemSetFile:
-    path: Path
-    definition: ProblemSetDef
-    dates: dict
-    exercises: list[ExerciseDef] = field(default_factory=list)
 
 
 @dataclass
@@ -113,40 +78,15 @@ def read_course(
             if len(problems) == before:
                 problems.append(f"{path}: empty: expected a problem set")
             continue
-        try:
-            ps = parse(ProblemSetDef, data)
-        except DefinitionError as e:
-            problems += e.messages(str(path))
+        found = read_problem_set(data, path, problems, slugs, seeds=seeds, timeout=timeout)
+        if found is None:
             continue
+        ps = found.definition
         if ps.module not in module_slugs:
             problems.append(f"{path} → module: {ps.module!r} is not in course.yaml")
         if ps.slug in set_slugs:
             problems.append(f"{path} → slug: {ps.slug!r} is also the slug of {set_slugs[ps.slug]}")
         set_slugs[ps.slug] = path
-        dates = {
-            name: _moment(getattr(ps, name), f"{path} → {name}", problems)
-            for name in ("opens", "due", "feedback_released")
-        }
-        found = ProblemSetFile(path, ps, dates)
-        for i, item in enumerate(ps.exercises):
-            slug = item.get("slug") if isinstance(item, dict) else None
-            where = f"{path}: exercises[{i}]" + (f" (slug {slug})" if slug else "")
-            try:
-                exercise = parse(ExerciseDef, {**item, "order": i + 1})
-            except DefinitionError as e:
-                problems += e.messages(where)
-                continue
-            if exercise.slug in slugs:
-                problems.append(
-                    f"{where} → slug: {exercise.slug!r} is already used in {slugs[exercise.slug]}"
-                )
-                continue
-            slugs[exercise.slug] = str(path)
-            problems += [
-                f"{where} → {message}"
-                for message in question_tests.validate(exercise, seeds=seeds, timeout=timeout)
-            ]
-            found.exercises.append(exercise)
         files.append(found)
     if problems:
         raise CourseError(problems)
@@ -172,66 +112,12 @@ def write_course(course: Course) -> Loaded:
         counts["modules"] += 1
     loaded = []
     for found in course.problem_sets:
-        data = found.definition
-        module = modules[data.module]
-        ps, _ = ProblemSet.objects.get_or_create(
-            slug=data.slug, defaults={"module": module, "title": data.title}
-        )
-        if assign(
-            ps,
-            {
-                "module": module,
-                "title": data.title,
-                "summary": data.summary,
-                "order": data.order,
-                "late_policy": data.late_policy,
-                "late_penalty": float(data.late_penalty),
-                "kind": data.kind,
-                "time_limit": data.time_limit,
-                **found.dates,
-            },
-        ):
-            ps.save()
+        _, written, exercises = write_problem_set(found, modules[found.definition.module])
         counts["problem_sets"] += 1
-        for definition in found.exercises:
-            exercise, changed = write_exercise(ps, definition)
-            counts["changed"] += changed
-            counts["exercises"] += 1
-            loaded.append((exercise, definition))
+        counts["exercises"] += written["exercises"]
+        counts["changed"] += written["changed"]
+        loaded += exercises
     return Loaded(counts, loaded)
-
-
-def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, bool]:
-    """Create or update the exercise and its parts; True if an existing one changed (its
-    version is then bumped). Publishing waits for the question tests: a new exercise is
-    written as a draft, and an existing one keeps its status unless the file says draft."""
-    exercise = Exercise.objects.filter(slug=definition.slug).first()
-    created = exercise is None
-    if created:
-        exercise = Exercise(problem_set=ps, status=Exercise.Status.DRAFT)
-    fields = definition.exercise_fields()
-    status = fields.pop("status")
-    changed = assign(exercise, {**fields, "problem_set": ps})
-    if status == Exercise.Status.DRAFT:
-        exercise.status = Exercise.Status.DRAFT
-    exercise.save()
-    keys = []
-    for order, part in enumerate(definition.parts, start=1):
-        keys.append(part.key)
-        values = part_fields(part, order)
-        row = Part.objects.filter(exercise=exercise, key=part.key).first()
-        if row is None:
-            Part.objects.create(exercise=exercise, **values)
-            changed = True
-        elif assign(row, values):
-            row.save()
-            changed = True
-    removed, _ = exercise.parts.exclude(key__in=keys).delete()
-    changed = changed or bool(removed)
-    if changed and not created:
-        exercise.version += 1
-        Exercise.objects.filter(pk=exercise.pk).update(version=exercise.version)
-    return exercise, changed and not created
 
 
 @dataclass

@@ -1,0 +1,372 @@
+"""A problem set as YAML, out and in: the format `export_course` writes and `load_course`
+reads, one file per problem set.
+
+The commands handle a whole course folder; the admin downloads one problem set and
+uploads one. Both go through the same functions here: `problem_set_data` (the file's
+content), `read_problem_set` (a file's data checked through the definitions, every
+problem named) and `write_problem_set` (created or updated in place, matched by slug).
+
+An upload is checked in full before anything is saved (`check_upload`): the YAML, each
+field of the problem set and of its exercises, the module it names, exercise slugs
+already used by another problem set, and each exercise's templates and expected answers
+for several seeds, as `load_course` checks them. Only a file without a single problem
+can be saved, and then in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import yaml
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from exercises import question_tests
+from exercises.definition import (
+    DefinitionError,
+    ExerciseDef,
+    ProblemSetDef,
+    assign,
+    parse,
+    part_fields,
+)
+from exercises.models import Exercise, Module, Part, ProblemSet
+
+# An upload larger than this is refused unread: the largest shipped problem set is a
+# few tens of kilobytes.
+MAX_UPLOAD_BYTES = 512 * 1024
+
+
+class ExportError(CommandError):
+    """An exercise in the database that its definition refuses: it is not written."""
+
+
+# ---------------------------------------------------------------- out
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _text(dumper: yaml.SafeDumper, value: str):
+    # Prompts and solutions read best as literal blocks, as authors write them.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def dump(data) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def exercise_data(exercise: Exercise) -> dict:
+    """The exercise's definition as YAML writes it: in field order, defaults left out."""
+    try:
+        return ExerciseDef.from_model(exercise).to_data()
+    except DefinitionError as e:
+        # A file load_course would refuse is not written: the author fixes it first.
+        raise ExportError("\n".join(e.messages(f"exercise {exercise.slug}"))) from None
+
+
+def problem_set_data(ps: ProblemSet) -> dict:
+    """The problem set's file: its fields (defaults left out), then its exercises."""
+    data = {
+        "module": ps.module.slug,
+        "slug": ps.slug,
+        "title": ps.title,
+        "order": ps.order,
+        "summary": ps.summary,
+    }
+    if ps.opens:
+        data["opens"] = ps.opens.isoformat()
+    if ps.due:
+        data["due"] = ps.due.isoformat()
+    if ps.late_policy != ProblemSet.LatePolicy.ACCEPT:
+        data["late_policy"] = ps.late_policy
+    if ps.late_penalty:
+        data["late_penalty"] = ps.late_penalty
+    if ps.kind != ProblemSet.Kind.PRACTICE:
+        data["kind"] = ps.kind
+    if ps.time_limit is not None:
+        data["time_limit"] = ps.time_limit
+    if ps.feedback_released:
+        data["feedback_released"] = ps.feedback_released.isoformat()
+    data["exercises"] = [exercise_data(e) for e in ps.exercises.all()]
+    return data
+
+
+def problem_set_yaml(ps: ProblemSet) -> str:
+    return dump(problem_set_data(ps))
+
+
+# ---------------------------------------------------------------- in
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error as an author reads it: where (line and column, from 1), then what."""
+    mark = getattr(error, "problem_mark", None)
+    what = " ".join(
+        part for part in (getattr(error, "context", None), getattr(error, "problem", None)) if part
+    )
+    if mark is None:
+        return f"not valid YAML: {what or error}"
+    return f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {what or error}"
+
+
+def moment(value, where: str, problems: list[str]) -> datetime | None:
+    """A date and time from YAML (which reads `2026-10-05 09:00` itself), in the server's
+    time zone unless it names one."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime):
+        problems.append(f"{where}: must be a date and time")
+        return None
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+@dataclass
+class ProblemSetFile:
+    path: Path
+    definition: ProblemSetDef
+    dates: dict
+    exercises: list[ExerciseDef] = field(default_factory=list)
+
+    def set_fields(self, module: Module) -> dict:
+        """The problem set's fields as the database stores them."""
+        data = self.definition
+        return {
+            "module": module,
+            "title": data.title,
+            "summary": data.summary,
+            "order": data.order,
+            "late_policy": data.late_policy,
+            "late_penalty": float(data.late_penalty),
+            "kind": data.kind,
+            "time_limit": data.time_limit,
+            **self.dates,
+        }
+
+
+def read_problem_set(
+    data,
+    path: Path,
+    problems: list[str],
+    slugs: dict[str, str],
+    seeds: int = question_tests.VALIDATION_SEEDS,
+    timeout: float | None = None,
+) -> ProblemSetFile | None:
+    """A problem set file's data checked through the definitions; each problem is added
+    to `problems`, naming the file, the exercise and the field. `slugs` holds the
+    exercise slugs already read (slug -> where), and gets this file's."""
+    try:
+        ps = parse(ProblemSetDef, data)
+    except DefinitionError as e:
+        problems += e.messages(str(path))
+        return None
+    dates = {
+        name: moment(getattr(ps, name), f"{path} → {name}", problems)
+        for name in ("opens", "due", "feedback_released")
+    }
+    found = ProblemSetFile(path, ps, dates)
+    for i, item in enumerate(ps.exercises):
+        slug = item.get("slug") if isinstance(item, dict) else None
+        where = f"{path}: exercises[{i}]" + (f" (slug {slug})" if slug else "")
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be a mapping")
+            continue
+        try:
+            exercise = parse(ExerciseDef, {**item, "order": i + 1})
+        except DefinitionError as e:
+            problems += e.messages(where)
+            continue
+        if exercise.slug in slugs:
+            problems.append(
+                f"{where} → slug: {exercise.slug!r} is already used in {slugs[exercise.slug]}"
+            )
+            continue
+        slugs[exercise.slug] = str(path)
+        problems += [
+            f"{where} → {message}"
+            for message in question_tests.validate(exercise, seeds=seeds, timeout=timeout)
+        ]
+        found.exercises.append(exercise)
+    return found
+
+
+def write_problem_set(
+    found: ProblemSetFile, module: Module
+) -> tuple[ProblemSet, dict, list[tuple[Exercise, ExerciseDef]]]:
+    """Create or update the problem set and its exercises in place, matched by slug;
+    returns it, the counts (exercises, changed) and each exercise with its definition."""
+    data = found.definition
+    ps, _ = ProblemSet.objects.get_or_create(
+        slug=data.slug, defaults={"module": module, "title": data.title}
+    )
+    if assign(ps, found.set_fields(module)):
+        ps.save()
+    counts = {"exercises": 0, "changed": 0}
+    loaded = []
+    for definition in found.exercises:
+        exercise, changed = write_exercise(ps, definition)
+        counts["changed"] += changed
+        counts["exercises"] += 1
+        loaded.append((exercise, definition))
+    return ps, counts, loaded
+
+
+def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, bool]:
+    """Create or update the exercise and its parts; True if an existing one changed (its
+    version is then bumped). Publishing waits for the question tests: a new exercise is
+    written as a draft, and an existing one keeps its status unless the file says draft."""
+    exercise = Exercise.objects.filter(slug=definition.slug).first()
+    created = exercise is None
+    if created:
+        exercise = Exercise(problem_set=ps, status=Exercise.Status.DRAFT)
+    fields = definition.exercise_fields()
+    status = fields.pop("status")
+    changed = assign(exercise, {**fields, "problem_set": ps})
+    if status == Exercise.Status.DRAFT:
+        exercise.status = Exercise.Status.DRAFT
+    exercise.save()
+    keys = []
+    for order, part in enumerate(definition.parts, start=1):
+        keys.append(part.key)
+        values = part_fields(part, order)
+        row = Part.objects.filter(exercise=exercise, key=part.key).first()
+        if row is None:
+            Part.objects.create(exercise=exercise, **values)
+            changed = True
+        elif assign(row, values):
+            row.save()
+            changed = True
+    removed, _ = exercise.parts.exclude(key__in=keys).delete()
+    changed = changed or bool(removed)
+    if changed and not created:
+        exercise.version += 1
+        Exercise.objects.filter(pk=exercise.pk).update(version=exercise.version)
+    return exercise, changed and not created
+
+
+# ---------------------------------------------------------------- an upload, in the admin
+
+
+@dataclass
+class Upload:
+    """An uploaded problem set file, checked: `problems` lists every error (nothing may
+    be saved unless it is empty); `changes` says what saving it would do."""
+
+    name: str
+    problems: list[str] = field(default_factory=list)
+    found: ProblemSetFile | None = None
+    module: Module | None = None
+    existing: ProblemSet | None = None
+    changes: list[str] = field(default_factory=list)
+    exercises: list[tuple[str, str, str]] = field(default_factory=list)  # slug, title, what
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems and self.found is not None
+
+
+def check_upload(
+    text: str,
+    name: str = "upload.yaml",
+    seeds: int = question_tests.VALIDATION_SEEDS,
+    timeout: float | None = None,
+) -> Upload:
+    """Everything wrong with an uploaded problem set file, and what saving it would do."""
+    upload = Upload(name=name)
+    problems = upload.problems
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        problems.append(yaml_problem(e))
+        return upload
+    if not isinstance(data, dict):
+        problems.append(
+            "the file must hold one problem set: a mapping with module, slug, title and exercises"
+        )
+        return upload
+    found = read_problem_set(data, Path(name), problems, {}, seeds=seeds, timeout=timeout)
+    if found is None:
+        return upload
+    upload.found = found
+    ps = found.definition
+    upload.module = Module.objects.filter(slug=ps.module).first()
+    if upload.module is None:
+        known = ", ".join(Module.objects.values_list("slug", flat=True)) or "none yet"
+        problems.append(f"{name} → module: {ps.module!r} is no module here (modules: {known})")
+    upload.existing = ProblemSet.objects.filter(slug=ps.slug).select_related("module").first()
+    elsewhere = dict(
+        Exercise.objects.filter(slug__in=[e.slug for e in found.exercises])
+        .exclude(problem_set__slug=ps.slug)
+        .values_list("slug", "problem_set__slug")
+    )
+    for i, exercise in enumerate(found.exercises):
+        if exercise.slug in elsewhere:
+            problems.append(
+                f"{name}: exercises[{i}] (slug {exercise.slug}) → slug: {exercise.slug!r} is "
+                f"the slug of an exercise in problem set {elsewhere[exercise.slug]!r}: "
+                "exercise slugs are unique across the course"
+            )
+    if upload.module is not None:
+        _describe_changes(upload)
+    return upload
+
+
+def _describe_changes(upload: Upload) -> None:
+    found, existing = upload.found, upload.existing
+    if existing is None:
+        upload.changes.append(
+            f"A new problem set {found.definition.slug!r} in module {upload.module.slug!r}."
+        )
+    else:
+        fields = found.set_fields(upload.module)
+        changed = [name for name, value in fields.items() if getattr(existing, name) != value]
+        upload.changes.append(
+            f"Problem set {existing.slug!r} is updated: "
+            + (", ".join(changed) + " change." if changed else "its own fields stay the same.")
+        )
+    current = {
+        e.slug: e
+        for e in Exercise.objects.filter(
+            slug__in=[d.slug for d in found.exercises]
+        ).prefetch_related("parts")
+    }
+    for definition in found.exercises:
+        before = current.get(definition.slug)
+        if before is None:
+            what = "new (saved as a draft until its question tests pass)"
+        else:
+            try:
+                same = ExerciseDef.from_model(before).to_data() == definition.to_data()
+            except DefinitionError:
+                same = False
+            what = "unchanged" if same else "changed (its version goes up)"
+        upload.exercises.append((definition.slug, definition.title, what))
+    if existing is not None:
+        kept = existing.exercises.exclude(slug__in=[d.slug for d in found.exercises])
+        for exercise in kept:
+            upload.exercises.append(
+                (exercise.slug, exercise.title, "not in the file: kept as it is")
+            )
+
+
+@transaction.atomic
+def save_upload(upload: Upload) -> tuple[ProblemSet, dict, list[tuple[Exercise, ExerciseDef]]]:
+    """Save a checked upload (with no problem) in one transaction."""
+    if not upload.valid:
+        raise ValueError("an upload with problems is not saved")
+    return write_problem_set(upload.found, upload.module)
