@@ -15,6 +15,7 @@ can be saved, and then in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -33,7 +34,7 @@ from exercises.definition import (
     parse,
     part_fields,
 )
-from exercises.models import Exercise, Module, Part, ProblemSet
+from exercises.models import Exercise, Module, Part, ProblemSet, QuestionTestRun
 
 # An upload larger than this is refused unread: the largest shipped problem set is a
 # few tens of kilobytes.
@@ -174,13 +175,21 @@ def read_problem_set(
         ps = parse(ProblemSetDef, data)
     except DefinitionError as e:
         problems += e.messages(str(path))
-        return None
-    dates = {
-        name: moment(getattr(ps, name), f"{path} → {name}", problems)
-        for name in ("opens", "due", "feedback_released")
-    }
-    found = ProblemSetFile(path, ps, dates)
-    for i, item in enumerate(ps.exercises):
+        ps = None
+    if ps is not None:
+        dates = {
+            name: moment(getattr(ps, name), f"{path} → {name}", problems)
+            for name in ("opens", "due", "feedback_released")
+        }
+        found = ProblemSetFile(path, ps, dates)
+        items = ps.exercises
+    else:
+        # The set's own fields are wrong: its exercises are still checked, so that every
+        # problem of the file is told at once.
+        found = None
+        items = data.get("exercises") if isinstance(data, dict) else None
+        items = items if isinstance(items, list) else []
+    for i, item in enumerate(items):
         slug = item.get("slug") if isinstance(item, dict) else None
         where = f"{path}: exercises[{i}]" + (f" (slug {slug})" if slug else "")
         if not isinstance(item, dict):
@@ -201,7 +210,8 @@ def read_problem_set(
             f"{where} → {message}"
             for message in question_tests.validate(exercise, seeds=seeds, timeout=timeout)
         ]
-        found.exercises.append(exercise)
+        if found is not None:
+            found.exercises.append(exercise)
     return found
 
 
@@ -257,6 +267,68 @@ def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, b
         exercise.version += 1
         Exercise.objects.filter(pk=exercise.pk).update(version=exercise.version)
     return exercise, changed and not created
+
+
+# ---------------------------------------------------------------- question tests, then publishing
+
+
+@dataclass
+class TestSummary:
+    passed: list[str] = field(default_factory=list)
+    failed: dict[str, list[str]] = field(default_factory=dict)
+    reused: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        total = len(self.passed) + len(self.failed)
+        text = f"{total} exercises: {len(self.passed)} passed"
+        if self.failed:
+            text += f", {len(self.failed)} failed (left as drafts: {', '.join(self.failed)})"
+        if self.reused:
+            text += f"; {self.reused} unchanged since their last run, not run again"
+        return text
+
+
+def test_and_publish(
+    loaded: list[tuple[Exercise, ExerciseDef]],
+    seeds: int = question_tests.BACKGROUND_SEEDS,
+    timeout: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TestSummary:
+    """Run the question tests of each loaded exercise (unless its current version has
+    a finished run), record them as the admin does, then publish the exercises whose
+    file says published and whose tests passed; the others stay drafts."""
+    summary = TestSummary()
+    for number, (exercise, definition) in enumerate(loaded, start=1):
+        latest = (
+            QuestionTestRun.objects.filter(exercise=exercise, exercise_version=exercise.version)
+            .exclude(status=QuestionTestRun.Status.PENDING)
+            .first()
+        )
+        if latest is not None:
+            summary.reused += 1
+            passed, failures = latest.status == QuestionTestRun.Status.PASSED, latest.failures
+        else:
+            report = question_tests.run(definition, seeds=seeds, timeout=timeout)
+            question_tests.record(exercise, report)
+            passed, failures = report.passed, report.failures
+            for key, why in report.skipped.items():
+                summary.skipped[f"{exercise.slug}/{key}"] = why
+        if passed:
+            summary.passed.append(exercise.slug)
+        else:
+            summary.failed[exercise.slug] = [question_tests.describe(f) for f in failures[:5]]
+        status = (
+            Exercise.Status.PUBLISHED
+            if passed and definition.status == Exercise.Status.PUBLISHED
+            else Exercise.Status.DRAFT
+        )
+        Exercise.objects.filter(pk=exercise.pk).update(status=status)
+        exercise.status = status
+        if progress is not None:
+            mark = "passed" if passed else "FAILED"
+            progress(f"[{number}/{len(loaded)}] {exercise.slug}: question tests {mark}")
+    return summary
 
 
 # ---------------------------------------------------------------- an upload, in the admin

@@ -16,7 +16,7 @@ again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -26,8 +26,13 @@ from django.db import transaction
 
 from exercises import question_tests
 from exercises.definition import CourseDef, DefinitionError, ExerciseDef, assign, parse
-from exercises.models import Exercise, Module, QuestionTestRun
-from exercises.porting import ProblemSetFile, read_problem_set, write_problem_set
+from exercises.models import Exercise, Module
+from exercises.porting import (
+    ProblemSetFile,
+    read_problem_set,
+    test_and_publish,
+    write_problem_set,
+)
 
 
 class CourseError(CommandError):
@@ -118,65 +123,6 @@ def write_course(course: Course) -> Loaded:
         counts["changed"] += written["changed"]
         loaded += exercises
     return Loaded(counts, loaded)
-
-
-@dataclass
-class TestSummary:
-    passed: list[str] = field(default_factory=list)
-    failed: dict[str, list[str]] = field(default_factory=dict)
-    reused: int = 0
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    def line(self) -> str:
-        total = len(self.passed) + len(self.failed)
-        text = f"{total} exercises: {len(self.passed)} passed"
-        if self.failed:
-            text += f", {len(self.failed)} failed (left as drafts: {', '.join(self.failed)})"
-        if self.reused:
-            text += f"; {self.reused} unchanged since their last run, not run again"
-        return text
-
-
-def test_and_publish(
-    loaded: list[tuple[Exercise, ExerciseDef]],
-    seeds: int = question_tests.BACKGROUND_SEEDS,
-    timeout: float | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> TestSummary:
-    """Run the question tests of each loaded exercise (unless its current version has
-    a finished run), record them as the admin does, then publish the exercises whose
-    file says published and whose tests passed; the others stay drafts."""
-    summary = TestSummary()
-    for number, (exercise, definition) in enumerate(loaded, start=1):
-        latest = (
-            QuestionTestRun.objects.filter(exercise=exercise, exercise_version=exercise.version)
-            .exclude(status=QuestionTestRun.Status.PENDING)
-            .first()
-        )
-        if latest is not None:
-            summary.reused += 1
-            passed, failures = latest.status == QuestionTestRun.Status.PASSED, latest.failures
-        else:
-            report = question_tests.run(definition, seeds=seeds, timeout=timeout)
-            question_tests.record(exercise, report)
-            passed, failures = report.passed, report.failures
-            for key, why in report.skipped.items():
-                summary.skipped[f"{exercise.slug}/{key}"] = why
-        if passed:
-            summary.passed.append(exercise.slug)
-        else:
-            summary.failed[exercise.slug] = [question_tests.describe(f) for f in failures[:5]]
-        status = (
-            Exercise.Status.PUBLISHED
-            if passed and definition.status == Exercise.Status.PUBLISHED
-            else Exercise.Status.DRAFT
-        )
-        Exercise.objects.filter(pk=exercise.pk).update(status=status)
-        exercise.status = status
-        if progress is not None:
-            mark = "passed" if passed else "FAILED"
-            progress(f"[{number}/{len(loaded)}] {exercise.slug}: question tests {mark}")
-    return summary
 
 
 def load_course(
