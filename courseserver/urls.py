@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 
-from exercises import student_picker
+from exercises import course_gradebook, student_picker
 from exercises.admin import admin_login
 
 admin.site.site_header = "Course administration"
@@ -17,6 +17,12 @@ urlpatterns = [
         "admin/students/",
         admin.site.admin_view(student_picker.search),
         name="ex-admin-students",
+    ),
+    # The whole course's gradebook, for staff who may look after submissions.
+    path(
+        "admin/gradebook/",
+        admin.site.admin_view(course_gradebook.view),
+        name="ex-admin-gradebook",
     ),
     path("admin/", admin.site.urls),
     path("", include("exercises.urls")),

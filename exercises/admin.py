@@ -913,6 +913,8 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
+# The index links the course's own staff pages (the course's gradebook).
+admin.site.index_template = "admin/exercises/index.html"
 
 
 def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
