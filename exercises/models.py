@@ -387,28 +387,30 @@ class Exercise(models.Model):
         """The exercise as its definition (`exercises.definition.ExerciseDef`)."""
         return ExerciseDef.from_model(self, parts)
 
-    def variant_for(self, student) -> Variant | None:
-        """The student's variant, drawn and stored the first time they are shown it."""
+    def variant_for(self, student, keep: bool = True) -> Variant | None:
+        """The student's variant, drawn and stored the first time they are shown it.
+        With `keep` False (staff viewing as the student) nothing is written: a variant
+        not drawn yet is the one the student's seed will give, unsaved."""
         if not self.needs_variants():
             return None
         variant = Variant.objects.filter(student=student, exercise=self).first()
         if variant is not None:
             # This exercise, not a second copy read again for the variant.
             variant.exercise = self
-            variant.complete()
+            if keep:
+                variant.complete()
             return variant
         seed = variants.seed_for(settings.SECRET_KEY, student.pk, self.slug)
         values = self.values_for_seed(seed)
-        variant, _ = Variant.objects.get_or_create(
-            student=student,
-            exercise=self,
-            defaults={
-                "seed": seed,
-                "values": values,
-                "expected": self.expected_answers(values),
-                "expected_version": self.version,
-            },
-        )
+        drawn = {
+            "seed": seed,
+            "values": values,
+            "expected": self.expected_answers(values),
+            "expected_version": self.version,
+        }
+        if not keep:
+            return Variant(student=student, exercise=self, **drawn)
+        variant, _ = Variant.objects.get_or_create(student=student, exercise=self, defaults=drawn)
         return variant
 
     def prompt_html(self) -> str:
