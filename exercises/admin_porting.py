@@ -106,6 +106,7 @@ def import_view(request: HttpRequest, model_admin) -> HttpResponse:
         return render(request, template, context, status=status)
     file = form.cleaned_data["file"]
     upload = _check(file["name"], file["text"])
+    porting.run_question_tests(upload, timeout=settings.GRADING_TIMEOUT)
     context["upload"] = upload
     # Valid: the confirmation; else the problems, and the form for the fixed file.
     context["form"] = None if upload.valid else ImportForm()

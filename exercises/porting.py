@@ -346,6 +346,8 @@ class Upload:
     existing: ProblemSet | None = None
     changes: list[str] = field(default_factory=list)
     exercises: list[tuple[str, str, str]] = field(default_factory=list)  # slug, title, what
+    # What saving would not stop, but the author should know: failing question tests.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -433,6 +435,21 @@ def _describe_changes(upload: Upload) -> None:
         for exercise in kept:
             upload.exercises.append(
                 (exercise.slug, exercise.title, "not in the file: kept as it is")
+            )
+
+
+def run_question_tests(upload: Upload, timeout: float | None = None) -> None:
+    """Run the question tests of the exercises the file publishes, for the few seeds the
+    admin's publish gate uses: each that fails is a warning (saved, it stays a draft)."""
+    for definition in upload.found.exercises if upload.valid else []:
+        if definition.status != Exercise.Status.PUBLISHED:
+            continue
+        report = question_tests.run(definition, seeds=question_tests.PUBLISH_SEEDS, timeout=timeout)
+        if not report.passed:
+            failures = "; ".join(question_tests.describe(f) for f in report.failures[:5])
+            upload.warnings.append(
+                f"{definition.slug}: its question tests fail, so it will be saved as a "
+                f"draft: {failures}"
             )
 
 

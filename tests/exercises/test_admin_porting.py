@@ -242,3 +242,18 @@ def test_it_keeps_students_and_staff_without_permission_out(client, alice, basic
     assert client.get(export_url(problem_set)).status_code == 200
     assert not ProblemSet.objects.filter(slug="warm-up").exists()
     assert client.get("/admin/exercises/problemset/x/export.yaml").status_code == 404
+
+
+def test_it_warns_of_failing_question_tests_and_saves_the_exercise_as_a_draft(instructor, basics):
+    data = set_file()
+    data["exercises"][0]["parts"][0]["tests"] = [{"answer": "3x", "expect": "correct"}]
+
+    checked = upload(instructor, yaml.safe_dump(data))
+
+    found = checked.context["upload"]
+    assert found.problems == []
+    (warning,) = found.warnings
+    assert warning.startswith("square: its question tests fail, so it will be saved as a draft")
+    assert "3x" in warning and "import-warnings" in checked.content.decode()
+    confirm(instructor, checked)
+    assert Exercise.objects.get(slug="square").status == Exercise.Status.DRAFT
