@@ -167,6 +167,10 @@ def test_it_views_only_students(client, charlie, alice):
     assert client.post(PICK, {"student": "nobody"}).status_code == 400
     page = client.get(PICK).content.decode()
     assert "View the course as this student" in page
+    # From the course's gradebook: the student already picked.
+    page = client.get(PICK, {"student": alice.pk}).content.decode()
+    assert f'<option value="{alice.pk}" selected>alice</option>' in page
+    assert client.get(PICK, {"student": "9" * 30}).status_code == 200
     assert "/admin/view-as/" in client.get("/admin/").content.decode()
 
 
