@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 
-from exercises import student_picker
+from exercises import course_gradebook, student_picker, view_as
 from exercises.admin import admin_login
 
 admin.site.site_header = "Course administration"
@@ -18,6 +18,15 @@ urlpatterns = [
         admin.site.admin_view(student_picker.search),
         name="ex-admin-students",
     ),
+    # The whole course's gradebook, for staff who may look after submissions.
+    path(
+        "admin/gradebook/",
+        admin.site.admin_view(course_gradebook.view),
+        name="ex-admin-gradebook",
+    ),
+    # Viewing the course as a given student sees it, read-only.
+    path("admin/view-as/", admin.site.admin_view(view_as.pick), name="ex-admin-view-as"),
+    path("admin/view-as/stop/", admin.site.admin_view(view_as.stop), name="ex-admin-view-as-stop"),
     path("admin/", admin.site.urls),
     path("", include("exercises.urls")),
 ]

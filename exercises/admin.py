@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from exercises import (
+    admin_porting,
     answer_stats,
     authoring_preview,
     gradebook,
@@ -216,12 +217,31 @@ class ProblemSetAdmin(RegradeActions, admin.ModelAdmin):
             self.admin_site.admin_view(self.gradebook_view),
             name="exercises_problemset_gradebook",
         )
+        porting_urls = [
+            path(
+                "import/",
+                self.admin_site.admin_view(lambda r: admin_porting.import_view(r, self)),
+                name="exercises_problemset_import",
+            ),
+            path(
+                "<path:object_id>/export.yaml",
+                self.admin_site.admin_view(
+                    lambda r, object_id: admin_porting.export_view(r, object_id, self)
+                ),
+                name="exercises_problemset_export",
+            ),
+        ]
         return [
             csv_view,
+            *porting_urls,
             *item_analysis_admin.urls(self),
             self.regrade_url(),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_import": admin_porting.may_import(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
 
     @admin.display(description="item analysis")
     def item_analysis_link(self, problem_set: ProblemSet) -> str:
@@ -936,6 +956,8 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
+# The index links the course's own staff pages (the course's gradebook).
+admin.site.index_template = "admin/exercises/index.html"
 
 
 def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:

@@ -459,8 +459,10 @@ class Exercise(models.Model):
         """The exercise as its definition (`exercises.definition.ExerciseDef`)."""
         return ExerciseDef.from_model(self, parts)
 
-    def variant_for(self, student) -> Variant | None:
-        """The student's variant, drawn and stored the first time they are shown it."""
+    def variant_for(self, student, keep: bool = True) -> Variant | None:
+        """The student's variant, drawn and stored the first time they are shown it.
+        With `keep` False (staff viewing as the student) nothing is written: a variant
+        not drawn yet is the one the student's seed will give, unsaved."""
         if not self.needs_variants():
             return None
         variant = Variant.objects.filter(
@@ -469,22 +471,25 @@ class Exercise(models.Model):
         if variant is not None:
             # This exercise, not a second copy read again for the variant.
             variant.exercise = self
-            variant.complete()
+            if keep:
+                variant.complete()
             return variant
         # A placement draws a variant of its own: a quiz does not ask the practice's question.
         name = f"{self.slug}@{self.problem_set.slug}" if self.is_placed else self.slug
         seed = variants.seed_for(settings.SECRET_KEY, student.pk, name)
         values = self.values_for_seed(seed)
+        drawn = {
+            "seed": seed,
+            "values": values,
+            "expected": self.expected_answers(values),
+            "expected_version": self.version,
+        }
+        if not keep:
+            return Variant(
+                student=student, exercise=self, problem_set_id=self.problem_set_id, **drawn
+            )
         variant, _ = Variant.objects.get_or_create(
-            student=student,
-            exercise=self,
-            problem_set_id=self.problem_set_id,
-            defaults={
-                "seed": seed,
-                "values": values,
-                "expected": self.expected_answers(values),
-                "expected_version": self.version,
-            },
+            student=student, exercise=self, problem_set_id=self.problem_set_id, defaults=drawn
         )
         return variant
 

@@ -154,12 +154,15 @@ class StudentView:
     # ------------------------------------------------------------ building
 
     @classmethod
-    def for_student(cls, exercise: Exercise, student, now: datetime | None = None) -> StudentView:
-        """The student's view; draws and keeps their variant the first time.
-        Raises `VariantError` when no variant can be drawn."""
+    def for_student(
+        cls, exercise: Exercise, student, now: datetime | None = None, keep: bool = True
+    ) -> StudentView:
+        """The student's view; draws and keeps their variant the first time (unless
+        `keep` is False: staff viewing as the student). Raises `VariantError` when no
+        variant can be drawn."""
         now = now or timezone.now()
         problem_set = exercise.problem_set
-        variant = exercise.variant_for(student)
+        variant = exercise.variant_for(student, keep=keep)
         values = variant.values if variant is not None else {}
         history = list(
             Submission.objects.filter(
@@ -204,15 +207,18 @@ class StudentView:
         )
 
     @classmethod
-    def opened_by(cls, exercise: Exercise, student, now: datetime | None = None) -> StudentView:
+    def opened_by(
+        cls, exercise: Exercise, student, now: datetime | None = None, keep: bool = True
+    ) -> StudentView:
         """The student's view when they open the exercise: opening one starts its quiz,
-        and the quiz's clock if it is timed."""
-        view = cls.for_student(exercise, student, now)
+        and the quiz's clock if it is timed (not when staff view it as the student,
+        `keep` False: then nothing is written)."""
+        view = cls.for_student(exercise, student, now, keep=keep)
         problem_set = exercise.problem_set
-        if problem_set.is_quiz and problem_set.is_open(now):
+        if keep and problem_set.is_quiz and problem_set.is_open(now):
             problem_set.start_for(student, now)
             view.quiz_ends = problem_set.ends_for(student)
-        view.closed = queue.closed_reason(exercise, student, view.now)
+        view.closed = queue.closed_reason(exercise, student, view.now, keep=keep)
         return view
 
     @classmethod

@@ -179,17 +179,22 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     return submission
 
 
-def closed_reason(exercise: Exercise, student, now) -> str:
+def closed_reason(exercise: Exercise, student, now, keep: bool = True) -> str:
     """Why the student may not answer the exercise now (its problem set's dates, their
-    time for a quiz), or "" when they may."""
+    time for a quiz), or "" when they may. `keep` False (staff viewing as the student)
+    starts no quiz: it reads the student's start, if any."""
     problem_set = exercise.problem_set
     if not problem_set.is_open(now):
         return "This problem set is not open yet."
     late = problem_set.is_late(now, student)
     if late and problem_set.late_policy == problem_set.LatePolicy.REFUSE:
         return "The due date of this problem set has passed: answers are no longer accepted."
-    start = problem_set.start_for(student, now)
-    if start is not None and start.ends() is not None and now > start.ends():
+    if keep:
+        start = problem_set.start_for(student, now)
+        ends = start.ends() if start is not None else None
+    else:
+        ends = problem_set.ends_for(student)
+    if ends is not None and now > ends:
         return (
             f"Your time for this quiz ({problem_set.time_limit} minutes from when you "
             f"started it) is up: answers are no longer accepted."

@@ -27,7 +27,10 @@ MAX_TERM = 100
 FIELDS: set[tuple[str, str, str]] = {
     ("exercises", "extension", "student"),
     ("exercises", "accommodation", "student"),
+    ("exercises", "submission", "student"),
 }
+# Picked to view the course as the student (`exercises.view_as`): for those who may view.
+VIEW_FIELDS = {("exercises", "submission", "student")}
 
 
 def describe(user) -> str:
@@ -78,9 +81,8 @@ def search(request: HttpRequest) -> JsonResponse:
     if field not in FIELDS:
         return _refuse("No student is picked for this field.", 403)
     app_label, model_name, _ = field
-    if not any(
-        request.user.has_perm(f"{app_label}.{action}_{model_name}") for action in ("add", "change")
-    ):
+    actions = ("add", "change", "view") if field in VIEW_FIELDS else ("add", "change")
+    if not any(request.user.has_perm(f"{app_label}.{action}_{model_name}") for action in actions):
         return _refuse("You may not pick students for this.", 403)
     # A NUL is no character a name has, and PostgreSQL refuses it in a query.
     term = request.GET.get("term", "").replace("\x00", "")[:MAX_TERM]

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exercises import accounts, coderuns, queue, quiz, ratelimit, scoring, standing
+from exercises import accounts, coderuns, queue, quiz, ratelimit, scoring, standing, view_as
 from exercises.accounts import SignUpForm
 from exercises.models import (
     CodeRun,
@@ -156,8 +156,9 @@ def course(request: HttpRequest) -> HttpResponse:
         )
     )
     shown = {ps.pk: _shown(ps) for m in modules for ps in m.problem_sets.all()}
-    states = set_states(request.user, [e for exercises in shown.values() for e in exercises])
-    terms = standing.set_terms(request.user, [ps for m in modules for ps in m.problem_sets.all()])
+    student = view_as.student(request)
+    states = set_states(student, [e for exercises in shown.values() for e in exercises])
+    terms = standing.set_terms(student, [ps for m in modules for ps in m.problem_sets.all()])
     rows = []
     for module in modules:
         slots = [(ps.pk, e.pk) for ps in module.problem_sets.all() for e in shown[ps.pk]]
@@ -173,8 +174,9 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
     module = get_object_or_404(Module, slug=slug)
     problem_sets = list(module.problem_sets.prefetch_related(_published(), _placed()))
     shown = {ps.pk: _shown(ps) for ps in problem_sets}
-    states = set_states(request.user, [e for exercises in shown.values() for e in exercises])
-    terms = standing.set_terms(request.user, problem_sets)
+    student = view_as.student(request)
+    states = set_states(student, [e for exercises in shown.values() for e in exercises])
+    terms = standing.set_terms(student, problem_sets)
     rows = [
         {
             "problem_set": ps,
@@ -192,25 +194,30 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
 def problem_set(request: HttpRequest, slug: str) -> HttpResponse:
     problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=slug)
     exercises = problem_set.shown_exercises()
-    quiz.settle(request.user)
-    states = exercise_states(request.user, exercises)
-    used = standing.attempts_used(request.user, exercises)
+    student = view_as.student(request)
+    if not view_as.is_viewing(request):
+        quiz.settle(student)
+    states = exercise_states(student, exercises)
+    used = standing.attempts_used(student, exercises)
     rows = [{"exercise": e, "state": states[e.pk], "used": used[e.pk]} for e in exercises]
     context = {
         "problem_set": problem_set,
         "rows": rows,
-        "terms": standing.set_terms(request.user, [problem_set])[problem_set.pk],
-        "quiz": quiz.QuizState.of(problem_set, request.user),
+        "terms": standing.set_terms(student, [problem_set])[problem_set.pk],
+        "quiz": quiz.QuizState.of(problem_set, student),
     }
     return render(request, "exercises/problem_set.html", context)
 
 
 def _exercise_page(request, exercise, answers=None, errors=None, refusal="", status=200):
+    student = view_as.student(request)
+    viewing = view_as.is_viewing(request)
     try:
-        view = StudentView.opened_by(exercise, request.user)
+        # Staff viewing as the student: their view, though nothing is drawn or started.
+        view = StudentView.opened_by(exercise, student, keep=not viewing)
         view.prompt_html  # noqa: B018 (rendered here: the student's values may break a template)
     except VariantError as e:
-        log.error("exercise %s: no variant for user %s: %s", exercise.slug, request.user.pk, e)
+        log.error("exercise %s: no variant for user %s: %s", exercise.slug, student.pk, e)
         context = {
             "exercise": exercise,
             "problem_set": exercise.problem_set,
@@ -221,7 +228,7 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         # Start from the last attempt, so a student fixes their answer rather than retyping it.
         answers = dict(view.history[0].answers) if view.history else {}
         # In a timed quiz, what the student has typed since: their draft.
-        answers.update(quiz.draft_answers(request.user, exercise, view.history))
+        answers.update(quiz.draft_answers(student, exercise, view.history))
     errors = errors or {}
     fields = [
         {
@@ -240,7 +247,9 @@ def _exercise_page(request, exercise, answers=None, errors=None, refusal="", sta
         "problem_set": exercise.problem_set,
         "fields": fields,
         "refusal": refusal,
-        "draft_url": quiz.draft_url(exercise) if quiz.is_timed(exercise.problem_set) else "",
+        "draft_url": quiz.draft_url(exercise)
+        if quiz.is_timed(exercise.problem_set) and not viewing
+        else "",
         "run_url": exercise.url_for("run"),
     }
     return render(request, "exercises/exercise.html", context, status=status)
@@ -250,11 +259,12 @@ def _get_exercise_for_user(request: HttpRequest, slug: str, set_slug: str | None
     """The published exercise as shown in its own set, or, with `set_slug`, in that set
     (its own or one it is placed in: `Placement`), once the set has opened."""
     if set_slug is None:
+        student = view_as.student(request)
         exercise = get_object_or_404(
-            Exercise.published.for_student(request.user).select_related("problem_set__module"),
+            Exercise.published.for_student(student).select_related("problem_set__module"),
             slug=slug,
         )
-        exercise.problem_set.remember_due(request.user, exercise.student_due)
+        exercise.problem_set.remember_due(student, exercise.student_due)
         return exercise
     problem_set = get_object_or_404(ProblemSet.objects.select_related("module"), slug=set_slug)
     if not problem_set.is_open():
@@ -268,10 +278,12 @@ def _get_exercise_for_user(request: HttpRequest, slug: str, set_slug: str | None
 @login_required
 @require_http_methods(["GET", "POST"])
 def exercise(request: HttpRequest, slug: str, set_slug: str | None = None) -> HttpResponse:
+    student = view_as.student(request)
     exercise = _get_exercise_for_user(request, slug, set_slug)
     if exercise.problem_set.is_quiz:
-        quiz.settle(request.user)
-        if quiz.waits_for_start(exercise.problem_set, request.user):
+        if not view_as.is_viewing(request):
+            quiz.settle(student)
+        if quiz.waits_for_start(exercise.problem_set, student):
             # The clock starts only when the student asks for it, on the set's page.
             messages.info(request, quiz.START_FIRST_MESSAGE)
             return redirect(f"{exercise.problem_set.get_absolute_url()}#quiz")
@@ -301,7 +313,9 @@ def _exercise_feedback(request, exercise) -> HttpResponse:
     graded: each part's verdict, the attempt's summary, the solution once earned. It
     starts no quiz's clock, unlike opening the page."""
     try:
-        view = StudentView.for_student(exercise, request.user)
+        view = StudentView.for_student(
+            exercise, view_as.student(request), keep=not view_as.is_viewing(request)
+        )
     except VariantError:
         return HttpResponse(queue.UNAVAILABLE_MESSAGE, status=503, content_type="text/plain")
     return render(request, "exercises/_exercise_feedback.html", {"view": view})
@@ -317,13 +331,14 @@ def posted_answer(request: HttpRequest, part) -> str:
 
 
 def _get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
-    """A student sees only their own submissions; anyone else's is a 404."""
+    """A student sees only their own submissions; anyone else's is a 404. (Staff viewing
+    as a student see that student's.)"""
     return get_object_or_404(
         Submission.objects.select_related(
             "exercise__problem_set__module", "problem_set__module", "variant"
         ),
         pk=pk,
-        student=request.user,
+        student=view_as.student(request),
     )
 
 
@@ -376,7 +391,7 @@ def run_tests(request: HttpRequest, slug: str, set_slug: str | None = None) -> J
 def _get_run_for_user(request: HttpRequest, pk: int) -> CodeRun:
     """A student sees only their own runs; anyone else's is a 404."""
     return get_object_or_404(
-        CodeRun.objects.select_related("exercise"), pk=pk, student=request.user
+        CodeRun.objects.select_related("exercise"), pk=pk, student=view_as.student(request)
     )
 
 

@@ -117,7 +117,7 @@ def test_it_refuses_staff_who_may_not_grant_extensions(client, students):
 @pytest.mark.parametrize(
     "params",
     [
-        {"model_name": "submission"},
+        {"model_name": "coderun"},
         {"field_name": "problem_set"},
         {"app_label": "auth", "model_name": "user", "field_name": "groups"},
         {"model_name": ""},

@@ -10,52 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises.definition import DefinitionError, ExerciseDef
-from exercises.models import Exercise, Module, ProblemSet
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _text(dumper: yaml.SafeDumper, value: str):
-    # Prompts and solutions read best as literal blocks, as authors write them.
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _text)
-
-
-def dump(data) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-
-
-def exercise_data(exercise: Exercise) -> dict:
-    """The exercise's definition as YAML writes it: in field order, defaults left out."""
-    try:
-        return ExerciseDef.from_model(exercise).to_data()
-    except DefinitionError as e:
-        # A file load_course would refuse is not written: the author fixes it first.
-        raise CommandError("\n".join(e.messages(f"exercise {exercise.slug}"))) from None
-
-
-def placements_data(ps: ProblemSet, own: int) -> list:
-    """The exercises placed in the set from elsewhere, as `place` lists them: a slug
-    alone where the order is the one loading gives it by default (after the set's own
-    exercises and the entry before)."""
-    placed, last = [], own
-    for placement in ps.placements.all():
-        slug = placement.exercise.slug
-        if placement.order == max(last, own) + 1:
-            placed.append(slug)
-        else:
-            placed.append({"exercise": slug, "order": placement.order})
-        last = placement.order
-    return placed
+from exercises.models import Module
+from exercises.porting import dump, problem_set_data
 
 
 def course_files() -> dict[str, str]:
@@ -73,32 +31,7 @@ def course_files() -> dict[str, str]:
     for number, module in enumerate(modules, start=1):
         folder = f"{number:02d}-{module.slug}"
         for ps in module.problem_sets.all():
-            data = {
-                "module": module.slug,
-                "slug": ps.slug,
-                "title": ps.title,
-                "order": ps.order,
-                "summary": ps.summary,
-            }
-            if ps.opens:
-                data["opens"] = ps.opens.isoformat()
-            if ps.due:
-                data["due"] = ps.due.isoformat()
-            if ps.late_policy != ProblemSet.LatePolicy.ACCEPT:
-                data["late_policy"] = ps.late_policy
-            if ps.late_penalty:
-                data["late_penalty"] = ps.late_penalty
-            if ps.kind != ProblemSet.Kind.PRACTICE:
-                data["kind"] = ps.kind
-            if ps.time_limit is not None:
-                data["time_limit"] = ps.time_limit
-            if ps.feedback_released:
-                data["feedback_released"] = ps.feedback_released.isoformat()
-            data["exercises"] = [exercise_data(e) for e in ps.exercises.all()]
-            placed = placements_data(ps, len(data["exercises"]))
-            if placed:
-                data["place"] = placed
-            files[f"{folder}/{ps.slug}.yaml"] = dump(data)
+            files[f"{folder}/{ps.slug}.yaml"] = dump(problem_set_data(ps))
     return files
 
 

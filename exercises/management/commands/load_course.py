@@ -16,27 +16,25 @@ again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from exercises import question_tests
-from exercises.definition import (
-    CourseDef,
-    DefinitionError,
-    ExerciseDef,
-    ProblemSetDef,
-    assign,
-    parse,
-    part_fields,
+from exercises.definition import CourseDef, DefinitionError, ExerciseDef, assign, parse
+from exercises.models import Exercise, Module
+from exercises.porting import (
+    ProblemSetFile,
+    placement_problems,
+    read_problem_set,
+    test_and_publish,
+    write_placements,
+    write_problem_set,
 )
-from exercises.models import Exercise, Module, Part, Placement, ProblemSet, QuestionTestRun
 
 
 class CourseError(CommandError):
@@ -55,42 +53,6 @@ def read_yaml(path: Path, problems: list[str]):
     except OSError as e:
         problems.append(f"{path}: cannot be read: {e.strerror}")
     return None
-
-
-def _moment(value, where: str, problems: list[str]) -> datetime | None:
-    """A date and time from YAML (which reads `2026-10-05 09:00` itself), in the server's
-    time zone unless it names one."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime.combine(value, time())
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            value = None
-    if not isinstance(value, datetime):
-        problems.append(f"{where}: must be a date and time")
-        return None
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
-
-
-@dataclass
-class ProblemSetFile:
-    path: Path
-    definition: ProblemSetDef
-    dates: dict
-    exercises: list[ExerciseDef] = field(default_factory=list)
-
-    def placements(self) -> list[tuple[str, int]]:
-        """The exercises placed in the set from elsewhere (`place`), with their order:
-        by default after the set's own exercises (numbered from 1) and the entry before."""
-        own = last = len(self.definition.exercises)
-        placed = []
-        for p in self.definition.place:
-            last = p.order if p.order is not None else max(last, own) + 1
-            placed.append((p.exercise, last))
-        return placed
 
 
 @dataclass
@@ -123,69 +85,20 @@ def read_course(
             if len(problems) == before:
                 problems.append(f"{path}: empty: expected a problem set")
             continue
-        try:
-            ps = parse(ProblemSetDef, data)
-        except DefinitionError as e:
-            problems += e.messages(str(path))
+        found = read_problem_set(data, path, problems, slugs, seeds=seeds, timeout=timeout)
+        if found is None:
             continue
+        ps = found.definition
         if ps.module not in module_slugs:
             problems.append(f"{path} → module: {ps.module!r} is not in course.yaml")
         if ps.slug in set_slugs:
             problems.append(f"{path} → slug: {ps.slug!r} is also the slug of {set_slugs[ps.slug]}")
         set_slugs[ps.slug] = path
-        dates = {
-            name: _moment(getattr(ps, name), f"{path} → {name}", problems)
-            for name in ("opens", "due", "feedback_released")
-        }
-        found = ProblemSetFile(path, ps, dates)
-        for i, item in enumerate(ps.exercises):
-            slug = item.get("slug") if isinstance(item, dict) else None
-            where = f"{path}: exercises[{i}]" + (f" (slug {slug})" if slug else "")
-            try:
-                exercise = parse(ExerciseDef, {**item, "order": i + 1})
-            except DefinitionError as e:
-                problems += e.messages(where)
-                continue
-            if exercise.slug in slugs:
-                problems.append(
-                    f"{where} → slug: {exercise.slug!r} is already used in {slugs[exercise.slug]}"
-                )
-                continue
-            slugs[exercise.slug] = str(path)
-            problems += [
-                f"{where} → {message}"
-                for message in question_tests.validate(exercise, seeds=seeds, timeout=timeout)
-            ]
-            found.exercises.append(exercise)
         files.append(found)
-    problems += _placement_problems(files, slugs)
+    problems += placement_problems(files, slugs)
     if problems:
         raise CourseError(problems)
     return Course(modules, files)
-
-
-def _placement_problems(files: list[ProblemSetFile], slugs: dict[str, str]) -> list[str]:
-    """What is wrong with the sets' `place` lists: an exercise neither in the course's
-    files nor in the database, one placed twice, or one placed in its own set."""
-    problems = []
-    known = set(
-        Exercise.objects.filter(
-            slug__in=[p.exercise for f in files for p in f.definition.place]
-        ).values_list("slug", flat=True)
-    )
-    for found in files:
-        own = {e.slug for e in found.exercises}
-        seen = set()
-        for i, placed in enumerate(found.definition.place):
-            where = f"{found.path}: place[{i}] ({placed.exercise})"
-            if placed.exercise in own:
-                problems.append(f"{where}: is an exercise of this set already")
-            elif placed.exercise not in slugs and placed.exercise not in known:
-                problems.append(f"{where}: no exercise has this slug")
-            elif placed.exercise in seen:
-                problems.append(f"{where}: is placed twice in this set")
-            seen.add(placed.exercise)
-    return problems
 
 
 @dataclass
@@ -207,144 +120,15 @@ def write_course(course: Course) -> Loaded:
         counts["modules"] += 1
     loaded = []
     for found in course.problem_sets:
-        data = found.definition
-        module = modules[data.module]
-        ps, _ = ProblemSet.objects.get_or_create(
-            slug=data.slug, defaults={"module": module, "title": data.title}
-        )
-        if assign(
-            ps,
-            {
-                "module": module,
-                "title": data.title,
-                "summary": data.summary,
-                "order": data.order,
-                "late_policy": data.late_policy,
-                "late_penalty": float(data.late_penalty),
-                "kind": data.kind,
-                "time_limit": data.time_limit,
-                **found.dates,
-            },
-        ):
-            ps.save()
+        _, written, exercises = write_problem_set(found, modules[found.definition.module])
         counts["problem_sets"] += 1
-        for definition in found.exercises:
-            exercise, changed = write_exercise(ps, definition)
-            counts["changed"] += changed
-            counts["exercises"] += 1
-            loaded.append((exercise, definition))
+        counts["exercises"] += written["exercises"]
+        counts["changed"] += written["changed"]
+        loaded += exercises
     # Once every exercise is written: a set may place one defined in a later file.
     for found in course.problem_sets:
         counts["placements"] += write_placements(found)
     return Loaded(counts, loaded)
-
-
-def write_placements(found: ProblemSetFile) -> int:
-    """The set's placements as its file lists them: the others are removed (students'
-    work done in them is kept with the set, and shown again if it is placed again)."""
-    ps = ProblemSet.objects.get(slug=found.definition.slug)
-    placed = found.placements()
-    exercises = dict(
-        Exercise.objects.filter(slug__in=[slug for slug, _ in placed]).values_list("slug", "pk")
-    )
-    Placement.objects.filter(problem_set=ps).exclude(exercise_id__in=exercises.values()).delete()
-    for slug, order in placed:
-        Placement.objects.update_or_create(
-            problem_set=ps, exercise_id=exercises[slug], defaults={"order": order}
-        )
-    return len(placed)
-
-
-def write_exercise(ps: ProblemSet, definition: ExerciseDef) -> tuple[Exercise, bool]:
-    """Create or update the exercise and its parts; True if an existing one changed (its
-    version is then bumped). Publishing waits for the question tests: a new exercise is
-    written as a draft, and an existing one keeps its status unless the file says draft."""
-    exercise = Exercise.objects.filter(slug=definition.slug).first()
-    created = exercise is None
-    if created:
-        exercise = Exercise(problem_set=ps, status=Exercise.Status.DRAFT)
-    fields = definition.exercise_fields()
-    status = fields.pop("status")
-    changed = assign(exercise, {**fields, "problem_set": ps})
-    if status == Exercise.Status.DRAFT:
-        exercise.status = Exercise.Status.DRAFT
-    exercise.save()
-    keys = []
-    for order, part in enumerate(definition.parts, start=1):
-        keys.append(part.key)
-        values = part_fields(part, order)
-        row = Part.objects.filter(exercise=exercise, key=part.key).first()
-        if row is None:
-            Part.objects.create(exercise=exercise, **values)
-            changed = True
-        elif assign(row, values):
-            row.save()
-            changed = True
-    removed, _ = exercise.parts.exclude(key__in=keys).delete()
-    changed = changed or bool(removed)
-    if changed and not created:
-        exercise.version += 1
-        Exercise.objects.filter(pk=exercise.pk).update(version=exercise.version)
-    return exercise, changed and not created
-
-
-@dataclass
-class TestSummary:
-    passed: list[str] = field(default_factory=list)
-    failed: dict[str, list[str]] = field(default_factory=dict)
-    reused: int = 0
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    def line(self) -> str:
-        total = len(self.passed) + len(self.failed)
-        text = f"{total} exercises: {len(self.passed)} passed"
-        if self.failed:
-            text += f", {len(self.failed)} failed (left as drafts: {', '.join(self.failed)})"
-        if self.reused:
-            text += f"; {self.reused} unchanged since their last run, not run again"
-        return text
-
-
-def test_and_publish(
-    loaded: list[tuple[Exercise, ExerciseDef]],
-    seeds: int = question_tests.BACKGROUND_SEEDS,
-    timeout: float | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> TestSummary:
-    """Run the question tests of each loaded exercise (unless its current version has
-    a finished run), record them as the admin does, then publish the exercises whose
-    file says published and whose tests passed; the others stay drafts."""
-    summary = TestSummary()
-    for number, (exercise, definition) in enumerate(loaded, start=1):
-        latest = (
-            QuestionTestRun.objects.filter(exercise=exercise, exercise_version=exercise.version)
-            .exclude(status=QuestionTestRun.Status.PENDING)
-            .first()
-        )
-        if latest is not None:
-            summary.reused += 1
-            passed, failures = latest.status == QuestionTestRun.Status.PASSED, latest.failures
-        else:
-            report = question_tests.run(definition, seeds=seeds, timeout=timeout)
-            question_tests.record(exercise, report)
-            passed, failures = report.passed, report.failures
-            for key, why in report.skipped.items():
-                summary.skipped[f"{exercise.slug}/{key}"] = why
-        if passed:
-            summary.passed.append(exercise.slug)
-        else:
-            summary.failed[exercise.slug] = [question_tests.describe(f) for f in failures[:5]]
-        status = (
-            Exercise.Status.PUBLISHED
-            if passed and definition.status == Exercise.Status.PUBLISHED
-            else Exercise.Status.DRAFT
-        )
-        Exercise.objects.filter(pk=exercise.pk).update(status=status)
-        exercise.status = status
-        if progress is not None:
-            mark = "passed" if passed else "FAILED"
-            progress(f"[{number}/{len(loaded)}] {exercise.slug}: question tests {mark}")
-    return summary
 
 
 def load_course(
