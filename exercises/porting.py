@@ -116,7 +116,12 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     )
     if mark is None:
         return f"not valid YAML: {what or error}"
-    return f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {what or error}"
+    text = f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {what or error}"
+    # An unclosed quote or bracket is found at the end: where it opened tells the author more.
+    start = getattr(error, "context_mark", None)
+    if start is not None and start.line != mark.line:
+        text += f" (it began at line {start.line + 1}, column {start.column + 1})"
+    return text
 
 
 def moment(value, where: str, problems: list[str]) -> datetime | None:

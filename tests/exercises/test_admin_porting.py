@@ -154,8 +154,12 @@ def test_it_names_the_line_of_a_yaml_error(instructor, basics):
     response = upload(instructor, text)
     assert response.status_code == 422
     (problem,) = response.context["upload"].problems
-    assert problem.startswith("line ") and "not valid YAML" in problem
-    assert "line 3" in problem or "line 5" in problem
+    assert problem.startswith("line 5, column 1: not valid YAML: while scanning a quoted")
+    assert problem.endswith("(it began at line 3, column 8)")
+    response = upload(instructor, "module: basics\n  slug: warm-up\n")
+    assert response.context["upload"].problems == [
+        "line 2, column 7: not valid YAML: mapping values are not allowed here"
+    ]
     assert not ProblemSet.objects.exists()
 
 
