@@ -261,3 +261,17 @@ def test_it_warns_of_failing_question_tests_and_saves_the_exercise_as_a_draft(in
     assert "3x" in warning and "import-warnings" in checked.content.decode()
     confirm(instructor, checked)
     assert Exercise.objects.get(slug="square").status == Exercise.Status.DRAFT
+
+
+def test_it_round_trips_a_problem_set_with_code_parts(instructor):
+    Module.objects.create(slug="what-is-calculus", title="What is calculus?")
+    text = (COURSE / "01-what-is-calculus" / "programming.yaml").read_text(encoding="utf-8")
+
+    checked = upload(instructor, text, "programming.yaml")
+
+    assert checked.context["upload"].problems == []
+    confirm(instructor, checked)
+    problem_set = ProblemSet.objects.get(slug=yaml.safe_load(text)["slug"])
+    assert Part.objects.filter(exercise__problem_set=problem_set, kind="code").exists()
+    exported = instructor.get(export_url(problem_set)).content.decode()
+    assert definitions(exported) == definitions(text)
