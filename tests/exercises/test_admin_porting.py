@@ -275,3 +275,34 @@ def test_it_round_trips_a_problem_set_with_code_parts(instructor):
     assert Part.objects.filter(exercise__problem_set=problem_set, kind="code").exists()
     exported = instructor.get(export_url(problem_set)).content.decode()
     assert definitions(exported) == definitions(text)
+
+
+def test_it_names_the_line_of_each_field_in_error(instructor, basics):
+    text = (
+        "module: basics\n"
+        "slug: warm-up\n"
+        "title: Warm-up\n"
+        "late_policy: sometimes\n"
+        "exercises:\n"
+        "  - slug: broken\n"
+        "    title: Broken\n"
+        "    prompt: p\n"
+        "    parts:\n"
+        "      - key: a\n"
+        "        kind: numeric\n"
+        '        expected: "1"\n'
+        "        rtol: big\n"
+        "  - slug: untitled\n"
+        "    prompt: p\n"
+        '    parts: [{key: a, kind: numeric, expected: "1"}]\n'
+    )
+
+    problems = upload(instructor, text).context["upload"].problems
+
+    assert [p.split(" → ")[0] for p in problems] == [
+        "line 4: set.yaml",
+        "line 13: set.yaml: exercises[0] (slug broken)",
+        "line 14: set.yaml: exercises[1] (slug untitled)",
+    ]
+    assert " → parts[0].rtol: must be a number" in problems[1]
+    assert problems[2].endswith("→ title: is required")
