@@ -15,6 +15,7 @@ can be saved, and then in one transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -134,7 +135,12 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     )
     if mark is None:
         return f"not valid YAML: {what or error}"
-    return f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {what or error}"
+    text = f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {what or error}"
+    # An unclosed quote or bracket is found at the end: where it opened tells the author more.
+    start = getattr(error, "context_mark", None)
+    if start is not None and start.line != mark.line:
+        text += f" (it began at line {start.line + 1}, column {start.column + 1})"
+    return text
 
 
 def moment(value, where: str, problems: list[str]) -> datetime | None:
@@ -153,6 +159,64 @@ def moment(value, where: str, problems: list[str]) -> datetime | None:
         problems.append(f"{where}: must be a date and time")
         return None
     return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+class Lines:
+    """Where each field of a YAML document is, so that a message can name its line."""
+
+    def __init__(self, text: str):
+        try:
+            self.root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            self.root = None
+
+    def of(self, path: str) -> int | None:
+        """The line (from 1) of the field at `path` (`exercises[1].parts[0].rtol`), or of
+        the nearest field around it that the file has (a missing one's mapping)."""
+        node = self.root
+        if node is None:
+            return None
+        line = node.start_mark.line + 1
+        for step in re.findall(r"\[\d+\]|[^.\[\]]+", path):
+            if step.startswith("["):
+                index = int(step[1:-1])
+                if not isinstance(node, yaml.SequenceNode) or index >= len(node.value):
+                    break
+                node = node.value[index]
+            else:
+                if not isinstance(node, yaml.MappingNode):
+                    break
+                found = next(
+                    (
+                        (key, value)
+                        for key, value in node.value
+                        if isinstance(key, yaml.ScalarNode) and key.value == step
+                    ),
+                    None,
+                )
+                if found is None:
+                    break
+                key, node = found
+                # A field's line is its key's: a block's value starts on the next.
+                line = key.start_mark.line + 1
+                continue
+            line = node.start_mark.line + 1
+        return line
+
+    def mark(self, path: str, message: str) -> str:
+        line = self.of(path)
+        return f"line {line}: {message}" if line is not None else message
+
+
+def _marked(lines: Lines | None, base: str, error: DefinitionError, prefix: str) -> list[str]:
+    """The error's messages, each with its field's line when the document is known."""
+    messages = error.messages(prefix)
+    if lines is None:
+        return messages
+    return [
+        lines.mark(f"{base}.{where}" if base and where else base or where, message)
+        for (where, _), message in zip(error.problems, messages, strict=True)
+    ]
 
 
 @dataclass
@@ -236,14 +300,20 @@ def read_problem_set(
     slugs: dict[str, str],
     seeds: int = question_tests.VALIDATION_SEEDS,
     timeout: float | None = None,
+    lines: Lines | None = None,
 ) -> ProblemSetFile | None:
     """A problem set file's data checked through the definitions; each problem is added
-    to `problems`, naming the file, the exercise and the field. `slugs` holds the
-    exercise slugs already read (slug -> where), and gets this file's."""
+    to `problems`, naming the file, the exercise and the field (and its line, given the
+    file's `lines`). `slugs` holds the exercise slugs already read (slug -> where), and
+    gets this file's."""
+
+    def mark(where: str, message: str) -> str:
+        return lines.mark(where, message) if lines is not None else message
+
     try:
         ps = parse(ProblemSetDef, data)
     except DefinitionError as e:
-        problems += e.messages(str(path))
+        problems += _marked(lines, "", e, str(path))
         ps = None
     if ps is not None:
         dates = {
@@ -262,21 +332,24 @@ def read_problem_set(
         slug = item.get("slug") if isinstance(item, dict) else None
         where = f"{path}: exercises[{i}]" + (f" (slug {slug})" if slug else "")
         if not isinstance(item, dict):
-            problems.append(f"{where}: must be a mapping")
+            problems.append(mark(f"exercises[{i}]", f"{where}: must be a mapping"))
             continue
         try:
             exercise = parse(ExerciseDef, {**item, "order": i + 1})
         except DefinitionError as e:
-            problems += e.messages(where)
+            problems += _marked(lines, f"exercises[{i}]", e, where)
             continue
         if exercise.slug in slugs:
             problems.append(
-                f"{where} → slug: {exercise.slug!r} is already used in {slugs[exercise.slug]}"
+                mark(
+                    f"exercises[{i}].slug",
+                    f"{where} → slug: {exercise.slug!r} is already used in {slugs[exercise.slug]}",
+                )
             )
             continue
         slugs[exercise.slug] = str(path)
         problems += [
-            f"{where} → {message}"
+            mark(f"exercises[{i}]", f"{where} → {message}")
             for message in question_tests.validate(exercise, seeds=seeds, timeout=timeout)
         ]
         if found is not None:
@@ -442,7 +515,10 @@ def check_upload(
             "the file must hold one problem set: a mapping with module, slug, title and exercises"
         )
         return upload
-    found = read_problem_set(data, Path(name), problems, {}, seeds=seeds, timeout=timeout)
+    lines = Lines(text)
+    found = read_problem_set(
+        data, Path(name), problems, {}, seeds=seeds, timeout=timeout, lines=lines
+    )
     if found is None:
         return upload
     upload.found = found
@@ -450,7 +526,11 @@ def check_upload(
     upload.module = Module.objects.filter(slug=ps.module).first()
     if upload.module is None:
         known = ", ".join(Module.objects.values_list("slug", flat=True)) or "none yet"
-        problems.append(f"{name} → module: {ps.module!r} is no module here (modules: {known})")
+        problems.append(
+            lines.mark(
+                "module", f"{name} → module: {ps.module!r} is no module here (modules: {known})"
+            )
+        )
     upload.existing = ProblemSet.objects.filter(slug=ps.slug).select_related("module").first()
     elsewhere = dict(
         Exercise.objects.filter(slug__in=[e.slug for e in found.exercises])
@@ -461,9 +541,12 @@ def check_upload(
     for i, exercise in enumerate(found.exercises):
         if exercise.slug in elsewhere:
             problems.append(
-                f"{name}: exercises[{i}] (slug {exercise.slug}) → slug: {exercise.slug!r} is "
-                f"the slug of an exercise in problem set {elsewhere[exercise.slug]!r}: "
-                "exercise slugs are unique across the course"
+                lines.mark(
+                    f"exercises[{i}].slug",
+                    f"{name}: exercises[{i}] (slug {exercise.slug}) → slug: {exercise.slug!r} "
+                    f"is the slug of an exercise in problem set {elsewhere[exercise.slug]!r}: "
+                    "exercise slugs are unique across the course",
+                )
             )
     if upload.module is not None:
         _describe_changes(upload)

@@ -154,8 +154,12 @@ def test_it_names_the_line_of_a_yaml_error(instructor, basics):
     response = upload(instructor, text)
     assert response.status_code == 422
     (problem,) = response.context["upload"].problems
-    assert problem.startswith("line ") and "not valid YAML" in problem
-    assert "line 3" in problem or "line 5" in problem
+    assert problem.startswith("line 5, column 1: not valid YAML: while scanning a quoted")
+    assert problem.endswith("(it began at line 3, column 8)")
+    response = upload(instructor, "module: basics\n  slug: warm-up\n")
+    assert response.context["upload"].problems == [
+        "line 2, column 7: not valid YAML: mapping values are not allowed here"
+    ]
     assert not ProblemSet.objects.exists()
 
 
@@ -281,3 +285,48 @@ def test_it_imports_and_exports_the_exercises_placed_from_the_question_bank(inst
     exported = yaml.safe_load(instructor.get(export_url(saved)).content)
     assert exported["place"] == ["chain"]
     assert [e["slug"] for e in exported["exercises"]] == ["square"]
+
+
+def test_it_round_trips_a_problem_set_with_code_parts(instructor):
+    Module.objects.create(slug="what-is-calculus", title="What is calculus?")
+    text = (COURSE / "01-what-is-calculus" / "programming.yaml").read_text(encoding="utf-8")
+
+    checked = upload(instructor, text, "programming.yaml")
+
+    assert checked.context["upload"].problems == []
+    confirm(instructor, checked)
+    problem_set = ProblemSet.objects.get(slug=yaml.safe_load(text)["slug"])
+    assert Part.objects.filter(exercise__problem_set=problem_set, kind="code").exists()
+    exported = instructor.get(export_url(problem_set)).content.decode()
+    assert definitions(exported) == definitions(text)
+
+
+def test_it_names_the_line_of_each_field_in_error(instructor, basics):
+    text = (
+        "module: basics\n"
+        "slug: warm-up\n"
+        "title: Warm-up\n"
+        "late_policy: sometimes\n"
+        "exercises:\n"
+        "  - slug: broken\n"
+        "    title: Broken\n"
+        "    prompt: p\n"
+        "    parts:\n"
+        "      - key: a\n"
+        "        kind: numeric\n"
+        '        expected: "1"\n'
+        "        rtol: big\n"
+        "  - slug: untitled\n"
+        "    prompt: p\n"
+        '    parts: [{key: a, kind: numeric, expected: "1"}]\n'
+    )
+
+    problems = upload(instructor, text).context["upload"].problems
+
+    assert [p.split(" → ")[0] for p in problems] == [
+        "line 4: set.yaml",
+        "line 13: set.yaml: exercises[0] (slug broken)",
+        "line 14: set.yaml: exercises[1] (slug untitled)",
+    ]
+    assert " → parts[0].rtol: must be a number" in problems[1]
+    assert problems[2].endswith("→ title: is required")
