@@ -102,6 +102,9 @@
   function showVerdict(box, verdict) {
     clear(box);
     box.dataset.state = verdict.status || "";
+    // The run this box waits for: an earlier run's verdict, polled for still, must not
+    // replace that of answers tried since.
+    box.dataset.poll = verdict.status === "pending" && verdict.poll ? verdict.poll : "";
     var words = WORDS[verdict.status] || ["?", verdict.status || "No verdict"];
     var body = make("span", "part-verdict-body result-" + verdict.status);
     var tag = make("strong", "tag");
@@ -135,6 +138,7 @@
   }
 
   function poll(box, url, tries) {
+    if (box.dataset.poll !== url) return;
     if (tries > POLL_TRIES) {
       showVerdict(box, { status: "invalid", message: "No verdict came back: try again." });
       return;
@@ -143,6 +147,7 @@
       send(url)
         .then(function (reply) {
           var verdict = reply.data || {};
+          if (box.dataset.poll !== url) return;
           if (verdict.status === "pending") poll(box, url, tries + 1);
           else showVerdict(box, verdict);
         })
@@ -155,7 +160,9 @@
   // The staff preview page: code answers submitted there run on the code queue.
   document.querySelectorAll(".staff-preview-polls li").forEach(function (item) {
     var box = document.getElementById("verdict-" + item.dataset.part);
-    if (box) poll(box, item.dataset.poll, 0);
+    if (!box) return;
+    box.dataset.poll = item.dataset.poll;
+    poll(box, item.dataset.poll, 0);
   });
 
   // ------------------------------------------------------------------ the change form
@@ -366,6 +373,7 @@
     boxes.forEach(function (box) {
       clear(box);
       box.dataset.state = "busy";
+      box.dataset.poll = "";
     });
     send(panel.dataset.tryUrl, data)
       .then(function (reply) {
