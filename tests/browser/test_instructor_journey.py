@@ -1,0 +1,213 @@
+"""A new instructor's journey in Chromium, as issue "The instructor's side" is checked:
+a randomised two-part exercise with a plot, a known mistake, sample answers and a code
+part, previewed for several seeds with answers tried, published, placed in a practice
+set and a quiz, the quiz exported and imported again, then read in the item analysis,
+the course gradebook and "view as a student" once a class has answered.
+
+Each step is a test of its own, starting from the state the steps before it leave (made
+here directly), so that one can be run alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from exercises import queue, variants
+from exercises.definition import ExerciseDef
+from exercises.management.commands.demo_accounts import instructors_group
+from exercises.models import Exercise, Placement, ProblemSet, Submission
+from tests.browser.conftest import screenshot, sign_up
+from tests.conftest import make_exercise, make_problem_set
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.browser
+
+MISTAKE = "Bring down the 2 as a factor."
+SLUG = "tangent-slope"
+TITLE = "The slope of a parabola"
+RIGHT_CODE = "def double(x):\n    return x + x\n"
+WRONG_CODE = "def double(x):\n    return x * x\n"
+
+# The exercise as the instructor writes it in the admin's form (the first step), here
+# for the steps after it.
+DEFINITION = {
+    "title": TITLE,
+    "prompt": "Differentiate \\( f(x) = {{a}}x^2 \\), then write `double`.",
+    "solution": "The power rule: \\( f'(x) = {{2*a}}x \\).",
+    "parameters": {"a": {"int": [2, 9]}},
+    "constraints": ["a != 5"],
+    "plot": {
+        "kind": "function",
+        "title": "The parabola",
+        "description": "The graph of f, with its tangent at 1.",
+        "x": [-2, 2],
+        "y": [0, 40],
+        "f": "{{a}}x^2",
+        "tangent_at": 1,
+    },
+}
+PARTS = [
+    {
+        "key": "a",
+        "kind": "expression",
+        "expected": "{{2*a}}x",
+        "variables": ["x"],
+        "mistakes": [{"answer": "{{a}}x", "message": MISTAKE}],
+        "tests": [
+            {"answer": "{{2*a}}x", "expect": "correct"},
+            {"answer": "{{a}}x", "expect": "incorrect", "message": MISTAKE},
+        ],
+    },
+    {
+        "key": "b",
+        "kind": "code",
+        "code": {
+            "function": "double",
+            "signature": "double(x)",
+            "starter": "def double(x):\n    pass",
+            "reference": {"source": "def double(x):\n    return 2 * x"},
+            "tests": [
+                {"args": [3], "name": "three"},
+                {"args": ["{{a}}"], "visible": False, "weight": 2},
+            ],
+        },
+        "tests": [{"answer": RIGHT_CODE, "expect": "correct"}],
+    },
+]
+
+
+# ---------------------------------------------------------------- the state of each step
+
+
+@pytest.fixture
+def home_set(course) -> ProblemSet:
+    return ProblemSet.objects.get(slug="quick-checks")
+
+
+@pytest.fixture
+def authored(home_set) -> Exercise:
+    """The exercise as the first step leaves it: a draft in the instructor's set."""
+    return make_exercise(
+        problem_set=home_set,
+        slug=SLUG,
+        status=Exercise.Status.DRAFT,
+        parts=PARTS,
+        **DEFINITION,
+    )
+
+
+@pytest.fixture
+def practice(home_set) -> ProblemSet:
+    return make_problem_set(
+        module=home_set.module, slug="practice-derivatives", title="Practice: derivatives"
+    )
+
+
+@pytest.fixture
+def quiz(home_set) -> ProblemSet:
+    """An untimed quiz with an exercise of its own, besides what is placed in it."""
+    quiz = make_problem_set(module=home_set.module, slug="quiz-one", title="Quiz one", kind="quiz")
+    make_exercise(problem_set=quiz, slug="quiz-power-rule", title="Quiz: power rule", order=1)
+    return quiz
+
+
+@pytest.fixture
+def placed(authored, practice, quiz) -> Exercise:
+    """The exercise as the third step leaves it: published, placed in both sets."""
+    authored.status = Exercise.Status.PUBLISHED
+    authored.save()
+    Placement.objects.create(problem_set=practice, exercise=authored, order=1)
+    Placement.objects.create(problem_set=quiz, exercise=authored, order=2)
+    return authored
+
+
+def sign_in_as_instructor(page) -> None:
+    charlie = get_user_model().objects.create_user(
+        "charlie", password="charlie-pass-phrase", is_staff=True
+    )
+    charlie.groups.add(instructors_group())
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("charlie")
+    page.get_by_label("Password").fill("charlie-pass-phrase")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#user-tools")).to_contain_text("charlie")
+
+
+def values_in(exercise: Exercise, problem_set: ProblemSet, student) -> dict:
+    """The student's variant's values where the exercise is shown in `problem_set`."""
+    exercise = Exercise.objects.get(pk=exercise.pk).placed_in(problem_set)
+    return exercise.variant_for(student).values
+
+
+# ---------------------------------------------------------------- 2. previews and answers tried
+
+
+def test_it_previews_several_seeds_and_grades_answers_tried(page, authored, browser_worker):
+    sign_in_as_instructor(page)
+    page.goto(f"/admin/exercises/exercise/{authored.pk}/change/")
+    panel = page.locator("#authoring-preview")
+    expect(panel).to_have_attribute("data-state", "ok")
+
+    # Three seeds with different values: each shows its own, the plot, its expected answer.
+    seeds: dict[int, int] = {}
+    for seed in range(1, 100):
+        a = authored.values_for_seed(seed)["a"]
+        if a not in seeds.values():
+            seeds[seed] = a
+        if len(seeds) == 3:
+            break
+    for seed, a in seeds.items():
+        page.locator("#authoring-seed").fill(str(seed))
+        page.get_by_role("button", name="Show this seed").click()
+        variant = panel.locator(".authoring-variant")
+        expect(variant).to_have_attribute("data-seed", str(seed))
+        expect(panel.locator(".authoring-values")).to_have_text(f"Values: a = {a}")
+        expect(panel.locator("code.expected")).to_have_text(
+            variants.render_expression("{{2*a}}x", {"a": a})
+        )
+        expect(panel.locator(".prompt .katex").first).to_be_visible()
+        expect(panel.locator("figure.plot-figure svg")).to_be_visible()
+        screenshot(page, f"journey-preview-seed-{seed}")
+
+    # Answers tried against the last seed's variant: right, wrong, the known mistake.
+    answer, verdict = panel.locator("#try-a"), panel.locator("#try-verdict-a")
+    try_them = panel.get_by_role("button", name="Try these answers")
+    answer.fill(f"x*{2 * a}")
+    try_them.click()
+    expect(verdict).to_have_attribute("data-state", "correct")
+    expect(verdict).to_contain_text("Correct")
+    answer.fill(f"{2 * a + 1}x")
+    try_them.click()
+    expect(verdict).to_have_attribute("data-state", "incorrect")
+    expect(verdict).not_to_contain_text(MISTAKE)
+    answer.fill(f"{a}x")
+    try_them.click()
+    expect(verdict).to_have_attribute("data-state", "incorrect")
+    expect(verdict).to_contain_text(MISTAKE)
+
+    # Code tried, run in the sandbox of the worker: a wrong function, then a right one.
+    answer.fill("")
+    code, code_verdict = panel.locator("#try-b"), panel.locator("#try-verdict-b")
+    code.fill(WRONG_CODE)
+    try_them.click()
+    expect(code_verdict).to_have_attribute("data-state", "incorrect")
+    expect(code_verdict.locator(".authoring-tests .failed").first).to_contain_text(
+        "three: expected 6"
+    )
+    code.fill(RIGHT_CODE)
+    try_them.click()
+    expect(code_verdict).to_have_attribute("data-state", "correct")
+    expect(code_verdict).to_contain_text("Hidden tests: 1 of 1 passed")
+    screenshot(page, "journey-preview-tried")
+
+    # Nothing was saved or submitted: still the draft written.
+    authored.refresh_from_db()
+    assert (authored.status, authored.version) == (Exercise.Status.DRAFT, 1)
+    assert not Submission.objects.filter(exercise=authored).exists()
+    assert page.js_errors == []
