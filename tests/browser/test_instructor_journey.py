@@ -211,3 +211,94 @@ def test_it_previews_several_seeds_and_grades_answers_tried(page, authored, brow
     assert (authored.status, authored.version) == (Exercise.Status.DRAFT, 1)
     assert not Submission.objects.filter(exercise=authored).exists()
     assert page.js_errors == []
+
+
+# ---------------------------------------------------------------- 3. published and placed
+
+
+def place(page, problem_set: ProblemSet, order: int) -> None:
+    """On the set's admin page: the exercise placed from the question bank."""
+    page.goto(f"/admin/exercises/problemset/{problem_set.pk}/change/")
+    inline = page.locator("#placements-group")
+    expect(inline).to_contain_text("Exercises placed from the question bank")
+    inline.locator(".add-row a").click()
+    row = inline.locator("tr.form-row.dynamic-placements").last
+    row.locator(".select2-selection").click()
+    page.locator(".select2-search__field").fill("parabola")
+    page.locator(".select2-results__option", has_text=TITLE).click()
+    row.locator("input[name$='-order']").fill(str(order))
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    expect(inline.locator("tr.has_original")).to_contain_text(TITLE)
+
+
+def answer_part_a(page, answer: str) -> None:
+    page.locator("#answer-a").fill(answer)
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(r"#latest-attempt$"))
+
+
+def test_it_publishes_the_exercise_and_places_it_in_a_practice_set_and_a_quiz(
+    page, browser, server_url, authored, practice, quiz, browser_worker
+):
+    sign_in_as_instructor(page)
+    page.goto(f"/admin/exercises/exercise/{authored.pk}/change/")
+    expect(page.locator("[name=status]")).to_have_value("draft")
+    page.locator("[name=status]").select_option("published")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    authored.refresh_from_db()
+    assert authored.status == Exercise.Status.PUBLISHED
+
+    place(page, practice, order=1)
+    place(page, quiz, order=2)
+    assert sorted(
+        Placement.objects.filter(exercise=authored).values_list("problem_set__slug", "order")
+    ) == [(practice.slug, 1), (quiz.slug, 2)]
+    page.goto(f"/admin/exercises/exercise/{authored.pk}/change/")
+    expect(page.locator(".field-placed_in")).to_contain_text(practice.title)
+    expect(page.locator(".field-placed_in")).to_contain_text(quiz.title)
+    assert page.js_errors == []
+
+    # A student sees it in both sets, each with its own attempts and variant.
+    context = browser.new_context(base_url=server_url)
+    student_page = context.new_page()
+    try:
+        username = sign_up(student_page)
+        student = get_user_model().objects.get(username=username)
+        student_page.goto(f"/sets/{practice.slug}/")
+        student_page.get_by_role("link", name=TITLE).click()
+        student_page.wait_for_url(re.compile(rf"/sets/{practice.slug}/exercises/{SLUG}/$"))
+        expect(student_page.locator("figure.plot-figure svg")).to_be_visible()
+        a = values_in(authored, practice, student)["a"]
+        answer_part_a(student_page, f"{a}x")
+        latest = student_page.locator("#latest-attempt")
+        verdict = student_page.locator("#verdict-a")
+        expect(latest).to_contain_text("Attempt 1: Graded: score 0%")
+        expect(verdict).to_contain_text(MISTAKE)
+        answer_part_a(student_page, f"{2 * a}x")
+        # Part a right, the code part not answered: half the exercise.
+        expect(latest).to_contain_text("Attempt 2: Graded: score 50%")
+        expect(verdict).not_to_contain_text(MISTAKE)
+
+        student_page.goto(f"/sets/{quiz.slug}/")
+        student_page.get_by_role("link", name=TITLE).click()
+        student_page.wait_for_url(re.compile(rf"/sets/{quiz.slug}/exercises/{SLUG}/$"))
+        expect(student_page.locator("#latest-attempt")).to_be_empty()
+        expect(student_page.locator(".attempts")).to_contain_text("1 of 1 attempt left")
+        expect(student_page.locator("#answer-a")).to_have_value("")
+        a = values_in(authored, quiz, student)["a"]
+        answer_part_a(student_page, f"{2 * a}x")
+        expect(student_page.locator("#latest-attempt")).to_contain_text("Submitted")
+        expect(student_page.get_by_role("button", name="Submit")).to_be_disabled()
+        screenshot(student_page, "journey-quiz-answered")
+    finally:
+        context.close()
+
+    work = Submission.objects.filter(student=student, exercise=authored).order_by("pk")
+    assert [(s.problem_set.slug, s.attempt) for s in work] == [
+        (practice.slug, 1),
+        (practice.slug, 2),
+        (quiz.slug, 1),
+    ]
+    assert [s.variant.problem_set_id for s in work] == [practice.pk, practice.pk, quiz.pk]
