@@ -15,6 +15,7 @@ import io
 import re
 
 import pytest
+import yaml
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
@@ -302,3 +303,55 @@ def test_it_publishes_the_exercise_and_places_it_in_a_practice_set_and_a_quiz(
         (quiz.slug, 1),
     ]
     assert [s.variant.problem_set_id for s in work] == [practice.pk, practice.pk, quiz.pk]
+
+
+# ---------------------------------------------------------------- 4. exported and imported again
+
+
+def test_it_exports_the_quiz_as_yaml_and_imports_it_again_unchanged(page, placed, quiz):
+    own = quiz.exercises.get()
+    before = {
+        e.slug: (e.version, e.status, ExerciseDef.from_model(e).to_data())
+        for e in (own, placed)
+    }
+    sign_in_as_instructor(page)
+    page.goto(f"/admin/exercises/problemset/{quiz.pk}/change/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export as YAML").click()
+    assert download.value.suggested_filename == f"{quiz.slug}.yaml"
+    exported = download.value.path().read_bytes()
+    data = yaml.safe_load(exported)
+    assert (data["slug"], data["kind"]) == (quiz.slug, "quiz")
+    assert [e["slug"] for e in data["exercises"]] == [own.slug]
+    assert data["place"] == [SLUG]
+
+    page.goto("/admin/exercises/problemset/")
+    page.get_by_role("link", name="Import YAML").click()
+    page.get_by_label("Problem set file (YAML)").set_input_files(
+        {"name": f"{quiz.slug}.yaml", "mimeType": "text/yaml", "buffer": exported}
+    )
+    page.get_by_role("button", name="Check the file").click()
+    summary = page.locator("#import-summary")
+    expect(summary).to_contain_text(
+        f"Problem set '{quiz.slug}' is updated: its own fields stay the same."
+    )
+    rows = summary.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(own.slug)
+    expect(rows.first.locator("td").last).to_have_text("unchanged")
+    expect(page.locator("#import-problems")).to_have_count(0)
+    screenshot(page, "journey-import-confirmation")
+    page.get_by_role("button", name="Confirm: save this problem set").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Imported problem set")
+
+    after = {
+        e.slug: (e.version, e.status, ExerciseDef.from_model(e).to_data())
+        for e in Exercise.objects.filter(slug__in=before)
+    }
+    assert after == before
+    assert list(quiz.placements.values_list("exercise__slug", "order")) == [(SLUG, 2)]
+    # The file it exports now is the one imported.
+    again = page.request.get(f"/admin/exercises/problemset/{quiz.pk}/export.yaml")
+    assert again.ok
+    assert again.body() == exported
+    assert page.js_errors == []
