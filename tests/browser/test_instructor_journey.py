@@ -25,7 +25,10 @@ from exercises.management.commands.demo_accounts import instructors_group
 from exercises.models import Exercise, Placement, ProblemSet, Submission
 from tests.browser.conftest import screenshot, sign_up
 from tests.conftest import make_exercise, make_problem_set
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import (
+    _publish_to_the_test_queue,  # noqa: F401 (the test process publishes to the worker's queue)
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -311,8 +314,7 @@ def test_it_publishes_the_exercise_and_places_it_in_a_practice_set_and_a_quiz(
 def test_it_exports_the_quiz_as_yaml_and_imports_it_again_unchanged(page, placed, quiz):
     own = quiz.exercises.get()
     before = {
-        e.slug: (e.version, e.status, ExerciseDef.from_model(e).to_data())
-        for e in (own, placed)
+        e.slug: (e.version, e.status, ExerciseDef.from_model(e).to_data()) for e in (own, placed)
     }
     sign_in_as_instructor(page)
     page.goto(f"/admin/exercises/problemset/{quiz.pk}/change/")
@@ -354,4 +356,141 @@ def test_it_exports_the_quiz_as_yaml_and_imports_it_again_unchanged(page, placed
     again = page.request.get(f"/admin/exercises/problemset/{quiz.pk}/export.yaml")
     assert again.ok
     assert again.body() == exported
+    assert page.js_errors == []
+
+
+# ---------------------------------------------------------------- 5. a class answers; the results read
+
+
+def submit_and_wait(work: list[tuple]) -> None:
+    """Each (student, exercise, answer of part a) submitted as the student pages do, and
+    graded by the worker."""
+    ids = [queue.submit(student, exercise, {"a": answer}).pk for student, exercise, answer in work]
+
+    def graded() -> bool:
+        statuses = set(Submission.objects.filter(pk__in=ids).values_list("status", flat=True))
+        assert Submission.Status.FAILED not in statuses
+        return statuses == {Submission.Status.GRADED}
+
+    wait_for(graded, f"the worker to grade {len(ids)} submissions")
+
+
+@pytest.fixture
+def answered(placed, practice, browser_worker) -> dict:
+    """Ten students, the practice set's class: by their variant's value of a (so that the
+    known mistake is made in more than one variant), two make the known mistake and then
+    answer right, two make it only, three are right at once, one answers nothing, one
+    makes a sign error, one is off by x and then right."""
+    User = get_user_model()
+    students = []
+    for n in range(10):
+        user = User.objects.create_user(f"class-{n}", password="x", first_name=f"Student {n}")
+        students.append((values_in(placed, practice, user)["a"], user.username, user))
+    students.sort(key=lambda s: s[:2])
+    a = [s[0] for s in students]
+    user = [s[2] for s in students]
+    assert a[0] != a[9], "every student of the class drew the same variant"
+    shown = Exercise.objects.get(pk=placed.pk).placed_in(practice)
+    submit_and_wait(
+        [(user[i], shown, f"{a[i]}x") for i in (0, 9, 1, 8)]
+        + [(user[i], shown, f"{2 * a[i]}x") for i in (2, 3, 4)]
+        + [(user[6], shown, f"-{2 * a[6]}x"), (user[7], shown, f"{2 * a[7] + 1}x")]
+    )
+    submit_and_wait([(user[i], shown, f"{2 * a[i]}x") for i in (0, 9, 7)])
+    return {
+        "a": a,
+        "mistake only": user[1],
+        "right at once": user[2],
+        "not attempted": user[5],
+        "mistaken variants": sorted({a[0], a[9], a[1], a[8]}),
+    }
+
+
+def test_it_reads_the_item_analysis_after_a_class_has_answered(page, answered, practice):
+    sign_in_as_instructor(page)
+    page.goto(f"/admin/exercises/problemset/{practice.pk}/change/")
+    page.get_by_role("link", name="Item analysis").click()
+    expect(page.locator("h1")).to_contain_text("Item analysis")
+
+    # Part a's facility: 9 students answered; 3 right at once, 6 in the end.
+    row = page.locator(f'#item-analysis tr.part-row[data-exercise="{SLUG}"][data-part="a"]')
+    cells = row.locator("td")
+    expect(cells.nth(2)).to_have_text("9")
+    expect(cells.nth(3)).to_have_text("33%")
+    expect(cells.nth(4)).to_have_text("67%")
+    # 3 right at the first attempt, 3 at the second.
+    expect(cells.nth(7)).to_have_text("1: 3, 2: 3")
+    screenshot(page, "journey-item-analysis-set")
+
+    page.get_by_role("link", name=TITLE).click()
+    wrong = page.locator('section.wrong-by-part[data-part="a"]')
+    expect(wrong.locator("h2")).to_have_text("Part a: 6 wrong answer(s)")
+    # The known mistake named as the cause, counted once across its variants.
+    mistake = wrong.locator('table.causes tr[data-kind="mistake"]')
+    expect(mistake).to_have_count(1)
+    expect(mistake.locator("th")).to_contain_text(f"known mistake 1: {{{{a}}}}x ({MISTAKE})")
+    expect(mistake.locator("td").first).to_have_text("4")
+    for a in answered["mistaken variants"]:
+        expect(mistake.locator("td").last).to_contain_text(f"{a}x")
+    expect(wrong.locator('table.causes tr[data-kind="sign"] td').first).to_have_text("1")
+    # Results per value of a: one row for each value drawn.
+    for a in set(answered["a"]):
+        expect(page.locator(f'#parameters tr[data-parameter="a"][data-value="{a}"]')).to_have_count(
+            1
+        )
+    screenshot(page, "journey-item-analysis-exercise")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download (CSV)").click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text())))
+    causes = [r for r in rows if r[:2] == ["cause", "a"]]
+    assert [r[3] for r in causes if MISTAKE in r[2]] == ["4"]
+    figures = [r for r in rows if r[:2] == ["figures", "a"]]
+    assert [r[3] for r in figures] == ["9"]
+    assert page.js_errors == []
+
+
+def gradebook_cell(page, username: str, column: str):
+    """The course gradebook's cell of a student in the column of a problem set."""
+    # The text as written, not as shown: the admin's headings are in capitals.
+    headings = page.locator("#course-gradebook thead tr").nth(1).locator("th").all_text_contents()
+    titles = [t.rsplit(" /", 1)[0].strip() for t in headings]
+    assert column in titles, f"no column {column!r} in {titles}"
+    index = titles.index(column)
+    row = page.locator("#course-gradebook tbody tr", has=page.locator("th", has_text=username))
+    return row.locator("td").nth(index)
+
+
+def test_it_shows_the_class_in_the_gradebook_and_a_student_as_they_see_it(
+    page, answered, practice, placed
+):
+    sign_in_as_instructor(page)
+    page.goto("/admin/gradebook/")
+    column = practice.title
+    nothing = gradebook_cell(page, answered["not attempted"].username, column)
+    expect(nothing).to_have_class(re.compile(r"\bnot-attempted\b"))
+    expect(nothing).to_have_text("—not attempted")
+    zero = gradebook_cell(page, answered["mistake only"].username, column)
+    expect(zero).not_to_have_class(re.compile(r"\bnot-attempted\b"))
+    expect(zero).to_have_text("0")
+    # Part a right, the code part not answered: half of the set's one exercise.
+    expect(gradebook_cell(page, answered["right at once"].username, column)).to_have_text("0.5")
+    screenshot(page, "journey-gradebook")
+
+    student = answered["mistake only"]
+    a = values_in(placed, practice, student)["a"]
+    page.locator(
+        "#course-gradebook tbody tr", has=page.locator("th", has_text=student.username)
+    ).get_by_role("link", name=re.compile("view as")).click()
+    page.get_by_role("button", name="View the course as this student").click()
+    banner = page.get_by_role("complementary", name="Viewing as a student")
+    expect(banner).to_contain_text(f"({student.username}) — read-only")
+    page.goto(f"/sets/{practice.slug}/exercises/{SLUG}/")
+    answer = page.locator("#answer-a")
+    expect(answer).to_have_value(f"{a}x")
+    expect(answer).to_be_disabled()
+    expect(page.locator("#verdict-a")).to_contain_text(MISTAKE)
+    expect(page.get_by_role("button", name="Submit")).to_be_disabled()
+    screenshot(page, "journey-view-as")
+    assert Submission.objects.filter(student=student).count() == 1
     assert page.js_errors == []
