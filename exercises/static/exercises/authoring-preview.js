@@ -250,7 +250,10 @@
         box.dataset.state = part.expected.ok ? "ok" : "refused";
         oneReading(box, "Expected answer, seed " + seed + ": ", part.expected);
       }
-      var mistakesField = form.querySelector("[name='" + prefix + "-mistakes']");
+      // The JSON text box, or the first input of the rows that stand for it.
+      var mistakesField =
+        form.querySelector("[name='" + prefix + "-mistakes']") ||
+        form.querySelector("[name^='" + prefix + "-mistakes-']");
       if (mistakesField && part.mistakes && part.mistakes.length) {
         var list = readingBox(mistakesField, "mistakes");
         clear(list);
