@@ -149,6 +149,118 @@ def values_in(exercise: Exercise, problem_set: ProblemSet, student) -> dict:
     return exercise.variant_for(student).values
 
 
+# ---------------------------------------------------------------- 1. written without JSON
+
+
+def field(scope, name: str):
+    return scope.locator(f'[name="{name}"]')
+
+
+def type_code(page, textarea_id: str, lines: list[str]) -> None:
+    """Typed into the code editor that stands for a text area, a line at a time (the
+    editor indents after a colon by itself)."""
+    editor = page.locator(f'.code-editor[data-for="{textarea_id}"] .cm-content')
+    editor.click()
+    for i, line in enumerate(lines):
+        if i:
+            page.keyboard.press("Enter")
+        page.keyboard.type(line)
+
+
+def test_it_writes_the_exercise_in_the_admin_form_without_json(page, home_set):
+    # The form of rows and inputs (exercises/authoring_widgets.py).
+    pytest.importorskip("exercises.authoring_widgets")
+    sign_in_as_instructor(page)
+    page.goto("/admin/exercises/exercise/add/")
+    # Not one JSON text box: each value has inputs of its own.
+    expect(page.locator("textarea.vLargeTextField[name$='parameters']")).to_have_count(0)
+    expect(field(page, "status")).to_have_value("draft")
+    field(page, "problem_set").select_option(str(home_set.pk))
+    field(page, "title").press_sequentially(TITLE)
+    expect(field(page, "slug")).to_have_value("the-slope-of-a-parabola")
+    field(page, "slug").fill(SLUG)
+    field(page, "prompt").fill(DEFINITION["prompt"])
+    page.get_by_text("Solution and attempts", exact=True).click()
+    field(page, "solution").fill(DEFINITION["solution"])
+
+    page.get_by_text("Randomised values", exact=True).click()
+    field(page, "parameters-0-name").fill("a")
+    field(page, "parameters-0-kind").select_option("int")
+    field(page, "parameters-0-values").fill("2, 9")
+    field(page, "constraints-0-comparison").fill("a != 5")
+
+    page.get_by_text("Plot", exact=True).click()
+    plot = DEFINITION["plot"]
+    field(page, "plot-kind").select_option("function")
+    field(page, "plot-title").fill(plot["title"])
+    field(page, "plot-description").fill(plot["description"])
+    field(page, "plot-f").fill(plot["f"])
+    field(page, "plot-x").fill("-2, 2")
+    field(page, "plot-y").fill("0, 40")
+    field(page, "plot-tangent_at").fill("1")
+
+    # Part a, in the empty part the page shows: the expression, its variable, the known
+    # mistake, sample answers.
+    first = page.locator("#parts-0")
+    field(first, "parts-0-key").fill("a")
+    field(first, "parts-0-order").fill("1")
+    field(first, "parts-0-kind").select_option("expression")
+    field(first, "parts-0-expected").fill("{{2*a}}x")
+    first.get_by_text("Variables, tolerances and known mistakes").click()
+    field(first, "parts-0-variables-0-name").fill("x")
+    field(first, "parts-0-mistakes-0-answer").fill("{{a}}x")
+    field(first, "parts-0-mistakes-0-message").fill(MISTAKE)
+    # The known mistake as the engine reads it, while typing.
+    expect(page.locator(".field-mistakes .authoring-reading").first).to_contain_text(MISTAKE)
+    first.get_by_text("Sample answers (question tests)").click()
+    field(first, "parts-0-tests-0-answer").fill("{{2*a}}x")
+    field(first, "parts-0-tests-1-answer").fill("{{a}}x")
+    field(first, "parts-0-tests-1-expect").select_option("incorrect")
+    field(first, "parts-0-tests-1-message").fill(MISTAKE)
+
+    # Part b: code, in the code editor, its tests as rows.
+    page.get_by_text("Add another Part").click()
+    second = page.locator("#parts-1")
+    field(second, "parts-1-key").fill("b")
+    expect(field(second, "parts-1-order")).to_have_value("2")
+    field(second, "parts-1-kind").select_option("code")
+    second.get_by_role("heading", name="Code", exact=True).click()
+    field(second, "parts-1-code-function").fill("double")
+    field(second, "parts-1-code-signature").fill("double(x)")
+    type_code(page, "id_parts-1-code-starter", ["def double(x):", "pass"])
+    type_code(page, "id_parts-1-code-reference__source", ["def double(x):", "return 2 * x"])
+    field(second, "parts-1-code-tests-0-args").fill("3")
+    field(second, "parts-1-code-tests-0-name").fill("three")
+    field(second, "parts-1-code-tests-1-args").fill("{{a}}")
+    field(second, "parts-1-code-tests-1-hidden").check()
+    field(second, "parts-1-code-tests-1-weight").fill("2")
+    second.get_by_text("Sample answers (question tests)").click()
+    field(second, "parts-1-tests-0-answer").fill(RIGHT_CODE)
+    screenshot(page, "journey-authoring-form")
+
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.wait_for_load_state()
+    errors = page.locator(".errornote, .errorlist li").evaluate_all(
+        "els => els.map(e => (e.closest('.inline-related')?.id || '') + ' '"
+        " + (e.closest('.form-row')?.className || '') + ': ' + e.innerText)"
+    )
+    assert not errors, "\n".join(errors)
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    written = Exercise.objects.get(slug=SLUG)
+    assert written.status == Exercise.Status.DRAFT
+    # What the later steps start from, written in the form.
+    model = make_exercise(
+        problem_set=home_set, slug="as-the-steps-have-it", parts=PARTS, **DEFINITION
+    )
+    mine, theirs = (ExerciseDef.from_model(e).to_data() for e in (written, model))
+    for data in (mine, theirs):
+        data.pop("slug")
+        data.pop("status", None)
+        data.pop("order", None)
+    assert mine == theirs
+    assert page.js_errors == []
+
+
 # ---------------------------------------------------------------- 2. previews and answers tried
 
 
