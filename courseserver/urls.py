@@ -19,6 +19,7 @@ urlpatterns = [
         name="ex-admin-students",
     ),
     path("admin/", admin.site.urls),
+    path("lti/", include("lti.urls")),
     path("", include("exercises.urls")),
 ]
 

@@ -1,0 +1,50 @@
+"""The LTI app's admin: accounts, placements, and score posts, whose failed ones staff
+see with their reason and send again. django-lti's registrations and keys have their own."""
+
+from django.contrib import admin, messages
+from lti_tool.models import Key
+
+from lti import grades
+from lti.models import Account, Placement, ScorePost
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["user", "issuer", "subject", "created"]
+    search_fields = ["user__username", "user__last_name", "subject"]
+    list_filter = ["issuer"]
+    readonly_fields = ["issuer", "subject", "user", "created"]
+
+
+@admin.register(Placement)
+class PlacementAdmin(admin.ModelAdmin):
+    list_display = ["resource_link", "module", "problem_set", "exercise", "line_item"]
+    readonly_fields = ["resource_link", "line_item", "created"]
+
+
+@admin.register(ScorePost)
+class ScorePostAdmin(admin.ModelAdmin):
+    list_display = ["created", "student", "line_item", "status", "score_given", "tries", "reason"]
+    list_filter = ["status"]
+    search_fields = ["student__username", "reason"]
+    readonly_fields = [f.name for f in ScorePost._meta.fields]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Send the selected failed posts again", permissions=["change"])
+    def resend(self, request, queryset):
+        count = grades.resend(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} score post(s) sent again.", messages.SUCCESS)
+
+
+@admin.register(Key)
+class KeyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "is_active", "datetime_created"]
+    fields = ["public_key", "is_active", "datetime_created"]
+    readonly_fields = ["public_key", "datetime_created"]
+
+    def has_add_permission(self, request):
+        # New keys come from `manage.py rotate_keys`, which keeps the old ones a while.
+        return False

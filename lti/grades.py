@@ -1,0 +1,261 @@
+"""Assignment and Grade Services: line items for placed problem sets, and scores.
+
+A placement of a problem set (or a single exercise) has one line item in the platform's
+gradebook, found or made on the first graded launch and reused after: by the line item
+the platform made for the link (its AGS claim's `lineitem`), else by our resource id
+(`problem-set:<slug>`) among the context's line items, ours first and then the
+platform's (a copied course brings its line items along), and only then made.
+
+A verdict or a regrade that changes one records a `ScorePost` per line item the student
+is in, and a Celery task sends it (`lti.tasks.post_score`). What is sent is the
+student's credit on the problem set at that moment (best per exercise, as the gradebook
+counts it), so that a post sent again never sends a stale score.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils import timezone
+from lti_tool.models import LtiContext, LtiLineItem, LtiUser
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException, LtiServiceException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+from pylti1p3.service_connector import ServiceConnector
+
+from courseserver.celery import publish
+from exercises import scoring
+from exercises.models import Exercise, Submission
+from exercises.signals import verdict_stored
+from lti.models import Placement, ScorePost
+from lti.tool import ensure_key
+
+log = logging.getLogger(__name__)
+
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+TAG = "course-server"
+
+
+class PostFailed(Exception):
+    """A score post the platform refused or could not be reached for."""
+
+
+def service(context: LtiContext, lineitem: str | None = None) -> AssignmentsGradesService:
+    """pylti1p3's AGS client for a context, from what its launches said."""
+    ensure_key()
+    scopes = [
+        scope
+        for scope, allowed in [
+            (SCOPE_LINEITEM, context.can_manage_lineitems),
+            (SCOPE_LINEITEM_READONLY, context.can_query_lineitems),
+            (SCOPE_RESULT, context.can_access_results),
+            (SCOPE_SCORE, context.can_publish_scores),
+        ]
+        if allowed
+    ]
+    registration = context.deployment.registration.to_registration()
+    data = {"scope": scopes, "lineitems": context.lineitems_url}
+    if lineitem:
+        data["lineitem"] = lineitem
+    return AssignmentsGradesService(ServiceConnector(registration), data)
+
+
+def resource_id(placement: Placement) -> str:
+    if placement.exercise_id:
+        return f"exercise:{placement.exercise.slug}"
+    return f"problem-set:{placement.problem_set.slug}"
+
+
+def exercises_of(placement: Placement) -> list[Exercise]:
+    if placement.exercise_id:
+        return [placement.exercise]
+    return list(
+        placement.problem_set.exercises.filter(status=Exercise.Status.PUBLISHED).prefetch_related(
+            "parts"
+        )
+    )
+
+
+def ensure_line_item(placement: Placement, claimed: str | None = None) -> LtiLineItem | None:
+    """The placement's line item, found or made (see the module's docstring); None when
+    the placement is not graded or the platform offers no gradebook."""
+    if placement.line_item_id or not placement.graded:
+        return placement.line_item
+    context = placement.resource_link.context
+    rid = resource_id(placement)
+    label = placement.target.title
+    maximum = float(len(exercises_of(placement)) or 1)
+    item = None
+    if claimed:
+        item, _ = LtiLineItem.objects.get_or_create(
+            url=claimed,
+            defaults={"context": context, "maximum_score": maximum, "label": label},
+        )
+    if item is None:
+        item = LtiLineItem.objects.filter(context=context, resource_id=rid).first()
+    if (
+        item is None
+        and context.lineitems_url
+        and (context.can_manage_lineitems or context.can_query_lineitems)
+    ):
+        ags = service(context)
+        try:
+            found = ags.find_lineitem_by_resource_id(rid)
+            if found is None and context.can_manage_lineitems:
+                found = ags.find_or_create_lineitem(
+                    LineItem()
+                    .set_label(label)
+                    .set_score_maximum(maximum)
+                    .set_resource_id(rid)
+                    .set_tag(TAG)
+                    .set_resource_link_id(placement.resource_link.id_on_platform),
+                    find_by="resource_id",
+                )
+        except (LtiException, LtiServiceException, OSError) as e:
+            log.warning("no line item for %s: %s", placement, e)
+            return None
+        if found is not None and found.get_id():
+            item, _ = LtiLineItem.objects.get_or_create(
+                url=found.get_id(),
+                defaults={
+                    "context": context,
+                    "maximum_score": found.get_score_maximum() or maximum,
+                    "label": found.get_label() or label,
+                    "resource_id": rid,
+                    "tag": found.get_tag() or "",
+                    "resource_link": placement.resource_link,
+                },
+            )
+    if item is not None:
+        placement.line_item = item
+        placement.save(update_fields=["line_item"])
+    return item
+
+
+def score_for(student, placement: Placement) -> tuple[float, float]:
+    """(credit, out of): the student's best credit summed over the placement's
+    published exercises, one point each, as in the gradebook."""
+    exercises = exercises_of(placement)
+    total = 0.0
+    for exercise in exercises:
+        graded = Submission.objects.filter(
+            student=student, exercise=exercise, status=Submission.Status.GRADED
+        ).only("results", "multiplier", "credit")
+        best = scoring.best_credit(list(exercise.parts.all()), list(graded))
+        total += best or 0.0
+    return round(total, 4), float(len(exercises))
+
+
+def record(student_id: int, exercise: Exercise, cause: str) -> list[int]:
+    """A pending ScorePost for every line item this student's score on `exercise` goes
+    to (one per line item, however many links share it); their ids."""
+    placements = (
+        Placement.objects.filter(line_item__isnull=False)
+        .filter(Q(problem_set_id=exercise.problem_set_id) | Q(exercise=exercise))
+        .select_related("line_item", "resource_link__context__deployment")
+    )
+    posts = []
+    seen = set()
+    for placement in placements:
+        if placement.line_item_id in seen:
+            continue
+        registration_id = placement.resource_link.context.deployment.registration_id
+        lti_user = LtiUser.objects.filter(
+            auth_user_id=student_id, registration_id=registration_id
+        ).first()
+        if lti_user is None:
+            continue
+        seen.add(placement.line_item_id)
+        posts.append(
+            ScorePost.objects.create(
+                line_item=placement.line_item,
+                lti_user=lti_user,
+                student_id=student_id,
+                placement=placement,
+                cause=cause,
+            ).pk
+        )
+    return posts
+
+
+def send_later(post_id: int) -> None:
+    publish("lti.tasks.post_score", post_id, queue=settings.LTI_QUEUE)
+
+
+@receiver(verdict_stored)
+def _on_verdict(sender, submission_id: int, regrade: bool = False, **kwargs) -> None:
+    submission = Submission.objects.select_related("exercise").get(pk=submission_id)
+    cause = f"{'regrade of' if regrade else 'verdict on'} submission {submission_id}"
+    for post_id in record(submission.student_id, submission.exercise, cause):
+        send_later(post_id)
+
+
+def send(post_id: int) -> str:
+    """Send a score post: the student's current score on its placement. "sent", or
+    "skipped" when it was sent already; raises PostFailed with the reason."""
+    post = ScorePost.objects.select_related(
+        "line_item", "lti_user", "student", "placement__problem_set", "placement__exercise"
+    ).get(pk=post_id)
+    if post.status == ScorePost.Status.SENT:
+        return "skipped"
+    given, maximum = score_for(post.student, post.placement)
+    grade = (
+        Grade()
+        .set_score_given(given)
+        .set_score_maximum(maximum)
+        .set_timestamp(timezone.now().isoformat())
+        .set_activity_progress("Completed" if given >= maximum else "InProgress")
+        .set_grading_progress("FullyGraded")
+        .set_user_id(post.lti_user.sub)
+    )
+    ScorePost.objects.filter(pk=post_id).update(
+        tries=post.tries + 1, score_given=given, score_maximum=maximum
+    )
+    context = post.line_item.context
+    try:
+        if not context.can_publish_scores:
+            raise PostFailed("The platform did not grant the score scope to this course.")
+        ags = service(context, lineitem=post.line_item.url)
+        ags.put_grade(grade, LineItem({"id": post.line_item.url}))
+    except LtiServiceException as e:
+        raise PostFailed(
+            f"The platform answered {e.response.status_code}: {e.response.text[:500]}"
+        ) from e
+    except (LtiException, OSError) as e:
+        raise PostFailed(str(e) or e.__class__.__name__) from e
+    ScorePost.objects.filter(pk=post_id).update(
+        status=ScorePost.Status.SENT, sent=timezone.now(), reason=""
+    )
+    return "sent"
+
+
+def failed(post_id: int, reason: str, final: bool) -> None:
+    """A try failed: its reason is kept; the post is marked failed after the last try."""
+    changes = {"reason": reason}
+    if final:
+        changes["status"] = ScorePost.Status.FAILED
+    ScorePost.objects.filter(pk=post_id).exclude(status=ScorePost.Status.SENT).update(**changes)
+
+
+def resend(post_ids) -> int:
+    """Send these failed posts again: each a new post (the failed one stays, for the
+    record); the new ones' count."""
+    count = 0
+    for post in ScorePost.objects.filter(pk__in=post_ids, status=ScorePost.Status.FAILED):
+        again = ScorePost.objects.create(
+            line_item=post.line_item,
+            lti_user=post.lti_user,
+            student=post.student,
+            placement=post.placement,
+            cause=f"sent again (post {post.pk})",
+        )
+        send_later(again.pk)
+        count += 1
+    return count
