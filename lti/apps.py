@@ -7,4 +7,5 @@ class LtiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lti import grades  # noqa: F401  (connects the verdict handler)
+        # The verdict handler connects; the task registers (publish finds it by name).
+        from lti import grades, tasks  # noqa: F401

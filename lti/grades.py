@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
@@ -191,10 +192,15 @@ def send_later(post_id: int) -> None:
 
 @receiver(verdict_stored)
 def _on_verdict(sender, submission_id: int, regrade: bool = False, **kwargs) -> None:
-    submission = Submission.objects.select_related("exercise").get(pk=submission_id)
-    cause = f"{'regrade of' if regrade else 'verdict on'} submission {submission_id}"
-    for post_id in record(submission.student_id, submission.exercise, cause):
-        send_later(post_id)
+    # Sent inside the transaction that stores the verdict: nothing here may undo it.
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.select_related("exercise").get(pk=submission_id)
+            cause = f"{'regrade of' if regrade else 'verdict on'} submission {submission_id}"
+            for post_id in record(submission.student_id, submission.exercise, cause):
+                send_later(post_id)
+    except DatabaseError:
+        log.exception("no score post recorded for submission %s", submission_id)
 
 
 def send(post_id: int) -> str:

@@ -10,6 +10,7 @@ Provisioning roster, and checks the tool's signed deep-linking responses.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -27,6 +28,7 @@ NRPS = "https://purl.imsglobal.org/spec/lti-nrps/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+LINEITEMS = re.compile(r"^/contexts/[^/]+/lineitems$")
 AGS_SCOPES = [
     AGS + "scope/lineitem",
     AGS + "scope/result.readonly",
@@ -48,6 +50,7 @@ class Platform:
         self.kid = "platform-" + secrets.token_hex(4)
         self.tool_jwks: dict = {"keys": []}
         self.line_items: dict[str, dict] = {}
+        self.created_line_items = 0
         self.scores: list[dict] = []
         self.token_requests: list[dict] = []
         self.members: list[dict] = []
@@ -146,6 +149,16 @@ class Platform:
         claims.update(overrides)
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
+    def copy_course(self, context_id: str) -> None:
+        """The course copied into a new context, its line items with it (new ids, the
+        same resource ids), as an LMS's course copy does."""
+        old = self.lineitems_url
+        self.context_id = context_id
+        with self.lock:
+            for item in [i for i in self.line_items.values() if i["id"].startswith(old + "/")]:
+                copy = {**item, "id": f"{self.lineitems_url}/{uuid.uuid4().hex[:8]}"}
+                self.line_items[copy["id"]] = copy
+
     def accept_deep_link(self, token: str) -> dict:
         """The tool's deep-linking response, verified as a platform does: signed by a key
         in the tool's key set, from the client id, to this issuer."""
@@ -198,9 +211,11 @@ def _handler(platform: Platform):
                 return self._send(200, platform.jwks())
             if not self._authorised():
                 return self._send(401, {"error": "no token"})
-            if path == urlsplit(platform.lineitems_url).path:
+            if LINEITEMS.match(path):
                 with platform.lock:
-                    return self._send(200, list(platform.line_items.values()))
+                    here = platform.url + path + "/"
+                    items = [i for i in platform.line_items.values() if i["id"].startswith(here)]
+                return self._send(200, items)
             if path == urlsplit(platform.memberships_url).path:
                 return self._send(
                     200,
@@ -235,10 +250,11 @@ def _handler(platform: Platform):
                 )
             if not self._authorised():
                 return self._send(401, {"error": "no token"})
-            if path == urlsplit(platform.lineitems_url).path:
+            if LINEITEMS.match(path):
                 item = json.loads(body)
                 with platform.lock:
-                    item["id"] = f"{platform.lineitems_url}/{uuid.uuid4().hex[:8]}"
+                    item["id"] = f"{platform.url}{path}/{uuid.uuid4().hex[:8]}"
+                    platform.created_line_items += 1
                     platform.line_items[item["id"]] = item
                 return self._send(201, item)
             if path.endswith("/scores"):

@@ -1,0 +1,198 @@
+"""Assignment and Grade Services against the emulated platform: the line item of a
+placed problem set, made once and reused, and a score posted per verdict and regrade."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from exercises import queue, regrade
+from exercises.models import Submission
+from lti.models import Placement, ScorePost
+from lti.tool import username_for
+from tests.conftest import make_exercise, make_problem_set
+from tests.lti.conftest import launch
+
+User = get_user_model()
+
+
+@pytest.fixture
+def problem_set(db):
+    problem_set = make_problem_set()
+    make_exercise(problem_set=problem_set)
+    make_exercise(problem_set=problem_set)
+    return problem_set
+
+
+@pytest.fixture
+def learner(client, platform, problem_set):
+    launch(client, platform, custom={"problem_set": problem_set.slug})
+    return User.objects.get(username=username_for(platform.issuer, "learner-1"))
+
+
+@pytest.fixture
+def retried_at_once(eager_celery):
+    """A task's retries run at once, in the test, as Celery does for an eager task whose
+    errors do not propagate (a worker waits the countdown between them)."""
+    eager_celery.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def graded(eager_celery, django_capture_on_commit_callbacks):
+    """Submit and grade an answer; what the grading sends after its commit runs."""
+
+    def grade(student, exercise, answer: str) -> Submission:
+        submission = queue.submit(student, exercise, {"a": answer})
+        with django_capture_on_commit_callbacks(execute=True):
+            queue.grade(submission.pk)
+        submission.refresh_from_db()
+        return submission
+
+    return grade
+
+
+def test_it_makes_one_line_item_for_the_placed_problem_set(learner, platform, problem_set):
+    (item,) = platform.line_items.values()
+    assert item["resourceId"] == f"problem-set:{problem_set.slug}"
+    assert item["label"] == problem_set.title
+    assert item["scoreMaximum"] == 2.0
+    assert item["resourceLinkId"] == "link-1"
+    placement = Placement.objects.get()
+    assert placement.line_item.url == item["id"]
+
+
+def test_it_reuses_the_line_item_on_later_launches(learner, platform, problem_set):
+    launch(Client(), platform, sub="learner-2", custom={"problem_set": problem_set.slug})
+    # Another link to the same problem set in the same course shares its column.
+    launch(
+        Client(),
+        platform,
+        sub="learner-3",
+        resource_link_id="link-2",
+        custom={"problem_set": problem_set.slug},
+    )
+    assert platform.created_line_items == 1
+    assert len(platform.line_items) == 1
+    assert {p.line_item_id for p in Placement.objects.all()} == {
+        Placement.objects.first().line_item_id
+    }
+
+
+def test_it_reuses_the_copied_line_item_after_a_course_copy(learner, platform, problem_set):
+    platform.copy_course("course-102")
+    launch(Client(), platform, custom={"problem_set": problem_set.slug})
+    assert platform.created_line_items == 1
+    copied = Placement.objects.get(resource_link__context__id_on_platform="course-102")
+    assert copied.line_item.url.startswith(platform.lineitems_url + "/")
+
+
+def test_it_uses_the_line_item_the_platform_made_for_the_link(client, platform, problem_set):
+    platform.line_items["x"] = {"id": f"{platform.lineitems_url}/made", "label": "Set"}
+    platform.line_items[f"{platform.lineitems_url}/made"] = platform.line_items.pop("x")
+    launch(
+        client,
+        platform,
+        custom={"problem_set": problem_set.slug},
+        lineitem=f"{platform.lineitems_url}/made",
+    )
+    assert platform.created_line_items == 0
+    assert Placement.objects.get().line_item.url == f"{platform.lineitems_url}/made"
+
+
+def test_it_makes_no_line_item_for_a_module(client, platform, problem_set):
+    launch(client, platform, custom={"module": problem_set.module.slug})
+    assert platform.line_items == {}
+    assert Placement.objects.get().line_item is None
+
+
+def test_it_posts_one_score_per_verdict(learner, platform, problem_set, graded):
+    first, second = problem_set.exercises.order_by("order")
+    graded(learner, first, "2x")
+    assert len(platform.scores) == 1
+    score = platform.scores[0]
+    assert score["userId"] == "learner-1"
+    assert (score["scoreGiven"], score["scoreMaximum"]) == (1.0, 2.0)
+    assert score["gradingProgress"] == "FullyGraded"
+    assert score["activityProgress"] == "InProgress"
+    assert score["line_item"] == Placement.objects.get().line_item.url
+    graded(learner, second, "x")
+    graded(learner, second, "2*x")
+    assert [s["scoreGiven"] for s in platform.scores] == [1.0, 1.0, 2.0]
+    assert platform.scores[-1]["activityProgress"] == "Completed"
+    assert ScorePost.objects.filter(status=ScorePost.Status.SENT).count() == 3
+
+
+def test_it_posts_nothing_for_a_student_who_never_launched(
+    learner, platform, problem_set, graded, alice
+):
+    graded(alice, problem_set.exercises.first(), "2x")
+    assert platform.scores == []
+    assert not ScorePost.objects.exists()
+
+
+def test_it_posts_the_score_again_after_a_regrade(
+    learner, platform, problem_set, graded, django_capture_on_commit_callbacks, monkeypatch
+):
+    exercise = problem_set.exercises.order_by("order").first()
+    graded(learner, exercise, "x")
+    assert [s["scoreGiven"] for s in platform.scores] == [0.0]
+    exercise.parts.update(expected="x")
+    exercise.version += 1
+    exercise.save()
+    monkeypatch.setattr(regrade, "send", lambda job_id: True)
+    job = regrade.start(exercise=exercise)
+    with django_capture_on_commit_callbacks(execute=True):
+        while regrade.perform(job.pk) == "continued":
+            pass
+    assert [s["scoreGiven"] for s in platform.scores] == [0.0, 1.0]
+    assert ScorePost.objects.order_by("created").last().cause.startswith("regrade of")
+    # A regrade that changes nothing posts nothing.
+    job = regrade.start(exercise=exercise)
+    with django_capture_on_commit_callbacks(execute=True):
+        while regrade.perform(job.pk) == "continued":
+            pass
+    assert len(platform.scores) == 2
+
+
+def test_it_shows_staff_a_failed_post_and_sends_it_again(
+    learner,
+    platform,
+    problem_set,
+    graded,
+    django_capture_on_commit_callbacks,
+    settings,
+    admin_client,
+    retried_at_once,
+):
+    settings.LTI_SCORE_TRIES = 3
+    platform.fail_scores = 3
+    graded(learner, problem_set.exercises.first(), "2x")
+    post = ScorePost.objects.get()
+    assert post.status == ScorePost.Status.FAILED
+    assert post.tries == 3
+    assert "503" in post.reason and "gradebook down" in post.reason
+    assert platform.scores == []
+    page = admin_client.get("/admin/lti/scorepost/?status=failed")
+    assert "gradebook down" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/lti/scorepost/",
+            {"action": "resend", "_selected_action": [post.pk]},
+        )
+    assert response.status_code == 302
+    assert [s["scoreGiven"] for s in platform.scores] == [1.0]
+    post.refresh_from_db()
+    assert post.status == ScorePost.Status.FAILED  # kept for the record
+    again = ScorePost.objects.exclude(pk=post.pk).get()
+    assert again.status == ScorePost.Status.SENT and again.cause == f"sent again (post {post.pk})"
+
+
+def test_it_retries_a_post_the_platform_refused_once(
+    learner, platform, problem_set, graded, retried_at_once
+):
+    platform.fail_scores = 1
+    graded(learner, problem_set.exercises.first(), "2x")
+    post = ScorePost.objects.get()
+    assert post.status == ScorePost.Status.SENT and post.tries == 2
+    assert len(platform.scores) == 1
