@@ -2,9 +2,10 @@
 see with their reason and send again. django-lti's registrations and keys have their own."""
 
 from django.contrib import admin, messages
-from lti_tool.models import Key
+from lti_tool.models import Key, LtiContext
+from pylti1p3.exception import LtiException, LtiServiceException
 
-from lti import grades
+from lti import grades, roster
 from lti.models import Account, Placement, ScorePost
 
 
@@ -48,3 +49,24 @@ class KeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # New keys come from `manage.py rotate_keys`, which keeps the old ones a while.
         return False
+
+
+@admin.register(LtiContext)
+class LtiContextAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "id_on_platform", "deployment", "datetime_modified"]
+    fields = ["title", "label", "id_on_platform", "deployment", "memberships_url", "lineitems_url"]
+    readonly_fields = fields
+    actions = ["sync_roster"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Pull the roster from the platform")
+    def sync_roster(self, request, queryset):
+        for context in queryset:
+            try:
+                count = roster.sync(context)
+            except (ValueError, LtiException, LtiServiceException, OSError) as e:
+                self.message_user(request, f"{context}: {e}", messages.ERROR)
+            else:
+                self.message_user(request, f"{context}: {count} active member(s).")
