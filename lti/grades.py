@@ -140,6 +140,40 @@ def ensure_line_item(placement: Placement, claimed: str | None = None) -> LtiLin
     return item
 
 
+def held_back(placement: Placement) -> bool:
+    """Whether the placement's verdicts are still held back from students (a quiz
+    whose feedback is not released): its scores are not sent either."""
+    problem_set = placement.problem_set or placement.exercise.problem_set
+    return not problem_set.shows_feedback()
+
+
+def post_all(problem_set) -> int:
+    """A score post for every student with an LTI account whose score on this problem
+    set (or one of its exercises) goes to a line item: after a quiz's feedback is
+    released, or to set the platform's column straight. How many were recorded."""
+    placements = (
+        Placement.objects.filter(line_item__isnull=False)
+        .filter(Q(problem_set=problem_set) | Q(exercise__problem_set=problem_set))
+        .select_related("line_item", "resource_link__context__deployment")
+    )
+    count = 0
+    for placement in placements:
+        registration_id = placement.resource_link.context.deployment.registration_id
+        for lti_user in LtiUser.objects.filter(
+            registration_id=registration_id, auth_user__isnull=False
+        ):
+            post = ScorePost.objects.create(
+                line_item=placement.line_item,
+                lti_user=lti_user,
+                student_id=lti_user.auth_user_id,
+                placement=placement,
+                cause="all scores of the problem set",
+            )
+            send_later(post.pk)
+            count += 1
+    return count
+
+
 def score_for(student, placement: Placement) -> tuple[float, float]:
     """(credit, out of): the student's best credit summed over the placement's
     published exercises, one point each, as in the gradebook."""
@@ -212,15 +246,16 @@ def send(post_id: int) -> str:
     if post.status == ScorePost.Status.SENT:
         return "skipped"
     given, maximum = score_for(post.student, post.placement)
-    grade = (
-        Grade()
-        .set_score_given(given)
-        .set_score_maximum(maximum)
-        .set_timestamp(timezone.now().isoformat())
-        .set_activity_progress("Completed" if given >= maximum else "InProgress")
-        .set_grading_progress("FullyGraded")
-        .set_user_id(post.lti_user.sub)
-    )
+    grade = Grade().set_timestamp(timezone.now().isoformat()).set_user_id(post.lti_user.sub)
+    if held_back(post.placement):
+        # A quiz whose feedback is not released: the platform hears that work came in,
+        # not its score (`manage.py lti_post_scores` sends the scores at the release).
+        given = None
+        grade.set_activity_progress("Submitted").set_grading_progress("Pending")
+    else:
+        grade.set_score_given(given).set_score_maximum(maximum).set_grading_progress(
+            "FullyGraded"
+        ).set_activity_progress("Completed" if given >= maximum else "InProgress")
     ScorePost.objects.filter(pk=post_id).update(
         tries=post.tries + 1, score_given=given, score_maximum=maximum
     )

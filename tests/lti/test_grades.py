@@ -196,3 +196,25 @@ def test_it_retries_a_post_the_platform_refused_once(
     post = ScorePost.objects.get()
     assert post.status == ScorePost.Status.SENT and post.tries == 2
     assert len(platform.scores) == 1
+
+
+def test_it_holds_back_a_quiz_score_until_its_feedback_is_released(
+    client, platform, graded, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    quiz = make_problem_set(kind="quiz")
+    make_exercise(problem_set=quiz)
+    launch(client, platform, custom={"problem_set": quiz.slug})
+    learner = User.objects.get(username=username_for(platform.issuer, "learner-1"))
+    graded(learner, quiz.exercises.get(), "2x")
+    (pending,) = platform.scores
+    assert "scoreGiven" not in pending
+    assert (pending["gradingProgress"], pending["activityProgress"]) == ("Pending", "Submitted")
+    quiz.feedback_released = timezone.now()
+    quiz.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("lti_post_scores", quiz.slug)
+    assert platform.scores[-1]["scoreGiven"] == 1.0
+    assert platform.scores[-1]["gradingProgress"] == "FullyGraded"
