@@ -9,14 +9,17 @@ Provisioning roster, and checks the tool's signed deep-linking responses.
 
 from __future__ import annotations
 
+import argparse
+import html
 import json
 import re
 import secrets
 import threading
 import time
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -45,7 +48,10 @@ class Platform:
     deployment_id = "deployment-1"
     context_id = "course-101"
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tool: str = "http://testserver"):
+        self.tool = tool.rstrip("/")
+        self.tool_jwks_url = ""  # when set, the tool's key set is read from it as needed
+        self.deep_link_responses: list[dict] = []
         self.key = new_key()
         self.kid = "platform-" + secrets.token_hex(4)
         self.tool_jwks: dict = {"keys": []}
@@ -57,8 +63,8 @@ class Platform:
         self.fail_scores = 0  # answer this many score posts with 503
         self.tokens: set[str] = set()
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.url = f"http://{host}:{self.server.server_address[1]}"
         self.issuer = self.url
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -121,7 +127,7 @@ class Platform:
             LTI + "message_type": message_type,
             LTI + "version": "1.3.0",
             LTI + "deployment_id": self.deployment_id,
-            LTI + "target_link_uri": "http://testserver/lti/launch/",
+            LTI + "target_link_uri": self.tool + "/lti/launch/",
             LTI + "roles": list(roles),
             LTI + "context": {"id": self.context_id, "title": "Multivariate calculus"},
             NRPS + "claim/namesroleservice": {
@@ -162,8 +168,7 @@ class Platform:
     def accept_deep_link(self, token: str) -> dict:
         """The tool's deep-linking response, verified as a platform does: signed by a key
         in the tool's key set, from the client id, to this issuer."""
-        kid = jwt.get_unverified_header(token)["kid"]
-        key = next(k for k in self.tool_jwks["keys"] if k["kid"] == kid)
+        key = self._tool_key(jwt.get_unverified_header(token)["kid"])
         return jwt.decode(
             token,
             RSAAlgorithm.from_jwk(json.dumps(key)),
@@ -173,9 +178,63 @@ class Platform:
         )
 
     # ------------------------------------------------------------ services
+    def _tool_key(self, kid: str) -> dict:
+        if self.tool_jwks_url:
+            with urllib.request.urlopen(self.tool_jwks_url, timeout=5) as answer:
+                self.tool_jwks = json.load(answer)
+        return next(k for k in self.tool_jwks["keys"] if k["kid"] == kid)
+
+    def course_page(self, user: str, target: str) -> str:
+        """A course page of the platform with the tool in an iframe: the browser starts
+        the launch at the tool's login initiation URL, as an LMS page does."""
+        query = urlencode(
+            {
+                "iss": self.issuer,
+                "login_hint": user,
+                "target_link_uri": self.tool + "/lti/launch/",
+                "lti_message_hint": target,
+                "client_id": self.client_id,
+                "lti_deployment_id": self.deployment_id,
+            }
+        )
+        src = html.escape(f"{self.tool}/lti/login/?{query}")
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Emulated course</title></head><body><h1>Emulated course</h1>"
+            f'<iframe id="tool" title="Course server" src="{src}" width="1000" '
+            'height="700"></iframe></body></html>'
+        )
+
+    def auth_page(self, params: dict) -> tuple[int, str]:
+        """The platform's OIDC auth endpoint: the signed id token, posted by the browser
+        to the tool's redirect URI. The message hint names what the link shows
+        (`problem_set:<slug>`, `exercise:<slug>`, `module:<slug>`) or `deep-link`; a
+        login hint starting with `teacher` launches an instructor."""
+        if params.get("client_id") != self.client_id:
+            return 400, "unknown client_id"
+        if not params.get("redirect_uri", "").startswith(self.tool + "/"):
+            return 400, "redirect_uri is not the tool's"
+        user = params.get("login_hint", "learner-1")
+        hint = params.get("lti_message_hint", "")
+        claims = {"sub": user, "roles": [INSTRUCTOR if user.startswith("teacher") else LEARNER]}
+        if hint == "deep-link":
+            claims["message_type"] = "LtiDeepLinkingRequest"
+        elif ":" in hint:
+            kind, _, slug = hint.partition(":")
+            claims["custom"] = {kind: slug}
+            claims["resource_link_id"] = "link-" + hint
+        token = self.id_token(nonce=params.get("nonce", ""), **claims)
+        return 200, (
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Launching</title>"
+            f'</head><body><form method="post" action="{html.escape(params["redirect_uri"])}">'
+            f'<input type="hidden" name="id_token" value="{token}">'
+            f'<input type="hidden" name="state" value="{html.escape(params.get("state", ""))}">'
+            '<button type="submit">Launch</button></form>'
+            "<script>document.forms[0].submit()</script></body></html>"
+        )
+
     def _check_assertion(self, assertion: str) -> None:
-        kid = jwt.get_unverified_header(assertion)["kid"]
-        key = next(k for k in self.tool_jwks["keys"] if k["kid"] == kid)
+        key = self._tool_key(jwt.get_unverified_header(assertion)["kid"])
         jwt.decode(
             assertion,
             RSAAlgorithm.from_jwk(json.dumps(key)),
@@ -198,6 +257,14 @@ def _handler(platform: Platform):
             self.end_headers()
             self.wfile.write(data)
 
+        def _page(self, status: int, text: str):
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
@@ -207,8 +274,14 @@ def _handler(platform: Platform):
 
         def do_GET(self):
             path = urlsplit(self.path).path
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
             if path == "/jwks":
                 return self._send(200, platform.jwks())
+            if path == "/course":
+                page = platform.course_page(query.get("user", "learner-1"), query.get("target", ""))
+                return self._page(200, page)
+            if path == "/auth":
+                return self._page(*platform.auth_page(query))
             if not self._authorised():
                 return self._send(401, {"error": "no token"})
             if LINEITEMS.match(path):
@@ -248,6 +321,15 @@ def _handler(platform: Platform):
                         "scope": form.get("scope", ""),
                     },
                 )
+            if path == "/deep-link-return":
+                form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                try:
+                    claims = platform.accept_deep_link(form.get("JWT", ""))
+                except Exception as e:  # noqa: BLE001 - any fault is the tool's
+                    return self._page(400, f"deep-linking response refused: {html.escape(str(e))}")
+                platform.deep_link_responses.append(claims)
+                items = claims.get(DL + "content_items", [])
+                return self._page(200, f"<p>Placed: {html.escape(json.dumps(items))}</p>")
             if not self._authorised():
                 return self._send(401, {"error": "no token"})
             if LINEITEMS.match(path):
@@ -270,3 +352,70 @@ def _handler(platform: Platform):
             return self._send(404, {"error": "not found"})
 
     return Handler
+
+
+def main() -> None:
+    """Run the emulator by hand, against a running course server:
+
+        python -m tests.lti.emulator --tool http://127.0.0.1:8000 --register
+
+    then open http://localhost:8900/course?user=learner-1&target=problem_set:<slug>
+    (the platform on `localhost`, the tool on `127.0.0.1`: two sites, so that the tool's
+    cookies in the iframe are third-party ones). Scores it receives are printed.
+    """
+    parser = argparse.ArgumentParser(description="An LTI 1.3 platform for trying the tool.")
+    parser.add_argument("--tool", default="http://127.0.0.1:8000")
+    parser.add_argument("--host", default="localhost")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument(
+        "--register", action="store_true", help="register it with the tool's database"
+    )
+    options = parser.parse_args()
+    platform = Platform(host=options.host, port=options.port, tool=options.tool)
+    platform.tool_jwks_url = options.tool.rstrip("/") + "/lti/jwks/"
+    if options.register:
+        import os
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseserver.settings")
+        django.setup()
+        from lti_tool.models import LtiDeployment, LtiRegistration
+
+        registration, _ = LtiRegistration.objects.update_or_create(
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            defaults={
+                "name": "LTI emulator",
+                "auth_url": platform.auth_url,
+                "token_url": platform.token_url,
+                "keyset_url": platform.keyset_url,
+            },
+        )
+        LtiDeployment.objects.update_or_create(
+            registration=registration,
+            deployment_id=platform.deployment_id,
+            defaults={"is_active": True},
+        )
+    print(f"issuer / platform id  {platform.issuer}")
+    print(f"client id             {platform.client_id}")
+    print(f"deployment id         {platform.deployment_id}")
+    print(f"auth (login) URL      {platform.auth_url}")
+    print(f"access token URL      {platform.token_url}")
+    print(f"key set URL           {platform.keyset_url}")
+    print(f"try                   {platform.url}/course?user=learner-1&target=problem_set:<slug>")
+    # The key is new at every start: a registration made before keeps working, the tool
+    # reads the key set again.
+    seen = 0
+    try:
+        while True:
+            time.sleep(1)
+            for score in platform.scores[seen:]:
+                print("score", json.dumps(score), flush=True)
+            seen = len(platform.scores)
+    except KeyboardInterrupt:
+        platform.close()
+
+
+if __name__ == "__main__":
+    main()
