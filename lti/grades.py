@@ -33,7 +33,7 @@ from exercises import scoring
 from exercises.models import Exercise, Submission
 from exercises.signals import verdict_stored
 from lti.models import Placement, ScorePost
-from lti.tool import ensure_key
+from lti.tool import PlatformSession, ensure_key
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def service(context: LtiContext, lineitem: str | None = None) -> AssignmentsGrad
     data = {"scope": scopes, "lineitems": context.lineitems_url}
     if lineitem:
         data["lineitem"] = lineitem
-    return AssignmentsGradesService(ServiceConnector(registration), data)
+    return AssignmentsGradesService(ServiceConnector(registration, PlatformSession()), data)
 
 
 def resource_id(placement: Placement) -> str:

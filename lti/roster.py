@@ -14,6 +14,7 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 
 from lti import tool
+from lti.tool import PlatformSession
 
 
 def sync(context: LtiContext) -> int:
@@ -23,7 +24,7 @@ def sync(context: LtiContext) -> int:
     tool.ensure_key()
     registration = context.deployment.registration
     nrps = NamesRolesProvisioningService(
-        ServiceConnector(registration.to_registration()),
+        ServiceConnector(registration.to_registration(), PlatformSession()),
         {"context_memberships_url": context.memberships_url, "service_versions": ["2.0"]},
     )
     members = [{"status": "Active", "roles": [], **m} for m in nrps.get_members()]

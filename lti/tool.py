@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -50,6 +51,23 @@ class LaunchRefused(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+# Seconds to wait for a platform (its key set, token and service endpoints): a platform
+# that hangs must not hold a web process or the housekeeping worker.
+PLATFORM_TIMEOUT = 10
+
+
+class PlatformSession(requests.Session):
+    """pylti1p3's HTTP session, with a timeout on every request (it sets none)."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers["User-Agent"] = "course-server LTI tool"
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", PLATFORM_TIMEOUT)
+        return super().request(*args, **kwargs)
 
 
 class ServerSideCookies(CookieService):
@@ -131,6 +149,7 @@ def validate_launch(request, registration_uuid=None) -> Launch:
         tool_config(registration_uuid),
         cookie_service=ServerSideCookies(),
         launch_data_storage=LaunchStorage(),
+        requests_session=PlatformSession(),
     )
     try:
         launch.validate()

@@ -218,3 +218,30 @@ def test_it_holds_back_a_quiz_score_until_its_feedback_is_released(
         call_command("lti_post_scores", quiz.slug)
     assert platform.scores[-1]["scoreGiven"] == 1.0
     assert platform.scores[-1]["gradingProgress"] == "FullyGraded"
+
+
+def test_it_keeps_the_verdict_when_recording_the_post_fails(
+    learner, platform, problem_set, graded, monkeypatch
+):
+    from django.db import OperationalError
+
+    from lti import grades
+
+    def broken(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(grades, "record", broken)
+    submission = graded(learner, problem_set.exercises.first(), "2x")
+    assert submission.status == Submission.Status.GRADED and submission.score == 1.0
+    assert platform.scores == []
+
+
+def test_it_marks_a_post_failed_when_the_platform_is_unreachable(
+    learner, platform, problem_set, graded, settings, retried_at_once
+):
+    settings.LTI_SCORE_TRIES = 2
+    platform.close()
+    graded(learner, problem_set.exercises.first(), "2x")
+    post = ScorePost.objects.get()
+    assert post.status == ScorePost.Status.FAILED and post.tries == 2
+    assert "Connection refused" in post.reason or "connect" in post.reason.lower()
