@@ -179,10 +179,16 @@ class Platform:
 
     # ------------------------------------------------------------ services
     def _tool_key(self, kid: str) -> dict:
-        if self.tool_jwks_url:
+        """The tool's key `kid`, from its key set as last read; read again (when its URL
+        is known) for a key not seen yet, as platforms do after a rotation."""
+        found = [k for k in self.tool_jwks["keys"] if k["kid"] == kid]
+        if not found and self.tool_jwks_url:
             with urllib.request.urlopen(self.tool_jwks_url, timeout=5) as answer:
                 self.tool_jwks = json.load(answer)
-        return next(k for k in self.tool_jwks["keys"] if k["kid"] == kid)
+            found = [k for k in self.tool_jwks["keys"] if k["kid"] == kid]
+        if not found:
+            raise LookupError(f"no tool key {kid!r}")
+        return found[0]
 
     def course_page(self, user: str, target: str) -> str:
         """A course page of the platform with the tool in an iframe: the browser starts
