@@ -7,6 +7,34 @@ from pylti1p3.exception import LtiException, LtiServiceException
 
 from lti import grades, roster
 from lti.models import Account, Placement, ScorePost
+from lti.tool import INSTRUCTORS
+
+
+def _instructor(request) -> bool:
+    user = request.user
+    return (
+        user.is_active
+        and user.is_staff
+        and (user.is_superuser or user.groups.filter(name=INSTRUCTORS).exists())
+    )
+
+
+class ForInstructors:
+    """Instructors see this (and, with `may_change`, act on it) through their group,
+    without the group's permissions growing beyond the course's own models."""
+
+    may_change = False
+
+    def has_module_permission(self, request):
+        return _instructor(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _instructor(request) or super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if self.may_change and _instructor(request):
+            return True
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(Account)
@@ -18,13 +46,14 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Placement)
-class PlacementAdmin(admin.ModelAdmin):
+class PlacementAdmin(ForInstructors, admin.ModelAdmin):
     list_display = ["resource_link", "module", "problem_set", "exercise", "line_item"]
     readonly_fields = ["resource_link", "line_item", "created"]
 
 
 @admin.register(ScorePost)
-class ScorePostAdmin(admin.ModelAdmin):
+class ScorePostAdmin(ForInstructors, admin.ModelAdmin):
+    may_change = True
     list_display = ["created", "student", "line_item", "status", "score_given", "tries", "reason"]
     list_filter = ["status"]
     search_fields = ["student__username", "reason"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from exercises import queue, regrade
@@ -162,7 +163,7 @@ def test_it_shows_staff_a_failed_post_and_sends_it_again(
     graded,
     django_capture_on_commit_callbacks,
     settings,
-    admin_client,
+    client,
     retried_at_once,
 ):
     settings.LTI_SCORE_TRIES = 3
@@ -173,10 +174,13 @@ def test_it_shows_staff_a_failed_post_and_sends_it_again(
     assert post.tries == 3
     assert "503" in post.reason and "gradebook down" in post.reason
     assert platform.scores == []
-    page = admin_client.get("/admin/lti/scorepost/?status=failed")
+    instructor = User.objects.create_user("dana", is_staff=True)
+    instructor.groups.add(Group.objects.get(name="Instructors"))
+    client.force_login(instructor)
+    page = client.get("/admin/lti/scorepost/?status=failed")
     assert "gradebook down" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
+        response = client.post(
             "/admin/lti/scorepost/",
             {"action": "resend", "_selected_action": [post.pk]},
         )

@@ -60,4 +60,11 @@ def test_it_shows_instructors_score_posts_and_not_registrations(client):
     instructor.groups.add(Group.objects.get(name="Instructors"))
     client.force_login(instructor)
     assert client.get("/admin/lti/scorepost/").status_code == 200
+    assert client.get("/admin/lti/placement/").status_code == 200
+    assert "LTI (learning platforms)" in client.get("/admin/").content.decode()
     assert client.get("/admin/lti_tool/ltiregistration/").status_code == 403
+    assert client.get("/admin/lti/account/").status_code == 403
+    # Staff outside the group see none of it.
+    other = get_user_model().objects.create_user("erin", is_staff=True)
+    client.force_login(other)
+    assert client.get("/admin/lti/scorepost/").status_code == 403
