@@ -67,3 +67,35 @@ def test_it_opens_in_a_new_window_and_sends_the_score(context, page, platform, c
     assert grades.send(post.pk) == "sent"
     (score,) = platform.scores
     assert score["userId"] == "learner-1" and score["scoreGiven"] == 1.0
+
+
+def test_the_lti_pages_pass_the_accessibility_audit(browser, server_url, platform):
+    from tests.browser.test_accessibility import AXE_SOURCE, AXE_TAGS, FAILING_IMPACTS, RUN_AXE
+
+    # axe goes in as a script the pages' Content-Security-Policy would refuse.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    found = {}
+
+    def audit_frame(name: str) -> None:
+        (frame,) = [f for f in page.frames if f != page.main_frame]
+        frame.wait_for_load_state("load")
+        frame.add_script_tag(content=AXE_SOURCE)
+        violations = frame.evaluate(RUN_AXE, AXE_TAGS)
+        found[name] = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+
+    try:
+        page.goto(f"{platform.url}/course?user=learner-2&target=problem_set:quick-checks")
+        expect(
+            page.frame_locator("#tool").get_by_role("link", name="Open in a new window")
+        ).to_be_visible()
+        audit_frame("open in a new window")
+        page.goto(f"{platform.url}/course?user=teacher-1&target=deep-link")
+        expect(page.frame_locator("#tool").get_by_role("button", name="Place it")).to_be_visible()
+        audit_frame("deep-linking picker")
+        page.goto(f"{platform.url}/course?user=learner-3&target=problem_set:no-such-set")
+        expect(page.frame_locator("#tool").locator(".lti-refused")).to_be_visible()
+        audit_frame("refused launch")
+    finally:
+        context.close()
+    assert found == {name: [] for name in found}, found
