@@ -158,10 +158,7 @@ def post_all(problem_set) -> int:
     )
     count = 0
     for placement in placements:
-        registration_id = placement.resource_link.context.deployment.registration_id
-        for lti_user in LtiUser.objects.filter(
-            registration_id=registration_id, auth_user__isnull=False
-        ):
+        for lti_user in learners(placement).filter(auth_user__isnull=False):
             post = ScorePost.objects.create(
                 line_item=placement.line_item,
                 lti_user=lti_user,
@@ -188,6 +185,16 @@ def score_for(student, placement: Placement) -> tuple[float, float]:
     return round(total, 4), float(len(exercises))
 
 
+def learners(placement: Placement):
+    """The platform users whose scores go to the placement's line item: the learners
+    of its course on the platform (known from their launches or the roster)."""
+    return LtiUser.objects.filter(
+        memberships__context_id=placement.resource_link.context_id,
+        memberships__is_learner=True,
+        memberships__is_active=True,
+    )
+
+
 def record(student_id: int, exercise: Exercise, cause: str) -> list[int]:
     """A pending ScorePost for every line item this student's score on `exercise` goes
     to (one per line item, however many links share it); their ids."""
@@ -201,10 +208,7 @@ def record(student_id: int, exercise: Exercise, cause: str) -> list[int]:
     for placement in placements:
         if placement.line_item_id in seen:
             continue
-        registration_id = placement.resource_link.context.deployment.registration_id
-        lti_user = LtiUser.objects.filter(
-            auth_user_id=student_id, registration_id=registration_id
-        ).first()
+        lti_user = learners(placement).filter(auth_user_id=student_id).first()
         if lti_user is None:
             continue
         seen.add(placement.line_item_id)

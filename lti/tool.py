@@ -205,7 +205,12 @@ def account_for(issuer: str, subject: str, claims: dict):
     if account is None:
         try:
             with transaction.atomic():
-                user = User(username=username_for(issuer, subject), **names)
+                username = username_for(issuer, subject)
+                if User.objects.filter(username__iexact=username).exists():
+                    # Taken by someone who signed up under it: theirs is never this
+                    # platform user's account.
+                    username = f"{username}-{secrets.token_hex(4)}"
+                user = User(username=username, **names)
                 user.set_unusable_password()
                 user.save()
                 account = Account.objects.create(issuer=issuer, subject=subject, user=user)

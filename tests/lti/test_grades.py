@@ -249,3 +249,25 @@ def test_it_marks_a_post_failed_when_the_platform_is_unreachable(
     post = ScorePost.objects.get()
     assert post.status == ScorePost.Status.FAILED and post.tries == 2
     assert "Connection refused" in post.reason or "connect" in post.reason.lower()
+
+
+def test_it_posts_only_to_the_courses_the_student_learns_in(learner, platform, problem_set, graded):
+    from tests.lti.emulator import INSTRUCTOR
+
+    # The same problem set placed in another course of the platform, by its teacher.
+    platform.context_id = "course-202"
+    launch(
+        Client(),
+        platform,
+        sub="teacher-9",
+        roles=[INSTRUCTOR],
+        custom={"problem_set": problem_set.slug},
+    )
+    assert Placement.objects.filter(line_item__isnull=False).count() == 2
+    graded(learner, problem_set.exercises.first(), "2x")
+    (score,) = platform.scores
+    assert score["line_item"].startswith(f"{platform.url}/contexts/course-101/")
+    # An instructor's own tries are not sent to the gradebook.
+    teacher = User.objects.get(username=username_for(platform.issuer, "teacher-9"))
+    graded(teacher, problem_set.exercises.first(), "2x")
+    assert len(platform.scores) == 1

@@ -184,3 +184,15 @@ def test_it_redirects_to_the_platform_with_state_and_nonce(client, platform):
     assert params["response_mode"] == "form_post" and params["prompt"] == "none"
     assert params["state"] and params["nonce"]
     assert not urlsplit(params["redirect_uri"]).query
+
+
+def test_it_never_hands_a_launch_the_account_of_someone_who_took_its_name(
+    client, platform, problem_set
+):
+    squatter = User.objects.create_user(username_for(platform.issuer, "learner-1"), password="x")
+    response = launch(client, platform, custom={"problem_set": problem_set.slug})
+    assert response.status_code == 200
+    account = Account.objects.get()
+    assert account.user != squatter
+    assert account.user.username.startswith(squatter.username + "-")
+    assert response.wsgi_request.user == account.user
