@@ -7,7 +7,7 @@ import logging
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model, login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -238,6 +238,44 @@ def _content_item(request: HttpRequest, target) -> DeepLinkResource:
 # ---------------------------------------------------------------- staff
 
 
+@require_GET
+def canvas_config(request: HttpRequest) -> JsonResponse:
+    """The tool's configuration as Canvas reads it (Developer Keys → LTI Key → Enter
+    URL): the same URLs as `setup`, the services and the placements."""
+    from django.conf import settings
+
+    launch_url = request.build_absolute_uri(reverse("lti-launch"))
+    deep_linking = [
+        {"placement": placement, "message_type": "LtiDeepLinkingRequest",
+         "target_link_uri": launch_url}
+        for placement in ("link_selection", "assignment_selection")
+    ]  # fmt: skip
+    return JsonResponse(
+        {
+            "title": settings.SITE_NAME,
+            "description": f"{settings.SITE_NAME}: auto-graded exercises",
+            "oidc_initiation_url": request.build_absolute_uri(reverse("lti-login")),
+            "target_link_uri": launch_url,
+            "public_jwk_url": request.build_absolute_uri(reverse("lti-jwks")),
+            "scopes": [
+                grades.SCOPE_LINEITEM,
+                grades.SCOPE_LINEITEM_READONLY,
+                grades.SCOPE_RESULT,
+                grades.SCOPE_SCORE,
+                "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+            ],
+            "extensions": [
+                {
+                    "platform": "canvas.instructure.com",
+                    "domain": request.get_host(),
+                    "privacy_level": "public",
+                    "settings": {"text": settings.SITE_NAME, "placements": deep_linking},
+                }
+            ],
+        }
+    )
+
+
 @staff_member_required
 def setup(request: HttpRequest) -> HttpResponse:
     """What a platform's administrator enters to register the course as a tool."""
@@ -262,6 +300,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             "login": url("lti-login"),
             "launch": url("lti-launch"),
             "jwks": url("lti-jwks"),
+            "canvas": url("lti-canvas"),
             "registrations": registrations,
         },
     )

@@ -68,3 +68,17 @@ def test_it_shows_instructors_score_posts_and_not_registrations(client):
     other = get_user_model().objects.create_user("erin", is_staff=True)
     client.force_login(other)
     assert client.get("/admin/lti/scorepost/").status_code == 403
+
+
+def test_it_gives_canvas_its_configuration(client):
+    config = client.get("/lti/canvas.json").json()
+    assert config["oidc_initiation_url"] == "http://testserver/lti/login/"
+    assert config["target_link_uri"] == "http://testserver/lti/launch/"
+    assert config["public_jwk_url"] == "http://testserver/lti/jwks/"
+    assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in config["scopes"]
+    (canvas,) = config["extensions"]
+    assert {p["placement"] for p in canvas["settings"]["placements"]} == {
+        "link_selection",
+        "assignment_selection",
+    }
+    assert canvas["privacy_level"] == "public"
