@@ -256,7 +256,8 @@ def apply_roles(user, roles: list[str]) -> None:
 def target_from_custom(custom: dict | None):
     """The module, problem set or exercise a resource link names in its custom
     parameters (`exercise`, `problem_set` or `module`, by slug), or None."""
-    custom = custom or {}
+    if not isinstance(custom, dict):
+        custom = {}
     for name, model in (("exercise", Exercise), ("problem_set", ProblemSet), ("module", Module)):
         slug = custom.get(name)
         if slug:

@@ -19,7 +19,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException
 from pylti1p3.lineitem import LineItem
 
-from exercises.models import Exercise, Module
+from exercises.models import Exercise, Module, ProblemSet
 from lti import grades, tool
 from lti.middleware import SESSION_ORIGINS
 from lti.models import Placement
@@ -78,7 +78,15 @@ def _launched(request: HttpRequest, lti_launch: LtiLaunch) -> HttpResponse:
         )
     if not (lti_launch.is_resource_launch or lti_launch.is_deep_link_launch):
         raise tool.LaunchRefused("The course accepts resource links and deep linking only.")
-    sync_data_from_launch(lti_launch)
+    try:
+        sync_data_from_launch(lti_launch)
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        # Claims of the wrong shape (a string for an object, a missing member): the
+        # platform's fault, told as such, never a server error.
+        log.warning("LTI launch with malformed claims from %s", registration, exc_info=True)
+        raise tool.LaunchRefused(
+            f"The platform sent a launch the course cannot read ({e!r})."
+        ) from e
     claims = lti_launch.get_launch_data()
     user = tool.account_for(claims["iss"], claims["sub"], claims)
     LtiUser.objects.filter(registration=registration, sub=claims["sub"]).exclude(
@@ -96,7 +104,7 @@ def _launched(request: HttpRequest, lti_launch: LtiLaunch) -> HttpResponse:
     if target is not None:
         wanted = {
             "module": target if isinstance(target, Module) else None,
-            "problem_set": target if target.__class__.__name__ == "ProblemSet" else None,
+            "problem_set": target if isinstance(target, ProblemSet) else None,
             "exercise": target if isinstance(target, Exercise) else None,
         }
         if any(getattr(placement, f"{k}_id") != (v.pk if v else None) for k, v in wanted.items()):
@@ -201,8 +209,6 @@ def deep_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _picked(value: str):
-    from exercises.models import ProblemSet
-
     kind, _, slug = value.partition(":")
     model = {"module": Module, "problem_set": ProblemSet, "exercise": Exercise}.get(kind)
     if model is None or not slug:
@@ -211,8 +217,6 @@ def _picked(value: str):
 
 
 def _content_item(request: HttpRequest, target) -> DeepLinkResource:
-    from exercises.models import ProblemSet
-
     kind = {Module: "module", ProblemSet: "problem_set", Exercise: "exercise"}[type(target)]
     item = (
         DeepLinkResource()

@@ -196,3 +196,10 @@ def test_it_never_hands_a_launch_the_account_of_someone_who_took_its_name(
     assert account.user != squatter
     assert account.user.username.startswith(squatter.username + "-")
     assert response.wsgi_request.user == account.user
+
+
+def test_it_refuses_claims_of_the_wrong_shape(client, platform):
+    response = launch(
+        client, platform, **{"https://purl.imsglobal.org/spec/lti/claim/context": "course-101"}
+    )
+    refused(response, "cannot read")
