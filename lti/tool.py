@@ -89,6 +89,9 @@ class ServerSideCookies(CookieService):
     def update_response(self, response) -> None:
         pass
 
+    def forget(self, name: str) -> None:
+        cache.delete(self._key(name))
+
 
 class LaunchStorage(DjangoCacheDataStorage):
     """The cache, without the session-id cookie pylti1p3 would put in front of keys:
@@ -138,6 +141,8 @@ class Launch(DjangoMessageLaunch):
         used = "lti-nonce-used:" + hashlib.sha256(nonce.encode()).hexdigest()
         if not cache.add(used, 1, 86400):
             raise LtiException("Invalid Nonce: this launch has already been used")
+        # The state has served: no second launch can start from it.
+        self._cookie_service.forget(self._get_request_param("state"))
         return self
 
 

@@ -203,3 +203,20 @@ def test_it_refuses_claims_of_the_wrong_shape(client, platform):
         client, platform, **{"https://purl.imsglobal.org/spec/lti/claim/context": "course-101"}
     )
     refused(response, "cannot read")
+
+
+def test_it_takes_a_state_once(client, platform, problem_set):
+    first = start_login(client, platform)
+    second = start_login(client, platform)
+    token = platform.id_token(nonce=first["nonce"], custom={"problem_set": problem_set.slug})
+    assert (
+        client.post("/lti/launch/", {"id_token": token, "state": first["state"]}).status_code == 302
+    )
+    # The second login's nonce, sent with the first login's state: no longer known.
+    token = platform.id_token(nonce=second["nonce"])
+    refused(Client().post("/lti/launch/", {"id_token": token, "state": first["state"]}), "expired")
+    token = platform.id_token(nonce=second["nonce"], custom={"problem_set": problem_set.slug})
+    assert (
+        Client().post("/lti/launch/", {"id_token": token, "state": second["state"]}).status_code
+        == 302
+    )
