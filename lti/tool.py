@@ -309,10 +309,17 @@ def frame_origins(registration: LtiRegistration) -> list[str]:
 
 def frameable(response, origins: list[str], form_action: list[str] = ()):
     """The response may be framed by these origins only (CSP frame-ancestors), in
-    place of the site's 'none'; its forms may also post to `form_action`."""
+    place of the site's 'none'; its forms may also post to `form_action`. A policy the
+    view set itself keeps its other directives."""
     from courseserver.middleware import policy_header
 
-    policy = dict(settings.CONTENT_SECURITY_POLICY)
+    policy = {name: list(sources) for name, sources in settings.CONTENT_SECURITY_POLICY.items()}
+    own = response.headers.get("Content-Security-Policy")
+    if own:
+        policy = {}
+        for directive in own.split(";"):
+            name, *sources = directive.split()
+            policy[name] = sources
     policy["frame-ancestors"] = origins or ["'none'"]
     if form_action:
         policy["form-action"] = [*policy.get("form-action", []), *form_action]

@@ -220,3 +220,18 @@ def test_it_takes_a_state_once(client, platform, problem_set):
         Client().post("/lti/launch/", {"id_token": token, "state": second["state"]}).status_code
         == 302
     )
+
+
+def test_it_keeps_a_views_own_policy_but_its_frame_ancestors():
+    from django.http import HttpResponse
+
+    from lti.tool import frameable
+
+    response = HttpResponse()
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    response["X-Frame-Options"] = "DENY"
+    frameable(response, ["https://lms.example"])
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; frame-ancestors https://lms.example"
+    )
+    assert "X-Frame-Options" not in response
