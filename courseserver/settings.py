@@ -340,6 +340,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL,
         "options": {"queue": HOUSEKEEPING_QUEUE, "expires": SWEEP_INTERVAL},
     },
+    # LTI score posts whose task the broker lost, sent again.
+    "sweep-lti-score-posts": {
+        "task": "lti.tasks.sweep_score_posts",
+        "schedule": 60,
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expires": 60},
+    },
     # Timed quizzes: the last drafts of students whose time is up, submitted for them.
     "sweep-quiz-drafts": {
         "task": "exercises.tasks.sweep_quiz_drafts",

@@ -15,6 +15,8 @@ counts it), so that a post sent again never sends a stale score.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -225,7 +227,35 @@ def record(student_id: int, exercise: Exercise, cause: str) -> list[int]:
 
 
 def send_later(post_id: int) -> None:
-    publish("lti.tasks.post_score", post_id, queue=settings.LTI_QUEUE)
+    publish(
+        "lti.tasks.post_score",
+        post_id,
+        queue=settings.LTI_QUEUE,
+        on_sent=partial(_published, post_id),
+    )
+
+
+def _published(post_id: int) -> None:
+    ScorePost.objects.filter(pk=post_id).update(published=timezone.now())
+
+
+# A pending post's task lost by the broker (down when it was published, or a worker
+# gone with it) is sent again after this long: more than all its retries' waits.
+SWEEP_AFTER = timedelta(minutes=15)
+
+
+def sweep() -> int:
+    """Send again the pending posts whose task the broker never took, or took long
+    ago; how many. Running a post twice sends it once (`send` skips a sent post)."""
+    now = timezone.now()
+    lost = ScorePost.objects.filter(status=ScorePost.Status.PENDING).filter(
+        Q(published__isnull=True, created__lt=now - timedelta(minutes=1))
+        | Q(published__lt=now - SWEEP_AFTER)
+    )
+    ids = list(lost.values_list("pk", flat=True)[:500])
+    for post_id in ids:
+        send_later(post_id)
+    return len(ids)
 
 
 @receiver(verdict_stored)

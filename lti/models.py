@@ -82,6 +82,9 @@ class ScorePost(models.Model):
     tries = models.PositiveIntegerField(default=0)
     reason = models.TextField(blank=True, help_text="Why the last try failed.")
     created = models.DateTimeField(default=timezone.now)
+    published = models.DateTimeField(
+        null=True, blank=True, help_text="When the broker last took its task."
+    )
     sent = models.DateTimeField(null=True, blank=True)
 
     class Meta:

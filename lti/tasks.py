@@ -19,3 +19,9 @@ def post_score(self, post_id: int) -> str:
             return "failed"
         # 30 s, 1 min, 2 min, ...: a platform that is down for a while is not hammered.
         raise self.retry(countdown=30 * 2**self.request.retries) from e
+
+
+@shared_task(ignore_result=True)
+def sweep_score_posts() -> int:
+    """Send again the score posts whose task was lost (see `grades.sweep`)."""
+    return grades.sweep()

@@ -271,3 +271,30 @@ def test_it_posts_only_to_the_courses_the_student_learns_in(learner, platform, p
     teacher = User.objects.get(username=username_for(platform.issuer, "teacher-9"))
     graded(teacher, problem_set.exercises.first(), "2x")
     assert len(platform.scores) == 1
+
+
+def test_it_sends_again_a_post_whose_task_the_broker_lost(
+    learner, platform, problem_set, django_capture_on_commit_callbacks, eager_celery, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lti import grades
+
+    # The broker is down as the verdict is stored: the post waits in the database.
+    monkeypatch.setattr(grades, "send_later", lambda post_id: None)
+    submission = queue.submit(learner, problem_set.exercises.first(), {"a": "2x"})
+    with django_capture_on_commit_callbacks(execute=True):
+        queue.grade(submission.pk)
+    monkeypatch.undo()
+    post = ScorePost.objects.get()
+    assert post.status == ScorePost.Status.PENDING and post.published is None
+    assert grades.sweep() == 0  # not yet: its task may still be on its way
+    ScorePost.objects.update(created=timezone.now() - timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert grades.sweep() == 1
+    post.refresh_from_db()
+    assert post.status == ScorePost.Status.SENT and post.published is not None
+    assert [s["scoreGiven"] for s in platform.scores] == [1.0]
+    assert grades.sweep() == 0
