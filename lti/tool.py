@@ -230,16 +230,24 @@ def account_for(issuer: str, subject: str, claims: dict):
     return user
 
 
+def context_role(role: str) -> str | None:
+    """The principal context role an LTI role names: `Instructor` for
+    `.../membership#Instructor`, for its sub-role `.../membership/Instructor#TeachingAssistant`
+    and for the short `Instructor`; `Learner` for `.../membership/Learner#Instructor` (a
+    sub-role of Learner). None for institution and system roles, which say nothing of
+    the course."""
+    if "/institution/" in role or "/system/" in role:
+        return None
+    if "/membership/" in role:
+        return role.split("/membership/", 1)[1].split("#", 1)[0]
+    return role.rsplit("#", 1)[-1]
+
+
 def is_teaching(roles: list[str]) -> bool:
-    """Whether these LTI roles make an instructor: a context role (membership#...) or
-    its short form. Institution roles (institution/person#...) say nothing of the course."""
-    for role in roles or []:
-        if "/institution/" in role or "/system/" in role:
-            continue
-        name = role.rsplit("#", 1)[-1]
-        if name in TEACHING_ROLES:
-            return True
-    return False
+    """Whether these LTI roles make an instructor here."""
+    return any(
+        context_role(role) in TEACHING_ROLES for role in roles or [] if isinstance(role, str)
+    )
 
 
 def apply_roles(user, roles: list[str]) -> None:

@@ -235,3 +235,23 @@ def test_it_keeps_a_views_own_policy_but_its_frame_ancestors():
         "default-src 'none'; frame-ancestors https://lms.example"
     )
     assert "X-Frame-Options" not in response
+
+
+@pytest.mark.parametrize(
+    "role, teaching",
+    [
+        ("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor", True),
+        ("http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant", True),
+        ("http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper", True),
+        ("Instructor", True),
+        ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner", False),
+        ("http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Instructor", False),
+        ("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor", False),
+        ("http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator", False),
+        ("http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor", False),
+    ],
+)
+def test_it_reads_the_course_role_from_an_lti_role(role, teaching):
+    from lti.tool import is_teaching
+
+    assert is_teaching([role]) is teaching
