@@ -99,3 +99,14 @@ def test_the_lti_pages_pass_the_accessibility_audit(browser, server_url, platfor
     finally:
         context.close()
     assert found == {name: [] for name in found}, found
+
+
+def test_it_lands_signed_in_when_the_platform_opens_a_window(context, page, platform, course):
+    page.goto(f"{platform.url}/course?user=learner-4&target=exercise:quick-power-rule&window=1")
+    with context.expect_page() as opened:
+        page.get_by_role("link", name="Open the course server").click()
+    window = opened.value
+    # No stop on the way: the site's own cookie is first-party in a window of its own.
+    expect(window).to_have_url(re.compile(r"/exercises/quick-power-rule/$"))
+    expect(window.locator("#answer-a")).to_be_editable()
+    expect(window.get_by_role("button", name=re.compile("^Log out lti-"))).to_be_visible()

@@ -190,9 +190,10 @@ class Platform:
             raise LookupError(f"no tool key {kid!r}")
         return found[0]
 
-    def course_page(self, user: str, target: str) -> str:
-        """A course page of the platform with the tool in an iframe: the browser starts
-        the launch at the tool's login initiation URL, as an LMS page does."""
+    def course_page(self, user: str, target: str, window: bool = False) -> str:
+        """A course page of the platform with the tool in an iframe (`window`: a link
+        that opens it in a window of its own): the browser starts the launch at the
+        tool's login initiation URL, as an LMS page does."""
         query = urlencode(
             {
                 "iss": self.issuer,
@@ -204,11 +205,17 @@ class Platform:
             }
         )
         src = html.escape(f"{self.tool}/lti/login/?{query}")
+        if window:
+            tool = f'<a href="{src}" target="_blank">Open the course server</a>'
+        else:
+            tool = (
+                f'<iframe id="tool" title="Course server" src="{src}" width="1000" '
+                'height="700"></iframe>'
+            )
         return (
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
             "<title>Emulated course</title></head><body><h1>Emulated course</h1>"
-            f'<iframe id="tool" title="Course server" src="{src}" width="1000" '
-            'height="700"></iframe></body></html>'
+            f"{tool}</body></html>"
         )
 
     def auth_page(self, params: dict) -> tuple[int, str]:
@@ -284,7 +291,11 @@ def _handler(platform: Platform):
             if path == "/jwks":
                 return self._send(200, platform.jwks())
             if path == "/course":
-                page = platform.course_page(query.get("user", "learner-1"), query.get("target", ""))
+                page = platform.course_page(
+                    query.get("user", "learner-1"),
+                    query.get("target", ""),
+                    window=bool(query.get("window")),
+                )
                 return self._page(200, page)
             if path == "/auth":
                 return self._page(*platform.auth_page(query))
