@@ -25,7 +25,7 @@ from lti_tool.utils import DjangoToolConfig
 from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.contrib.django.launch_data_storage.cache import DjangoCacheDataStorage
 from pylti1p3.cookie import CookieService
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, OIDCException
 
 from exercises.models import Exercise, Module, ProblemSet
 from lti.models import Account
@@ -128,7 +128,7 @@ def login_redirect(request, launch_url: str, registration_uuid=None):
     )
     try:
         return login.disable_check_cookies().redirect(launch_url)
-    except LtiException as e:
+    except (LtiException, OIDCException) as e:
         raise LaunchRefused(refusal(e)) from e
 
 
@@ -170,6 +170,10 @@ REFUSALS = [
     ),
     ("Invalid Nonce", "This launch has already been used: launch it again from your course."),
     ("Signature has expired", "This launch has expired: launch it again from your course."),
+    (
+        "Could not find registration",
+        "This platform or client id is not registered with the course.",
+    ),
     ("Registration not found", "This platform or client id is not registered with the course."),
     ("Client id not registered", "This platform or client id is not registered with the course."),
     ("Signature verification failed", "The launch's signature does not match the platform's key."),

@@ -255,3 +255,16 @@ def test_it_reads_the_course_role_from_an_lti_role(role, teaching):
     from lti.tool import is_teaching
 
     assert is_teaching([role]) is teaching
+
+
+def test_it_refuses_a_login_from_a_platform_it_does_not_know(client, platform):
+    for iss, client_id in [
+        ("https://unknown.example", platform.client_id),
+        (platform.issuer, "other"),
+    ]:
+        response = client.post(
+            "/lti/login/",
+            {"iss": iss, "login_hint": "x", "target_link_uri": "http://testserver/lti/launch/",
+             "client_id": client_id},
+        )  # fmt: skip
+        refused(response, "not registered")
