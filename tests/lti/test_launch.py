@@ -268,3 +268,50 @@ def test_it_refuses_a_login_from_a_platform_it_does_not_know(client, platform):
              "client_id": client_id},
         )  # fmt: skip
         refused(response, "not registered")
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda platform, nonce: "not-a-jwt",
+        lambda platform, nonce: "a.b.c",
+        lambda platform, nonce: jwt_without_kid(platform, nonce),
+        lambda platform, nonce: unsigned_jwt(platform, nonce),
+    ],
+    ids=["garbage", "three-parts", "no-kid", "alg-none"],
+)
+def test_it_refuses_malformed_tokens_with_a_page(client, platform, make_token):
+    params = start_login(client, platform)
+    response = client.post(
+        "/lti/launch/",
+        {"id_token": make_token(platform, params["nonce"]), "state": params["state"]},
+    )
+    assert response.status_code == 400
+    assert "lti-refused" in response.content.decode()
+
+
+def test_it_refuses_a_launch_when_the_platforms_keys_cannot_be_read(client, platform):
+    params = start_login(client, platform)
+    token = platform.id_token(nonce=params["nonce"])
+    platform.close()
+    response = client.post("/lti/launch/", {"id_token": token, "state": params["state"]})
+    assert response.status_code == 400
+    assert "lti-refused" in response.content.decode()
+
+
+def jwt_without_kid(platform, nonce):
+    import jwt
+
+    claims = jwt.decode(platform.id_token(nonce=nonce), options={"verify_signature": False})
+    return jwt.encode(claims, platform.key, algorithm="RS256")
+
+
+def unsigned_jwt(platform, nonce):
+    import base64
+    import json
+
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    body = platform.id_token(nonce=nonce).split(".")[1]
+    return f"{part({'alg': 'none', 'kid': platform.kid})}.{body}."
