@@ -13,7 +13,10 @@ from tests.lti.emulator import Platform
 
 
 @pytest.fixture
-def platform(db):
+def platform(db, monkeypatch):
+    # The tool reaches the emulator on loopback, never through a proxy of the machine's.
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
     emulator = Platform()
     registration = LtiRegistration.objects.create(
         name="Emulated LMS",
