@@ -15,10 +15,12 @@ counts it), so that a post sent again never sends a stale score.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.dispatch import receiver
@@ -44,6 +46,9 @@ SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineite
 SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 TAG = "course-server"
+# A launch making a line item holds it for at most this long; another waits this long.
+LINE_ITEM_LOCK_SECONDS = 60
+LINE_ITEM_WAIT_SECONDS = 10
 
 
 class PostFailed(Exception):
@@ -93,13 +98,15 @@ def ensure_line_item(placement: Placement, claimed: str | None = None) -> LtiLin
         return placement.line_item
     context = placement.resource_link.context
     rid = resource_id(placement)
-    label = placement.target.title
-    maximum = float(len(exercises_of(placement)) or 1)
     item = None
     if claimed:
         item, _ = LtiLineItem.objects.get_or_create(
             url=claimed,
-            defaults={"context": context, "maximum_score": maximum, "label": label},
+            defaults={
+                "context": context,
+                "maximum_score": float(len(exercises_of(placement)) or 1),
+                "label": placement.target.title,
+            },
         )
     if item is None:
         item = LtiLineItem.objects.filter(context=context, resource_id=rid).first()
@@ -108,37 +115,59 @@ def ensure_line_item(placement: Placement, claimed: str | None = None) -> LtiLin
         and context.lineitems_url
         and (context.can_manage_lineitems or context.can_query_lineitems)
     ):
-        ags = service(context)
-        try:
-            found = ags.find_lineitem_by_resource_id(rid)
-            if found is None and context.can_manage_lineitems:
-                found = ags.find_or_create_lineitem(
-                    LineItem()
-                    .set_label(label)
-                    .set_score_maximum(maximum)
-                    .set_resource_id(rid)
-                    .set_tag(TAG)
-                    .set_resource_link_id(placement.resource_link.id_on_platform),
-                    find_by="resource_id",
-                )
-        except (LtiException, LtiServiceException, OSError) as e:
-            log.warning("no line item for %s: %s", placement, e)
-            return None
-        if found is not None and found.get_id():
-            item, _ = LtiLineItem.objects.get_or_create(
-                url=found.get_id(),
-                defaults={
-                    "context": context,
-                    "maximum_score": found.get_score_maximum() or maximum,
-                    "label": found.get_label() or label,
-                    "resource_id": rid,
-                    "tag": found.get_tag() or "",
-                    "resource_link": placement.resource_link,
-                },
-            )
+        # One launch at a time asks the platform, so that two first launches at once
+        # never make two line items; the other waits for its result.
+        lock = f"lti-line-item:{context.pk}:{rid}"
+        if cache.add(lock, 1, LINE_ITEM_LOCK_SECONDS):
+            try:
+                item = _find_or_make(placement, context, rid)
+            finally:
+                cache.delete(lock)
+        else:
+            deadline = time.monotonic() + LINE_ITEM_WAIT_SECONDS
+            while item is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+                item = LtiLineItem.objects.filter(context=context, resource_id=rid).first()
     if item is not None:
         placement.line_item = item
         placement.save(update_fields=["line_item"])
+    return item
+
+
+def _find_or_make(placement: Placement, context: LtiContext, rid: str) -> LtiLineItem | None:
+    """The line item with resource id `rid` among the context's on the platform, made
+    there if there is none, and stored here; None when the platform cannot say."""
+    label = placement.target.title
+    maximum = float(len(exercises_of(placement)) or 1)
+    ags = service(context)
+    try:
+        found = ags.find_lineitem_by_resource_id(rid)
+        if found is None and context.can_manage_lineitems:
+            found = ags.find_or_create_lineitem(
+                LineItem()
+                .set_label(label)
+                .set_score_maximum(maximum)
+                .set_resource_id(rid)
+                .set_tag(TAG)
+                .set_resource_link_id(placement.resource_link.id_on_platform),
+                find_by="resource_id",
+            )
+    except (LtiException, LtiServiceException, OSError) as e:
+        log.warning("no line item for %s: %s", placement, e)
+        return None
+    if found is None or not found.get_id():
+        return None
+    item, _ = LtiLineItem.objects.get_or_create(
+        url=found.get_id(),
+        defaults={
+            "context": context,
+            "maximum_score": found.get_score_maximum() or maximum,
+            "label": found.get_label() or label,
+            "resource_id": rid,
+            "tag": found.get_tag() or "",
+            "resource_link": placement.resource_link,
+        },
+    )
     return item
 
 

@@ -298,3 +298,26 @@ def test_it_sends_again_a_post_whose_task_the_broker_lost(
     assert post.status == ScorePost.Status.SENT and post.published is not None
     assert [s["scoreGiven"] for s in platform.scores] == [1.0]
     assert grades.sweep() == 0
+
+
+def test_it_leaves_the_line_item_to_the_launch_making_it(
+    client, platform, problem_set, monkeypatch
+):
+    from django.core.cache import cache
+
+    from lti import grades
+
+    # Another first launch of the link holds the platform's attention.
+    monkeypatch.setattr(grades, "LINE_ITEM_WAIT_SECONDS", 0)
+    context_lock = "lti-line-item:{}:problem-set:" + problem_set.slug
+    launch(client, platform, custom={"module": problem_set.module.slug})  # makes the context
+    from lti_tool.models import LtiContext
+
+    cache.add(context_lock.format(LtiContext.objects.get().pk), 1, 60)
+    launch(Client(), platform, sub="learner-2", custom={"problem_set": problem_set.slug})
+    assert platform.created_line_items == 0
+    assert Placement.objects.get(problem_set=problem_set).line_item is None
+    cache.clear()
+    launch(Client(), platform, sub="learner-3", custom={"problem_set": problem_set.slug})
+    assert platform.created_line_items == 1
+    assert Placement.objects.get(problem_set=problem_set).line_item is not None
