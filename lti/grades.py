@@ -22,7 +22,7 @@ from functools import partial
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.dispatch import receiver
 from django.utils import timezone
 from lti_tool.models import LtiContext, LtiLineItem, LtiUser
@@ -182,11 +182,9 @@ def post_all(problem_set) -> int:
     """A score post for every student with an LTI account whose score on this problem
     set (or one of its exercises) goes to a line item: after a quiz's feedback is
     released, or to set the platform's column straight. How many were recorded."""
-    placements = (
-        Placement.objects.filter(line_item__isnull=False)
-        .filter(Q(problem_set=problem_set) | Q(exercise__problem_set=problem_set))
-        .select_related("line_item", "resource_link__context__deployment")
-    )
+    placements = Placement.objects.filter(
+        Q(problem_set=problem_set) | Q(exercise__problem_set=problem_set)
+    ).select_related("line_item", "resource_link__context__deployment")
     count = 0
     for placement in placements:
         for lti_user in learners(placement).filter(auth_user__isnull=False):
@@ -228,21 +226,29 @@ def learners(placement: Placement):
 
 def record(student_id: int, exercise: Exercise, cause: str) -> list[int]:
     """A pending ScorePost for every line item this student's score on `exercise` goes
-    to (one per line item, however many links share it); their ids."""
+    to (one per line item, however many links share it); their ids. A placement whose
+    line item could not be had at its launch gets a post too: it is looked for again
+    when the post is sent."""
     placements = (
-        Placement.objects.filter(line_item__isnull=False)
-        .filter(Q(problem_set_id=exercise.problem_set_id) | Q(exercise=exercise))
+        Placement.objects.filter(Q(problem_set_id=exercise.problem_set_id) | Q(exercise=exercise))
+        .exclude(problem_set__isnull=True, exercise__isnull=True)
         .select_related("line_item", "resource_link__context__deployment")
+        # Those with a line item first: one without, in the same course for the same
+        # content, will find that one.
+        .order_by(F("line_item_id").desc(nulls_last=True), "pk")
     )
     posts = []
     seen = set()
     for placement in placements:
-        if placement.line_item_id in seen:
+        keys = {(placement.resource_link.context_id, resource_id(placement))}
+        if placement.line_item_id:
+            keys.add(placement.line_item_id)
+        if keys & seen:
             continue
         lti_user = learners(placement).filter(auth_user_id=student_id).first()
         if lti_user is None:
             continue
-        seen.add(placement.line_item_id)
+        seen |= keys
         posts.append(
             ScorePost.objects.create(
                 line_item=placement.line_item,
@@ -322,6 +328,11 @@ def send(post_id: int) -> str:
     ScorePost.objects.filter(pk=post_id).update(
         tries=post.tries + 1, score_given=given, score_maximum=maximum
     )
+    if post.line_item is None:
+        post.line_item = ensure_line_item(post.placement)
+        if post.line_item is None:
+            raise PostFailed("The platform has no line item for this link, and made none.")
+        ScorePost.objects.filter(pk=post_id).update(line_item=post.line_item)
     context = post.line_item.context
     try:
         if not context.can_publish_scores:

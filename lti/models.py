@@ -71,7 +71,14 @@ class ScorePost(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    line_item = models.ForeignKey("lti_tool.LtiLineItem", models.CASCADE, related_name="posts")
+    line_item = models.ForeignKey(
+        "lti_tool.LtiLineItem",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="posts",
+        help_text="Empty until the platform gives the link one.",
+    )
     lti_user = models.ForeignKey("lti_tool.LtiUser", models.CASCADE, related_name="score_posts")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     placement = models.ForeignKey(Placement, models.CASCADE, related_name="posts")

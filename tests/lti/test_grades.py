@@ -321,3 +321,21 @@ def test_it_leaves_the_line_item_to_the_launch_making_it(
     launch(Client(), platform, sub="learner-3", custom={"problem_set": problem_set.slug})
     assert platform.created_line_items == 1
     assert Placement.objects.get(problem_set=problem_set).line_item is not None
+
+
+def test_it_finds_the_line_item_when_the_launch_could_not(
+    client, platform, problem_set, graded, monkeypatch
+):
+    from lti import grades
+
+    # The platform's gradebook is unreachable during the launch.
+    monkeypatch.setattr(grades, "_find_or_make", lambda *args: None)
+    launch(client, platform, custom={"problem_set": problem_set.slug})
+    monkeypatch.undo()
+    assert Placement.objects.get().line_item is None
+    learner = User.objects.get(username=username_for(platform.issuer, "learner-1"))
+    graded(learner, problem_set.exercises.first(), "2x")
+    (score,) = platform.scores
+    assert score["scoreGiven"] == 1.0
+    assert platform.created_line_items == 1
+    assert ScorePost.objects.get().line_item == Placement.objects.get().line_item
