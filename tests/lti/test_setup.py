@@ -82,3 +82,36 @@ def test_it_gives_canvas_its_configuration(client):
         "assignment_selection",
     }
     assert canvas["privacy_level"] == "public"
+
+
+def test_the_lti_admin_pages_answer(admin_client, client, platform):
+    from tests.lti.conftest import launch
+
+    launch(client, platform)
+    for model in ["account", "placement", "scorepost"]:
+        assert admin_client.get(f"/admin/lti/{model}/").status_code == 200
+    for path in [
+        "/admin/lti_tool/lticontext/",
+        "/admin/lti_tool/key/",
+        "/admin/lti_tool/ltiregistration/",
+    ]:
+        assert admin_client.get(path).status_code == 200
+    from lti.models import Account, Placement
+
+    assert (
+        admin_client.get(f"/admin/lti/account/{Account.objects.get().pk}/change/").status_code
+        == 200
+    )
+    assert (
+        admin_client.get(f"/admin/lti/placement/{Placement.objects.get().pk}/change/").status_code
+        == 200
+    )
+    assert (
+        admin_client.get(f"/admin/lti_tool/key/{Key.objects.get().pk}/change/").status_code == 200
+    )
+    registration = platform.registration.pk
+    assert (
+        admin_client.get(f"/admin/lti_tool/ltiregistration/{registration}/change/").status_code
+        == 200
+    )
+    assert admin_client.get("/lti/").status_code == 200
