@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import DatabaseError
+
 from lti.tool import frameable
 
 SESSION_ORIGINS = "lti_frame_ancestors"
@@ -16,7 +18,13 @@ class LtiFrameMiddleware:
         session = getattr(request, "session", None)
         if session is None or getattr(response, "xframe_options_exempt", False):
             return response
-        origins = session.get(SESSION_ORIGINS) if session.session_key else None
+        if response.status_code >= 500 or not session.session_key:
+            return response
+        try:
+            origins = session.get(SESSION_ORIGINS)
+        except DatabaseError:
+            # The database is down (its own middleware answers 503): the site's policy.
+            return response
         if origins:
             frameable(response, origins)
         return response
