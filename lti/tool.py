@@ -289,6 +289,15 @@ def target_from_custom(custom: dict | None):
     return None
 
 
+def target_from_link(url: str | None):
+    """The content a target link URI names in its query (`/lti/launch/?problem_set=...`,
+    as deep linking writes it), for a platform that drops custom parameters."""
+    from urllib.parse import parse_qs
+
+    query = parse_qs(urlsplit(url or "").query) if isinstance(url, str) else {}
+    return target_from_custom({name: values[0] for name, values in query.items()})
+
+
 def target_url(target) -> str:
     from django.urls import reverse
 

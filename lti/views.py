@@ -4,6 +4,7 @@ deep-linking picker, and the staff page of URLs to give a platform."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model, login
@@ -99,7 +100,11 @@ def _launched(request: HttpRequest, lti_launch: LtiLaunch) -> HttpResponse:
             raise tool.LaunchRefused("Only instructors place the course's content.", 403)
         token = tool.make_entry(user.pk, lti_launch.get_launch_id(), origins)
         return HttpResponseRedirect(reverse("lti-deep-link", args=[token]))
-    target = tool.target_from_custom(claims.get("https://purl.imsglobal.org/spec/lti/claim/custom"))
+    target = tool.target_from_custom(
+        claims.get("https://purl.imsglobal.org/spec/lti/claim/custom")
+    ) or tool.target_from_link(
+        claims.get("https://purl.imsglobal.org/spec/lti/claim/target_link_uri")
+    )
     placement, _ = Placement.objects.get_or_create(resource_link=lti_launch.resource_link)
     if target is not None:
         wanted = {
@@ -218,9 +223,10 @@ def _picked(value: str):
 
 def _content_item(request: HttpRequest, target) -> DeepLinkResource:
     kind = {Module: "module", ProblemSet: "problem_set", Exercise: "exercise"}[type(target)]
+    launch_url = request.build_absolute_uri(reverse("lti-launch"))
     item = (
         DeepLinkResource()
-        .set_url(request.build_absolute_uri(reverse("lti-launch")))
+        .set_url(f"{launch_url}?{urlencode({kind: target.slug})}")
         .set_title(target.title)
         .set_custom_params({kind: target.slug})
     )

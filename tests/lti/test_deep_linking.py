@@ -51,7 +51,7 @@ def test_it_places_a_problem_set_with_a_signed_response(client, platform, proble
     assert claims[DL + "data"].startswith("opaque-")
     (item,) = claims[DL + "content_items"]
     assert item["type"] == "ltiResourceLink"
-    assert item["url"] == "http://testserver/lti/launch/"
+    assert item["url"] == f"http://testserver/lti/launch/?problem_set={problem_set.slug}"
     assert item["title"] == problem_set.title
     assert item["custom"] == {"problem_set": problem_set.slug}
     assert item["lineItem"]["scoreMaximum"] == 2.0

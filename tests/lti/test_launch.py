@@ -315,3 +315,19 @@ def unsigned_jwt(platform, nonce):
 
     body = platform.id_token(nonce=nonce).split(".")[1]
     return f"{part({'alg': 'none', 'kid': platform.kid})}.{body}."
+
+
+def test_it_lands_where_the_target_link_says_when_custom_parameters_are_dropped(
+    client, platform, problem_set
+):
+    exercise = problem_set.exercises.get()
+    response = launch(
+        client,
+        platform,
+        **{LTI_TARGET: f"http://testserver/lti/launch/?exercise={exercise.slug}"},
+    )
+    assert response.redirect_chain[-1][0] == f"/exercises/{exercise.slug}/"
+    assert Placement.objects.get().exercise == exercise
+
+
+LTI_TARGET = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri"
