@@ -1,11 +1,10 @@
 from django.urls import path
-from lti_tool.views import jwks
 
 from lti import views
 
 urlpatterns = [
     path("", views.setup, name="lti-setup"),
-    path("jwks/", jwks, name="lti-jwks"),
+    path("jwks/", views.jwks, name="lti-jwks"),
     path("canvas.json", views.canvas_config, name="lti-canvas"),
     path("login/", views.login_initiation, name="lti-login"),
     path("login/<uuid:registration_uuid>/", views.login_initiation, name="lti-login-for"),

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from lti_tool import views as lti_tool_views
 from lti_tool.models import LtiLaunch, LtiRegistration, LtiUser
 from lti_tool.utils import sync_data_from_launch
 from pylti1p3.contrib.django import DjangoMessageLaunch
@@ -246,6 +247,14 @@ def _content_item(request: HttpRequest, target) -> DeepLinkResource:
 
 
 # ---------------------------------------------------------------- staff
+
+
+@require_GET
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The tool's public keys (django-lti's view), with one made if there is none yet:
+    a platform may read them before the first launch."""
+    tool.ensure_key()
+    return lti_tool_views.jwks(request)
 
 
 @require_GET

@@ -115,3 +115,9 @@ def test_the_lti_admin_pages_answer(admin_client, client, platform):
         == 200
     )
     assert admin_client.get("/lti/").status_code == 200
+
+
+def test_it_makes_a_key_for_a_platform_reading_the_key_set_first(client):
+    assert not Key.objects.exists()
+    (public,) = client.get("/lti/jwks/").json()["keys"]
+    assert public["kid"] == str(Key.objects.get())
