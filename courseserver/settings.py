@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     # The API's OpenAPI schema, generated from its views so that it cannot drift from them.
     "drf_spectacular",
     "exercises",
+    # LTI 1.3: platforms, keys and launches (django-lti), and the course's side of it.
+    "lti_tool",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff viewing the course as a student: nothing can be posted outside the admin.
     "exercises.view_as.ReadOnlyMiddleware",
+    # After a launch from an LMS, its pages may be framed by that LMS (and no other).
+    "lti.middleware.LtiFrameMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -244,6 +249,21 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": ["'none'"],
 }
 
+# LTI 1.3 (the `lti` app). Inside an LMS's iframe the session cookie is a third-party
+# cookie: browsers send it back only if it is SameSite=None (and Secure, so HTTPS).
+# Lax (the default) keeps the site's cookies first-party: a launch in an iframe then
+# offers to open the course in a new window. Browsers that block third-party cookies
+# (Safari, Chrome's phase-out) take that path whatever this says.
+SESSION_COOKIE_SAMESITE = envstr("SESSION_COOKIE_SAMESITE", "Lax")
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
+if SESSION_COOKIE_SAMESITE not in {"Lax", "Strict", "None"}:
+    raise ImproperlyConfigured("SESSION_COOKIE_SAMESITE must be Lax, Strict or None")
+# Origins, besides those of the registered platforms, that may frame the LTI pages
+# (an LMS whose pages are served from another host than its issuer and login URLs).
+LTI_FRAME_ANCESTORS = envlist("LTI_FRAME_ANCESTORS", "")
+# How many times a score post to an LMS is tried before it is marked failed for staff.
+LTI_SCORE_TRIES = envint("LTI_SCORE_TRIES", "5")
+
 # Redis: the Celery broker and the cache behind rate limits. REDIS_URL may be
 # redis://host:port/db or, for the embedded server, redis+socket:///path/to/socket.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
@@ -314,11 +334,20 @@ CELERY_TASK_SOFT_TIME_LIMIT = envint("GRADING_TASK_SOFT_TIME_LIMIT", "100")
 # submissions, never in a grading process; one not run within its interval is dropped.
 HOUSEKEEPING_QUEUE = envstr("HOUSEKEEPING_QUEUE", "housekeeping")
 SWEEP_INTERVAL = envfloat("SWEEP_INTERVAL", "5")
+# Score posts to LMSs go out on the housekeeping queue: network calls to another site,
+# never behind or in a grading process.
+LTI_QUEUE = envstr("LTI_QUEUE", HOUSEKEEPING_QUEUE)
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {
         "task": "exercises.tasks.sweep_submissions",
         "schedule": SWEEP_INTERVAL,
         "options": {"queue": HOUSEKEEPING_QUEUE, "expires": SWEEP_INTERVAL},
+    },
+    # LTI score posts whose task the broker lost, sent again.
+    "sweep-lti-score-posts": {
+        "task": "lti.tasks.sweep_score_posts",
+        "schedule": 60,
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expires": 60},
     },
     # Timed quizzes: the last drafts of students whose time is up, submitted for them.
     "sweep-quiz-drafts": {

@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/view-as/", admin.site.admin_view(view_as.pick), name="ex-admin-view-as"),
     path("admin/view-as/stop/", admin.site.admin_view(view_as.stop), name="ex-admin-view-as-stop"),
     path("admin/", admin.site.urls),
+    path("lti/", include("lti.urls")),
     path("", include("exercises.urls")),
 ]
 

@@ -47,6 +47,7 @@ import grading
 from courseserver.celery import app, in_broker, publish
 from exercises import ratelimit, scoring, variants
 from exercises.models import Exercise, Grading, Part, Submission
+from exercises.signals import verdict_stored
 
 log = logging.getLogger(__name__)
 
@@ -458,6 +459,7 @@ def _grade(submission_id: int, token, done: dict | None) -> str:
                 engine_version=grading.ENGINE_VERSION,
                 created=now,
             )
+            verdict_stored.send(Submission, submission_id=submission_id, regrade=False)
     # Lost the lease while grading (it expired and another worker took over): that
     # worker records the verdict instead.
     return "graded" if recorded else "lost-lease"

@@ -35,6 +35,7 @@ from exercises.models import (
     Submission,
     code_queue_for,
 )
+from exercises.signals import verdict_stored
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,8 @@ def regrade_one(job: RegradeJob, submission: Submission) -> bool | None:
             engine_version=grading.ENGINE_VERSION,
             **({"regraded": timezone.now()} if changed else {}),
         )
+        if changed:
+            verdict_stored.send(Submission, submission_id=current.pk, regrade=True)
     return changed
 
 

@@ -1,0 +1,10 @@
+"""Signals other apps listen to, sent by the grading path.
+
+`verdict_stored`: a submission's verdict was saved, first graded (`regrade=False`) or
+changed by a regrade (`regrade=True`); sent with `submission_id`, inside the transaction
+that saved it (a receiver that publishes a task does so once it commits).
+"""
+
+from django.dispatch import Signal
+
+verdict_stored = Signal()
