@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from exercises import (
     answer_stats,
+    authoring_widgets,
     gradebook,
     question_tests,
     queue,
@@ -242,15 +244,35 @@ PUBLISH_REFUSED = (
 
 def definition_errors(form: forms.BaseForm, error: DefinitionError, aliases=None) -> None:
     """Each problem of a definition as an error on the form field it names (the whole
-    path in the message: `tests[0].expect: must be one of ...`), else on the form."""
+    path in the message: `tests[0].expect: must be one of ...`), else on the form. A
+    field edited as rows shows the message beside the row or input it concerns
+    (`authoring_widgets`), and the field itself says where to look."""
     aliases = aliases or {}
+    marked: set[str] = set()
+    cleaned = getattr(form, "cleaned_data", {})
+    rejected = {name for name in form.errors if name not in cleaned}
     for where, message in error.problems:
         name = re.split(r"[.\[]", where, maxsplit=1)[0] if where else ""
         name = aliases.get(name, name)
         text = f"{where}: {message}" if where else message
         if name in form.fields:
-            if name not in getattr(form, "cleaned_data", {}) and name in form.errors:
+            if name in rejected:
                 continue  # Django has already said what is wrong with the field
+            widget = form.fields[name].widget
+            anchor = None
+            if isinstance(widget, authoring_widgets.StructuredWidget):
+                rest = where[len(re.split(r"[.\[]", where, maxsplit=1)[0]) :]
+                anchor = widget.locate(rest, message)
+            if anchor is not None:
+                shown = getattr(widget, "shown_by", None)
+                target = name
+                if shown and shown in form.fields:
+                    target = shown
+                form.fields[target].widget.note(anchor, text)
+                if target not in marked:
+                    marked.add(target)
+                    form.add_error(target, "Change the marked rows or inputs below.")
+                continue
             form.add_error(name, text)
         else:
             form.add_error(None, text)
@@ -266,33 +288,113 @@ class PartFormSet(BaseInlineFormSet):
         if any(self.errors):
             return
         exercise = self.instance
-        parts = [
-            form.instance
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
+        parts = [form.instance for form in kept]
         try:
             definition = ExerciseDef.from_model(exercise, parts)
         except DefinitionError as e:
-            raise ValidationError(e.messages()[:10]) from None
+            # The definition orders the parts as `from_model` does.
+            ordered = sorted(kept, key=lambda f: (f.instance.order, f.instance.pk or 0))
+            left = []
+            for where, message in e.problems:
+                found = re.match(r"parts\[(\d+)\]\.?(.*)\Z", where)
+                if found and int(found.group(1)) < len(ordered):
+                    form = ordered[int(found.group(1))]
+                    form.show_problems(DefinitionError([(found.group(2), message)]))
+                else:
+                    left.append(f"{where}: {message}" if where else message)
+            if left:
+                raise ValidationError(left[:10]) from None
+            return
         # The engine runs in its time-bounded helpers: an expected answer it cannot settle
         # is reported to the author instead of holding up the web process.
         timeout = settings.GRADING_TIMEOUT
         problems = question_tests.validate(definition, timeout=timeout)
         if problems:
-            raise ValidationError([*problems[:10]])
+            self._on_parts(kept, [(_part_named(p), p) for p in problems])
+            return
         if exercise.status == Exercise.Status.PUBLISHED:
             report = question_tests.run(
                 definition, seeds=question_tests.PUBLISH_SEEDS, timeout=timeout
             )
             if not report.passed:
-                failures = [question_tests.describe(f) for f in report.failures[:10]]
-                raise ValidationError([PUBLISH_REFUSED, *failures])
+                failures = [
+                    (f.get("part", ""), question_tests.describe(f)) for f in report.failures
+                ]
+                self._on_parts(kept, failures, lead=PUBLISH_REFUSED)
+
+    def _on_parts(self, kept, problems: list[tuple[str, str]], lead: str = "") -> None:
+        """Messages about one part on that part (at most a few each), the rest on the
+        whole; `lead` heads the whole's list."""
+        forms_by_key = {form.instance.key: form for form in kept}
+        left = []
+        shown: dict[str, int] = {}
+        for key, message in problems:
+            form = forms_by_key.get(key)
+            if form is None:
+                left.append(message)
+            elif shown.get(key, 0) < 5:
+                shown[key] = shown.get(key, 0) + 1
+                form.add_error(None, message)
+        if lead or left:
+            raise ValidationError([m for m in [lead, *left[:10]] if m])
+
+
+def _part_named(message: str) -> str:
+    """The part a message of `question_tests.validate` names ("seed 3, part b: ...")."""
+    found = re.match(r"seed \d+, part ([-\w]+)", message)
+    return found.group(1) if found else ""
 
 
 class PartForm(forms.ModelForm):
+    # The JSON fields, edited as rows and inputs (`authoring_widgets`).
+    WIDGETS = {
+        "expected_routine": (
+            authoring_widgets.RoutineWidget,
+            "Instead of the expected answer: a routine that computes it, and its arguments "
+            "(text is a template over the parameters).",
+        ),
+        "variables": (
+            authoring_widgets.VariablesWidget,
+            "The answer's variables; from and to: the box where answers are compared "
+            "(empty: the default).",
+        ),
+        "domain": (authoring_widgets.DomainWidget, ""),
+        "functions": (authoring_widgets.FunctionsWidget, "Functions the answer may use."),
+        "options": (authoring_widgets.OptionsWidget, "Choice parts: the options."),
+        "mistakes": (
+            authoring_widgets.MistakesWidget,
+            "An answer students often give, and what to tell them (templates allowed).",
+        ),
+        "code": (
+            authoring_widgets.CodeWidget,
+            "Code parts: the function asked for, its reference and its tests.",
+        ),
+        "tests": (
+            authoring_widgets.SampleAnswersWidget,
+            "Question tests: answers and the verdict each must get, checked before publishing.",
+        ),
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, (widget, help_text) in self.WIDGETS.items():
+            if name in self.fields:
+                self.fields[name].widget = widget()
+                self.fields[name].help_text = help_text
+        for name in ("expected", "hint"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(rows=2)
+        if "variables" in self.fields and "domain" in self.fields:
+            # One table shows both: the variables' widget needs the domain, and back.
+            domain = self._shown_value("domain") or {}
+            variables = self._shown_value("variables") or []
+            self.fields["variables"].widget.domain = domain if isinstance(domain, dict) else {}
+            self.fields["domain"].widget.variable_names = (
+                tuple(variables) if isinstance(variables, list) else ()
+            )
         # A part posted without it (by a form from before choices were scored) keeps
         # the default rather than failing on a field it never showed.
         if "scoring" in self.fields:
@@ -333,10 +435,28 @@ class PartForm(forms.ModelForm):
         try:
             parse(PartDef, part_data(SimpleNamespace(**data)))
         except DefinitionError as e:
-            # The definition's `expected` is the text or the routine call.
-            alias = "expected_routine" if data.get("expected_routine") else "expected"
-            definition_errors(self, e, {"expected": alias})
+            self.show_problems(e, routine=bool(data.get("expected_routine")))
         return cleaned
+
+    def show_problems(self, error: DefinitionError, routine: bool | None = None) -> None:
+        if routine is None:
+            routine = bool(getattr(self.instance, "expected_routine", None))
+        # The definition's `expected` is the text or the routine call.
+        alias = "expected_routine" if routine else "expected"
+        definition_errors(self, error, {"expected": alias})
+
+    def _shown_value(self, name: str):
+        """A JSON field's value as the form shows it: posted, else initial."""
+        field = self.fields[name]
+        if self.is_bound:
+            text = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            if text is None:
+                return self.get_initial_for_field(field, name)
+            try:
+                return json.loads(text)
+            except (TypeError, ValueError):
+                return None
+        return self.get_initial_for_field(field, name)
 
 
 class PartInline(admin.StackedInline):
@@ -344,20 +464,37 @@ class PartInline(admin.StackedInline):
     form = PartForm
     formset = PartFormSet
     extra = 0
-    fields = [
-        ("key", "order", "kind", "weight"),
-        "label",
-        "hint",
-        "expected",
-        "expected_routine",
-        ("variables", "domain"),
-        "functions",
-        ("rtol", "atol"),
-        "options",
-        ("multiple", "scoring", "penalty"),
-        "mistakes",
-        "code",
-        "tests",
+    # What every part has first; the rest folded, by what it is for (authoring-rows.js
+    # hides the sections that do not apply to the part's kind).
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("key", "order", "kind", "weight"),
+                    "label",
+                    "expected",
+                    "expected_routine",
+                    "hint",
+                ]
+            },
+        ),
+        (
+            "Variables, tolerances and known mistakes",
+            {
+                "classes": ["collapse", "authoring-for-maths"],
+                "fields": ["variables", "domain", "functions", ("rtol", "atol"), "mistakes"],
+            },
+        ),
+        (
+            "Options",
+            {
+                "classes": ["collapse", "authoring-for-choice"],
+                "fields": ["options", ("multiple", "scoring", "penalty")],
+            },
+        ),
+        ("Code", {"classes": ["collapse", "authoring-for-code"], "fields": ["code"]}),
+        ("Sample answers (question tests)", {"classes": ["collapse"], "fields": ["tests"]}),
     ]
 
 
@@ -378,6 +515,28 @@ class ExerciseForm(forms.ModelForm):
             "retry_penalty",
             "plot",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        widgets = {
+            "parameters": (
+                authoring_widgets.ParametersWidget,
+                "Randomised values, each drawn for every student: whole numbers or decimals "
+                "from, to (with a step), or one of a list. {{a}} in the text writes the value.",
+            ),
+            "constraints": (
+                authoring_widgets.ConstraintsWidget,
+                "Comparisons the values must meet (a != b, 1 <= a/b <= 3).",
+            ),
+            "plot": (authoring_widgets.PlotWidget, "A picture beside the exercise."),
+        }
+        for name, (widget, help_text) in widgets.items():
+            if name in self.fields:
+                self.fields[name].widget = widget()
+                self.fields[name].help_text = help_text
+        for name, rows in (("prompt", 6), ("solution", 3)):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(rows=rows)
 
     # The parts are checked by the formset; a stand-in lets the definition check the rest.
     _STAND_IN_PART = {"key": "a", "kind": "expression", "expected": "x"}
@@ -420,20 +579,37 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
     regrade_field = "exercise"
     actions = ["rerun_question_tests", "regrade_all", "recompute_wrong_answers"]
     readonly_fields = ["version", "question_tests", "regrades", "wrong_answers"]
-    fields = [
-        "problem_set",
-        ("slug", "order", "status"),
-        "title",
-        "prompt",
-        "solution",
-        ("parameters", "constraints"),
-        ("max_attempts", "retry_penalty"),
-        "plot",
-        "version",
-        "question_tests",
-        "regrades",
-        "wrong_answers",
+    # "Save as new" copies the exercise and its parts, as a draft with a fresh slug.
+    save_as = True
+    fieldsets = [
+        (None, {"fields": ["problem_set", ("slug", "order", "status"), "title", "prompt"]}),
+        (
+            "Solution and attempts",
+            {"classes": ["collapse"], "fields": ["solution", ("max_attempts", "retry_penalty")]},
+        ),
+        ("Randomised values", {"classes": ["collapse"], "fields": ["parameters", "constraints"]}),
+        ("Plot", {"classes": ["collapse"], "fields": ["plot"]}),
+        (
+            "Checks and statistics",
+            {
+                "classes": ["collapse"],
+                "fields": ["version", "question_tests", "regrades", "wrong_answers"],
+            },
+        ),
     ]
+
+    def get_changeform_initial_data(self, request):
+        # A new exercise starts as a draft: students see it once it is published.
+        return {"status": Exercise.Status.DRAFT, **super().get_changeform_initial_data(request)}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_saveasnew" in request.POST:
+            # The copy gets a slug of its own and starts as a draft.
+            data = request.POST.copy()
+            data["slug"] = _fresh_slug(data.get("slug", ""))
+            data["status"] = Exercise.Status.DRAFT
+            request.POST = data
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.action(
         description="Recompute the wrong-answer statistics of the selected exercises",
@@ -592,6 +768,20 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
         return render(
             request, "admin/exercises/exercise_preview.html", preview_context(request, exercise)
         )
+
+
+def _fresh_slug(slug: str) -> str:
+    """`slug-copy`, else `slug-copy-2`, ...: a slug no exercise has yet."""
+    base = re.sub(r"-copy(-\d+)?\Z", "", slug.strip()) or "exercise"
+    base = base[: 50 - len("-copy-999")]
+    taken = set(
+        Exercise.objects.filter(slug__startswith=f"{base}-copy").values_list("slug", flat=True)
+    )
+    candidate, n = f"{base}-copy", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-copy-{n}"
+    return candidate
 
 
 def preview_context(request, exercise: Exercise) -> dict:
