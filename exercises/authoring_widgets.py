@@ -79,6 +79,14 @@ def read_items(text: str) -> list | None:
     return [read_value(v) if isinstance(v, str) else v for v in value]
 
 
+def read_arguments(text: str) -> list | None:
+    """A code test's arguments, separated by commas: `[1, 2]` is one argument, a list."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return read_items(f"[{text}]")
+
+
 def read_mapping(text: str) -> dict | None:
     """`a: 1, b: 2` (or `{a: 1, b: 2}`) as a mapping, else the text (the check says why)."""
     text = (text or "").strip()
@@ -966,7 +974,7 @@ class CodeWidget(StructuredWidget):
         tests = []
         test_inputs = {k[len("tests-") :]: v for k, v in inputs.items() if k.startswith("tests-")}
         for row in rows_of(test_inputs, self.TEST_COLUMNS):
-            test: dict = {"args": read_items(row.get("args", "")) or []}
+            test: dict = {"args": read_arguments(row.get("args", "")) or []}
             kwargs = read_mapping(row.get("kwargs", ""))
             if kwargs:
                 test["kwargs"] = kwargs
