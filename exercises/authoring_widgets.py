@@ -161,6 +161,7 @@ class StructuredWidget(forms.Widget):
 
     class Media:
         js = ["exercises/authoring-rows.js"]
+        css = {"all": ["exercises/authoring.css"]}
 
     empty: object = None
 
@@ -186,6 +187,10 @@ class StructuredWidget(forms.Widget):
         found = re.match(r"\[(\d+)\]", rest)
         return found.group(1) if found else None
 
+    def id_for_label(self, id_):
+        # The label leads to the first input (a row's first cell, or the first input).
+        return None
+
     def note(self, anchor: str, message: str) -> None:
         self.messages.setdefault(anchor, []).append(message)
 
@@ -193,8 +198,9 @@ class StructuredWidget(forms.Widget):
 
     def posted_inputs(self, data, name: str) -> dict[str, str]:
         lead = f"{name}-"
+        # Browsers post a text area's line breaks as CRLF; the definition keeps LF.
         return {
-            key[len(lead) :]: data.get(key, "")
+            key[len(lead) :]: data.get(key, "").replace("\r\n", "\n")
             for key in data
             if key.startswith(lead) and not key.startswith(f"{lead}-")
         }
@@ -359,12 +365,14 @@ class RowsWidget(StructuredWidget):
         )
         template = self.render_row(name, "__row__", {})
         return format_html(
+            '<div class="authoring-table" id="id_{}-rows">'
             '<table class="authoring-rows" data-rows="{}" data-next="{}"><thead><tr>{}'
             '<th><span class="visually-hidden">Remove</span></th></tr></thead>'
             "<tbody>{}</tbody></table>"
             '<template class="authoring-row-template">{}</template>'
             '<button type="button" class="button authoring-add" data-add-row hidden>{}</button>'
-            '<p class="help authoring-nojs">Leave a row empty to remove it.</p>',
+            '<p class="help authoring-nojs">Leave a row empty to remove it.</p></div>',
+            name,
             name,
             count,
             head,
@@ -931,6 +939,9 @@ class CodeWidget(StructuredWidget):
         ("compare__atol", "atol", "value"),
     ]
     empty: object = {}
+
+    class Media:
+        js = ["vendor/codemirror-6.0.2/codemirror.min.js", "exercises/code-editor.js"]
 
     def to_inputs(self, value):
         if not value:

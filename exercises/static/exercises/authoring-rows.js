@@ -1,0 +1,168 @@
+// The exercise admin's rows and inputs (exercises/authoring_widgets.py).
+//
+// Without this script the form works: each table has blank rows at its end, and a
+// row left empty is dropped. With it:
+// - "Add a …" appends a row from the table's <template>, and × removes one;
+// - the plot shows only the inputs of the chosen kind of plot;
+// - each part shows only the sections of its kind (options for a choice part, the code
+//   block for a code part), unless a section holds an error;
+// - code inputs become code editors (code-editor.js), in the parts added with
+//   "Add another Part" too.
+//
+// A part added by the admin's "Add another Part" is a copy of a hidden empty form whose
+// names hold `__prefix__`; the admin renames ids and names, but not the contents of a
+// <template> nor data attributes, so a table's current name is read from its
+// container's id, and the template's names are rewritten from it.
+(function () {
+  "use strict";
+
+  function currentName(container) {
+    return container.id.replace(/^id_/, "").replace(/-rows$/, "");
+  }
+
+  function addRow(button) {
+    var container = button.closest(".authoring-table");
+    var table = container.querySelector("table.authoring-rows");
+    var template = container.querySelector("template.authoring-row-template");
+    var written = table.getAttribute("data-rows");
+    var name = currentName(container);
+    var index = parseInt(table.getAttribute("data-next"), 10) || 0;
+    table.setAttribute("data-next", String(index + 1));
+    var html = template.innerHTML
+      .split(written + "-__row__-").join(name + "-" + index + "-")
+      .split("__row__").join(String(index + 1));
+    var body = table.tBodies[0];
+    var holder = document.createElement("tbody");
+    holder.innerHTML = html;
+    var row = holder.querySelector("tr");
+    body.appendChild(row);
+    showButtons(row);
+    attachEditors(row);
+    var first = row.querySelector("input, select, textarea");
+    if (first) first.focus();
+  }
+
+  function removeRow(button) {
+    var row = button.closest("tr");
+    var container = button.closest(".authoring-table");
+    var next = row.nextElementSibling;
+    if (next && next.classList.contains("authoring-row-error")) next.remove();
+    var previous = row.previousElementSibling;
+    row.remove();
+    var focus = (previous && previous.querySelector("input, select, textarea")) ||
+      container.querySelector("[data-add-row]");
+    if (focus) focus.focus();
+  }
+
+  function showButtons(root) {
+    var buttons = root.querySelectorAll("[data-add-row], [data-remove-row]");
+    for (var i = 0; i < buttons.length; i++) buttons[i].hidden = false;
+    var hints = root.querySelectorAll(".authoring-nojs");
+    for (var j = 0; j < hints.length; j++) hints[j].hidden = true;
+  }
+
+  function attachEditors(root) {
+    if (!window.CodeEditor) return;
+    var found = root.querySelectorAll("textarea[data-code-editor]");
+    for (var i = 0; i < found.length; i++) {
+      if (!found[i].closest(".empty-form, template")) window.CodeEditor.attach(found[i]);
+    }
+  }
+
+  // ------------------------------------------------------------ the plot
+
+  function showPlotInputs(select) {
+    var widget = select.closest(".authoring");
+    var box = widget.querySelector(".authoring-plot");
+    var kind = select.value;
+    box.setAttribute("data-kind", kind);
+    var fields = box.querySelectorAll(".authoring-field");
+    for (var i = 0; i < fields.length; i++) {
+      var kinds = fields[i].getAttribute("data-kinds");
+      var shown = kind !== "" && (!kinds || kinds.split(" ").indexOf(kind) >= 0);
+      fields[i].hidden = !shown && !fields[i].querySelector(".errorlist");
+    }
+  }
+
+  // ------------------------------------------------------------ a part's sections
+
+  var SECTIONS = {
+    "authoring-for-choice": function (kind) { return kind === "choice"; },
+    "authoring-for-code": function (kind) { return kind === "code"; },
+    "authoring-for-maths": function (kind) { return kind !== "code" && kind !== "choice"; },
+  };
+
+  function showPartSections(select) {
+    var part = select.closest(".inline-related");
+    if (!part) return;
+    var kind = select.value;
+    Object.keys(SECTIONS).forEach(function (name) {
+      var sections = part.querySelectorAll("fieldset." + name);
+      for (var i = 0; i < sections.length; i++) {
+        var wanted = SECTIONS[name](kind) || sections[i].querySelector(".errorlist li");
+        sections[i].hidden = !wanted;
+      }
+    });
+    var answers = part.querySelectorAll(".form-row.field-expected, .form-row.field-expected_routine");
+    for (var j = 0; j < answers.length; j++) {
+      answers[j].hidden = kind === "code" && !answers[j].querySelector(".errorlist li");
+    }
+  }
+
+  function kindSelects(root) {
+    return root.querySelectorAll(".inline-related select[name$='-kind']");
+  }
+
+  function setUp(root) {
+    showButtons(root);
+    attachEditors(root);
+    var plots = root.querySelectorAll(".authoring select[name$='plot-kind']");
+    for (var i = 0; i < plots.length; i++) showPlotInputs(plots[i]);
+    var kinds = kindSelects(root);
+    for (var j = 0; j < kinds.length; j++) {
+      if (!kinds[j].closest(".empty-form")) showPartSections(kinds[j]);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-row]");
+    if (add) {
+      event.preventDefault();
+      addRow(add);
+      return;
+    }
+    var remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      event.preventDefault();
+      removeRow(remove);
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLSelectElement)) return;
+    if (/plot-kind$/.test(target.name) && target.closest(".authoring")) showPlotInputs(target);
+    else if (/^parts-\d+-kind$/.test(target.name)) showPartSections(target);
+  });
+
+  // A folded section's code editor measures itself once it is seen.
+  document.addEventListener("toggle", function (event) {
+    if (!window.CodeEditor || !event.target.open) return;
+    var areas = event.target.querySelectorAll("textarea[data-code-editor]");
+    for (var i = 0; i < areas.length; i++) {
+      var view = window.CodeEditor.viewOf(areas[i]);
+      if (view) view.requestMeasure();
+    }
+  }, true);
+
+  // The admin's "Add another Part" (inlines.js sends formset:added from the new form).
+  document.addEventListener("formset:added", function (event) {
+    setUp(event.target);
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { setUp(document); });
+  } else {
+    setUp(document);
+  }
+})();
