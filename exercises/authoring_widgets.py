@@ -456,11 +456,11 @@ class ParametersWidget(RowsWidget):
 
     KINDS = (("int", "whole number"), ("decimal", "decimal"), ("choice", "one of a list"))
     columns = [
-        Column("name", "Name", size=6, placeholder="a"),
+        Column("name", "Name", size=6),
         Column("kind", "Kind", "select", KINDS),
-        Column("values", "From, to (or the values)", size=14, placeholder="2, 9"),
+        Column("values", "From, to (or the values)", size=14),
         Column("step", "Step", size=5),
-        Column("exclude", "Except", size=8, placeholder="0"),
+        Column("exclude", "Except", size=8),
     ]
     add_label = "Add a parameter"
     empty: object = {}
@@ -502,7 +502,7 @@ class ParametersWidget(RowsWidget):
 
 
 class ConstraintsWidget(RowsWidget):
-    columns = [Column("comparison", "Comparison", size=30, placeholder="a != b")]
+    columns = [Column("comparison", "Comparison", size=30)]
     add_label = "Add a constraint"
 
     def to_rows(self, value):
@@ -715,7 +715,7 @@ class VariablesWidget(RowsWidget):
     and, through DomainWidget, `domain` (the rows with a range)."""
 
     columns = [
-        Column("name", "Variable", size=6, placeholder="x"),
+        Column("name", "Variable", size=6),
         Column("low", "From", size=6),
         Column("high", "To", size=6),
     ]
@@ -792,7 +792,7 @@ class DomainWidget(StructuredWidget):
 
 
 class FunctionsWidget(RowsWidget):
-    columns = [Column("function", "Function", size=30, placeholder="sigma(z) = 1/(1+e^(-z))")]
+    columns = [Column("function", "Function", size=30)]
     add_label = "Add a function"
 
     def to_rows(self, value):
@@ -804,7 +804,7 @@ class FunctionsWidget(RowsWidget):
 
 class OptionsWidget(RowsWidget):
     columns = [
-        Column("key", "Key", size=4, placeholder="a"),
+        Column("key", "Key", size=4),
         Column("text", "Text (Markdown)", size=40),
     ]
     add_label = "Add an option"
@@ -818,7 +818,7 @@ class OptionsWidget(RowsWidget):
 
 class MistakesWidget(RowsWidget):
     columns = [
-        Column("answer", "Wrong answer", size=18, placeholder="{{a}}x^2"),
+        Column("answer", "Wrong answer", size=18),
         Column("message", "Message to the student", size=40),
     ]
     add_label = "Add a known mistake"
@@ -866,8 +866,8 @@ class RoutineWidget(StructuredWidget):
     """`expected_routine`: a reference routine and its arguments, one a row."""
 
     columns = [
-        Column("name", "Argument", size=8, placeholder="f"),
-        Column("value", "Value", size=30, placeholder="x^3 - {{a}}x - 5"),
+        Column("name", "Argument", size=8),
+        Column("value", "Value", size=30),
     ]
     empty: object = {}
 
@@ -921,11 +921,11 @@ class CodeWidget(StructuredWidget):
     the code editor, and the tests (CodeTest) as rows."""
 
     TEST_COLUMNS = [
-        Column("args", "Arguments", size=18, placeholder="2, [1, 2], {fn: x^2, of: [x]}"),
-        Column("kwargs", "Named arguments", size=10, placeholder="tol: 0.001"),
+        Column("args", "Arguments", size=18),
+        Column("kwargs", "Named arguments", size=10),
         Column("name", "Name", size=10),
         Column("hidden", "Hidden", "checkbox"),
-        Column("weight", "Weight", size=4, placeholder="1"),
+        Column("weight", "Weight", size=4),
         Column("more", "More (rtol, atol, check)", size=12),
     ]
     INPUTS = [

@@ -84,6 +84,18 @@
     }
   }
 
+  // ------------------------------------------------------------ a routine's arguments
+
+  // Arguments only once a routine is chosen (unless they hold something, or an error).
+  function showRoutineArguments(select) {
+    var table = select.closest(".authoring").querySelector(".authoring-table");
+    if (!table) return;
+    var filled = Array.prototype.some.call(table.querySelectorAll("input"), function (input) {
+      return input.value !== "";
+    });
+    table.hidden = select.value === "" && !filled && !table.querySelector(".errorlist");
+  }
+
   // ------------------------------------------------------------ a part's sections
 
   var SECTIONS = {
@@ -118,6 +130,8 @@
     attachEditors(root);
     var plots = root.querySelectorAll(".authoring select[name$='plot-kind']");
     for (var i = 0; i < plots.length; i++) showPlotInputs(plots[i]);
+    var routines = root.querySelectorAll(".authoring select[name$='expected_routine-routine']");
+    for (var r = 0; r < routines.length; r++) showRoutineArguments(routines[r]);
     var kinds = kindSelects(root);
     for (var j = 0; j < kinds.length; j++) {
       if (!kinds[j].closest(".empty-form")) showPartSections(kinds[j]);
@@ -143,6 +157,7 @@
     if (!(target instanceof HTMLSelectElement)) return;
     if (/plot-kind$/.test(target.name) && target.closest(".authoring")) showPlotInputs(target);
     else if (/^parts-\d+-kind$/.test(target.name)) showPartSections(target);
+    else if (/expected_routine-routine$/.test(target.name)) showRoutineArguments(target);
   });
 
   // A folded section's code editor measures itself once it is seen.
