@@ -786,7 +786,7 @@ class DomainWidget(StructuredWidget):
         # Shown as the variables' table; posted as JSON only if it cannot be.
         value, raw = self.decoded(value)
         if raw is None and set(value or {}) <= set(self.variable_names):
-            return ""
+            return mark_safe("")
         text = raw if raw is not None else json.dumps(value, ensure_ascii=False)
         return format_html('<input type="hidden" name="{}" value="{}">', name, text)
 
