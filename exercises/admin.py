@@ -581,6 +581,7 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
     readonly_fields = ["version", "question_tests", "regrades", "wrong_answers"]
     # "Save as new" copies the exercise and its parts, as a draft with a fresh slug.
     save_as = True
+    prepopulated_fields = {"slug": ["title"]}
     fieldsets = [
         (None, {"fields": ["problem_set", ("slug", "order", "status"), "title", "prompt"]}),
         (

@@ -19,6 +19,9 @@ What is posted, for a field named `parameters` (in a part, `parts-0-mistakes` et
 Cells read numbers as numbers and lists or mappings in YAML's flow style, as the course
 files do (`[1, 2]`, `{fn: x^2, of: [x]}`): single or double quotes, or none.
 
+`json_post(request.POST)` gives the post with each of these fields as JSON text under
+its own name, for code that reads the post without the admin's forms.
+
 The definition's error paths (`mistakes[1].message`, `code.tests[0].args`, a message
 naming a parameter) are mapped back by `locate` to the row or input they concern, where
 the widget shows the message beside it.
@@ -1061,3 +1064,41 @@ class CodeWidget(StructuredWidget):
             format_html_join("", "{}", ((f,) for f in fields)),
             tests.render_table(f"{name}-tests", rows_of(test_inputs, self.TEST_COLUMNS)),
         )
+
+
+# ---------------------------------------------------------------- the post as JSON
+
+EXERCISE_WIDGETS = {
+    "parameters": ParametersWidget,
+    "constraints": ConstraintsWidget,
+    "plot": PlotWidget,
+}
+PART_WIDGETS = {
+    "expected_routine": RoutineWidget,
+    "variables": VariablesWidget,
+    "domain": DomainWidget,
+    "functions": FunctionsWidget,
+    "options": OptionsWidget,
+    "mistakes": MistakesWidget,
+    "code": CodeWidget,
+    "tests": SampleAnswersWidget,
+}
+
+
+def json_post(data, parts_prefix: str = "parts"):
+    """The exercise form's post with each structured field as JSON text under its own
+    name (`parameters`, `parts-0-mistakes`, ...), as the form's fields read it: for code
+    that reads the post itself rather than through the admin's forms."""
+    out = data.copy()
+    names = [(name, widget) for name, widget in EXERCISE_WIDGETS.items()]
+    try:
+        count = int(data.get(f"{parts_prefix}-TOTAL_FORMS", 0))
+    except ValueError:
+        count = 0
+    for i in range(max(0, min(count, 1000))):
+        names += [(f"{parts_prefix}-{i}-{name}", widget) for name, widget in PART_WIDGETS.items()]
+    for name, widget in names:
+        value = widget().value_from_datadict(data, {}, name)
+        if value is not None:
+            out[name] = value
+    return out

@@ -47,8 +47,10 @@ def test_it_writes_a_randomised_exercise_with_a_code_part_without_json(page):
     # A new exercise is a draft.
     expect(field(page, "status")).to_have_value("draft")
     field(page, "problem_set").select_option(str(problem_set.pk))
+    field(page, "title").press_sequentially("The power rule, randomised")
+    # The slug follows the title until changed.
+    expect(field(page, "slug")).to_have_value("the-power-rule-randomised")
     field(page, "slug").fill("authored-power-rule")
-    field(page, "title").fill("The power rule, randomised")
     field(page, "prompt").fill("Differentiate \\( {{a}}x^2 \\), then write `double`.")
     field(page, "order").fill("7")
 
@@ -82,7 +84,7 @@ def test_it_writes_a_randomised_exercise_with_a_code_part_without_json(page):
     page.get_by_text("Add another Part").click()
     first = page.locator("#parts-0")
     field(first, "parts-0-key").fill("a")
-    field(first, "parts-0-order").fill("1")
+    expect(field(first, "parts-0-order")).to_have_value("1")
     field(first, "parts-0-kind").select_option("expression")
     field(first, "parts-0-expected").fill("{{2*a}}x")
     expect(first.locator("fieldset.authoring-for-code")).to_be_hidden()
@@ -104,7 +106,7 @@ def test_it_writes_a_randomised_exercise_with_a_code_part_without_json(page):
     page.get_by_text("Add another Part").click()
     second = page.locator("#parts-1")
     field(second, "parts-1-key").fill("b")
-    field(second, "parts-1-order").fill("2")
+    expect(field(second, "parts-1-order")).to_have_value("2")
     field(second, "parts-1-kind").select_option("code")
     expect(second.locator("fieldset.authoring-for-maths")).to_be_hidden()
     expect(second.locator(".form-row.field-expected")).to_be_hidden()

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.http import QueryDict
 
 from exercises import authoring_widgets as w
 from exercises.definition import ExerciseDef
@@ -457,3 +459,20 @@ def test_save_as_new_copies_the_exercise_and_its_parts_as_a_draft(client, charli
     response = client.post(change_url(copy), {**form, "_saveasnew": "Save as new"})
     assert response.status_code == 302
     assert Exercise.objects.filter(slug=f"{exercise.slug}-copy-2").exists()
+
+
+def test_the_post_reads_as_json_for_code_that_reads_it_directly(client, charlie):
+    exercise = randomised()
+    client.force_login(charlie)
+    form = posted_form(client, change_url(exercise))
+    form.update({"parameters-1-name": "b", "parameters-1-kind": "choice"})
+    form["parameters-1-values"] = "1, 'two', 3"
+    data = w.json_post(QueryDict(urlencode(form)))
+    assert json.loads(data["parameters"]) == {
+        "a": {"int": [2, 9]},
+        "b": {"choice": [1, "two", 3]},
+    }
+    assert json.loads(data["parts-0-mistakes"]) == RANDOMISED_PART["mistakes"]
+    assert json.loads(data["parts-0-domain"]) == {"x": [-2, 2]}
+    assert json.loads(data["parts-0-variables"]) == ["x"]
+    assert json.loads(data["plot"]) == {}

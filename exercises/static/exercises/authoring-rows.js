@@ -173,6 +173,14 @@
   // The admin's "Add another Part" (inlines.js sends formset:added from the new form).
   document.addEventListener("formset:added", function (event) {
     setUp(event.target);
+    // A new part comes after the others.
+    var order = event.target.querySelector("input[name$='-order']");
+    if (order && (order.value === "" || order.value === "0")) {
+      var parts = document.querySelectorAll(".inline-related:not(.empty-form) input[name$='-order']");
+      var last = 0;
+      for (var i = 0; i < parts.length; i++) last = Math.max(last, parseInt(parts[i].value, 10) || 0);
+      order.value = String(last + 1);
+    }
   });
 
   if (document.readyState === "loading") {
