@@ -590,12 +590,11 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
         ),
         ("Randomised values", {"classes": ["collapse"], "fields": ["parameters", "constraints"]}),
         ("Plot", {"classes": ["collapse"], "fields": ["plot"]}),
+        # The question tests' last result stays in view: it decides publishing.
+        ("Question tests", {"fields": ["question_tests"]}),
         (
-            "Checks and statistics",
-            {
-                "classes": ["collapse"],
-                "fields": ["version", "question_tests", "regrades", "wrong_answers"],
-            },
+            "Version, regrades and wrong answers",
+            {"classes": ["collapse"], "fields": ["version", "regrades", "wrong_answers"]},
         ),
     ]
 
