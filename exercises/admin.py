@@ -268,7 +268,11 @@ def definition_errors(form: forms.BaseForm, error: DefinitionError, aliases=None
                 target = name
                 if shown and shown in form.fields:
                     target = shown
-                form.fields[target].widget.note(anchor, text)
+                # Beside its row the message needs only the column: `message: ...`.
+                column = re.sub(r"^\.?(\w+)?\[\d+\]", "", rest).lstrip(".")
+                form.fields[target].widget.note(
+                    anchor, f"{column}: {message}" if column else message, text
+                )
                 if target not in marked:
                     marked.add(target)
                     form.add_error(target, "Change the marked rows or inputs below.")

@@ -171,10 +171,12 @@ class StructuredWidget(forms.Widget):
     def __init__(self, attrs=None):
         super().__init__(attrs)
         self.messages: dict[str, list[str]] = {}
+        self.full_messages: list[str] = []
 
     def __deepcopy__(self, memo):
         copy = super().__deepcopy__(memo)
         copy.messages = {}
+        copy.full_messages = []
         return copy
 
     # Subclasses: the value as {input name: text} (rows as "<row>-<column>"), and back.
@@ -194,8 +196,11 @@ class StructuredWidget(forms.Widget):
         # The label leads to the first input (a row's first cell, or the first input).
         return None
 
-    def note(self, anchor: str, message: str) -> None:
+    def note(self, anchor: str, message: str, full: str = "") -> None:
+        """A message for a row or input (`full`, with the field's path, is shown when
+        the value is edited as JSON)."""
         self.messages.setdefault(anchor, []).append(message)
+        self.full_messages.append(full or message)
 
     # ------------------------------------------------------------ the form's side
 
@@ -239,9 +244,21 @@ class StructuredWidget(forms.Widget):
     def faithful(self, value) -> bool:
         try:
             inputs = self.to_inputs(value)
-            return _same(self.from_inputs(inputs), value)
+            return _same(self.from_inputs(inputs), value) and self.choosable(inputs)
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, StopIteration):
             return False
+
+    # Each select's input and its values; a value not among them could not be shown.
+    def selects(self) -> dict[str, tuple]:
+        return {}
+
+    def choosable(self, inputs: dict[str, str]) -> bool:
+        selects = self.selects()
+        for key, text in inputs.items():
+            column = key.rpartition("-")[2]
+            if column in selects and text not in [v for v, _ in selects[column]]:
+                return False
+        return True
 
     def render(self, name, value, attrs=None, renderer=None):
         value, raw = self.decoded(value)
@@ -268,7 +285,7 @@ class StructuredWidget(forms.Widget):
     def render_messages(self, anchor: str | None):
         """The messages for an anchor ("": the field; None: every one)."""
         if anchor is None:
-            found = [m for messages in self.messages.values() for m in messages]
+            found = self.full_messages
         else:
             found = self.messages.get(anchor)
         if not found:
@@ -337,6 +354,9 @@ class RowsWidget(StructuredWidget):
     columns: list[Column] = []
     add_label = "Add a row"
     empty: object = []
+
+    def selects(self):
+        return {c.name: c.choices for c in self.columns if c.kind == "select"}
 
     def to_rows(self, value) -> list[dict[str, str]]:
         raise NotImplementedError
@@ -568,6 +588,10 @@ class PlotWidget(StructuredWidget):
         ("gradient_descent", "gradient descent"),
         ("newton_raphson", "Newton-Raphson"),
     )
+
+    def selects(self):
+        return {"kind": self.KINDS, "path__method": self.METHODS}
+
     empty: object = {}
 
     def to_inputs(self, value):
@@ -873,6 +897,9 @@ class RoutineWidget(StructuredWidget):
         Column("value", "Value", size=30),
     ]
     empty: object = {}
+
+    def selects(self):
+        return {"routine": (("", ""),) + tuple((r, r) for r in ROUTINES)}
 
     def to_inputs(self, value):
         if not value:

@@ -227,11 +227,20 @@ def test_it_reads_cells_as_yaml_does():
     assert w.read_mapping("a: 1, b: 0.5") == {"a": 1, "b": 0.5}
 
 
-def test_it_offers_json_for_a_value_the_inputs_cannot_show():
-    odd = {"a": {"int": [1, 3], "colour": "red"}}
-    html = str(w.ParametersWidget().render("parameters", json.dumps(odd)))
+@pytest.mark.parametrize(
+    "widget, odd",
+    [
+        (w.ParametersWidget(), {"a": {"int": [1, 3], "colour": "red"}}),
+        # A select could not show it, and would post another value.
+        (w.SampleAnswersWidget(), [{"answer": "2x", "expect": "right"}]),
+        (w.PlotWidget(), {"kind": "pie", "title": "t"}),
+        (w.RoutineWidget(), {"routine": "no_such_routine", "args": {}}),
+    ],
+)
+def test_it_offers_json_for_a_value_the_inputs_cannot_show(widget, odd):
+    html = str(widget.render("field", json.dumps(odd)))
     posted = FormReader.read(html)
-    assert json.loads(posted["parameters"]) == odd
+    assert json.loads(posted["field"]) == odd
 
 
 def test_the_whole_course_survives_a_save_without_javascript(client, charlie):
