@@ -467,7 +467,6 @@ class PartInline(admin.StackedInline):
     model = Part
     form = PartForm
     formset = PartFormSet
-    extra = 0
     # What every part has first; the rest folded, by what it is for (authoring-rows.js
     # hides the sections that do not apply to the part's kind).
     fieldsets = [
@@ -500,6 +499,11 @@ class PartInline(admin.StackedInline):
         ("Code", {"classes": ["collapse", "authoring-for-code"], "fields": ["code"]}),
         ("Sample answers (question tests)", {"classes": ["collapse"], "fields": ["tests"]}),
     ]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new exercise offers its first part, which a browser without JavaScript
+        # (no "Add another Part") needs; a part left as it is is not saved.
+        return 1 if obj is None else 0
 
 
 class ExerciseForm(forms.ModelForm):

@@ -80,11 +80,11 @@ def test_it_writes_a_randomised_exercise_with_a_code_part_without_json(page):
     field(page, "plot-y").fill("0, 40")
     field(page, "plot-tangent_at").fill("1")
 
-    # Part a: an expression, a variable, a known mistake and sample answers.
-    page.get_by_text("Add another Part").click()
+    # Part a, offered on a new exercise: an expression, a variable, a known mistake and
+    # sample answers.
     first = page.locator("#parts-0")
     field(first, "parts-0-key").fill("a")
-    expect(field(first, "parts-0-order")).to_have_value("1")
+    field(first, "parts-0-order").fill("1")
     field(first, "parts-0-kind").select_option("expression")
     field(first, "parts-0-expected").fill("{{2*a}}x")
     expect(first.locator("fieldset.authoring-for-code")).to_be_hidden()

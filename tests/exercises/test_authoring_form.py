@@ -412,13 +412,14 @@ def test_a_new_exercise_starts_as_a_draft(client, charlie):
     client.force_login(charlie)
     form = posted_form(client, "/admin/exercises/exercise/add/")
     assert form["status"] == "draft"
+    # Its first part is offered, for a browser without JavaScript to fill in.
+    assert form["parts-TOTAL_FORMS"] == "1" and "parts-0-mistakes-0-answer" in form
     form.update(
         {
             "problem_set": str(problem_set.pk),
             "slug": "new-one",
             "title": "New",
             "prompt": "Differentiate \\( x^3 \\).",
-            "parts-TOTAL_FORMS": "1",
             "parts-0-key": "a",
             "parts-0-kind": "expression",
             "parts-0-order": "1",
