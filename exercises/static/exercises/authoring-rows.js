@@ -111,7 +111,9 @@
     Object.keys(SECTIONS).forEach(function (name) {
       var sections = part.querySelectorAll("fieldset." + name);
       for (var i = 0; i < sections.length; i++) {
-        var wanted = SECTIONS[name](kind) || sections[i].querySelector(".errorlist li");
+        // A section that holds something, or an error, stays in view whatever the kind.
+        var wanted = SECTIONS[name](kind) || sections[i].querySelector(".errorlist li") ||
+          holdsSomething(sections[i]);
         sections[i].hidden = !wanted;
       }
     });
@@ -119,6 +121,14 @@
     for (var j = 0; j < answers.length; j++) {
       answers[j].hidden = kind === "code" && !answers[j].querySelector(".errorlist li");
     }
+  }
+
+  function holdsSomething(section) {
+    var inputs = section.querySelectorAll("input[type=text], textarea");
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].value.trim() !== "") return true;
+    }
+    return false;
   }
 
   function kindSelects(root) {
