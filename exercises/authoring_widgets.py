@@ -406,6 +406,8 @@ class RowsWidget(StructuredWidget):
 
     def render_row(self, name: str, index, row: dict[str, str]):
         anchor = str(index)
+        # A template row's number is written in when a script adds it.
+        number = index + 1 if isinstance(index, int) else index
         messages = self.messages.get(anchor, [])
         message_id = f"id_{name}-{index}-errors"
         cells = format_html_join(
@@ -417,9 +419,7 @@ class RowsWidget(StructuredWidget):
                         c,
                         f"{name}-{index}-{c.name}",
                         row.get(c.name, ""),
-                        f"{c.label}, row {index + 1 if isinstance(index, int) else ''}".strip(", ")
-                        if isinstance(index, int)
-                        else c.label,
+                        f"{c.label}, row {number}",
                         bool(messages),
                         message_id if messages else "",
                     ),
@@ -440,9 +440,10 @@ class RowsWidget(StructuredWidget):
         )
         return format_html(
             '<tr data-row{}>{}<td><button type="button" class="authoring-remove" '
-            'data-remove-row hidden aria-label="Remove this row">×</button></td></tr>{}',
+            'data-remove-row hidden aria-label="Remove row {}">×</button></td></tr>{}',
             mark_safe(' class="authoring-invalid"') if messages else "",
             cells,
+            number,
             error,
         )
 

@@ -62,8 +62,9 @@ def test_it_writes_a_randomised_exercise_with_a_code_part_without_json(page):
     page.get_by_role("button", name="Add a parameter").click()
     added = field(page, "parameters-2-name")
     expect(added).to_be_focused()
+    expect(added).to_have_attribute("aria-label", "Name, row 3")
     added.fill("unused")
-    added.locator("xpath=ancestor::tr").get_by_role("button", name="Remove this row").click()
+    page.locator("#id_parameters-rows").get_by_role("button", name="Remove row 3").click()
     expect(field(page, "parameters-2-name")).to_have_count(0)
     field(page, "constraints-0-comparison").fill("a != 5")
 
