@@ -486,3 +486,18 @@ def test_the_post_reads_as_json_for_code_that_reads_it_directly(client, charlie)
     assert json.loads(data["parts-0-domain"]) == {"x": [-2, 2]}
     assert json.loads(data["parts-0-variables"]) == ["x"]
     assert json.loads(data["plot"]) == {}
+
+
+@pytest.mark.parametrize("garbage", ["[", "{a: [1,", "1e999", "'", "&x: *y", "-", "[1, [2, [3]]]"])
+def test_garbage_in_every_input_gets_messages_not_an_error_page(client, charlie, garbage):
+    exercise = make_code_exercise(with_maths=True, status=Exercise.Status.DRAFT)
+    client.force_login(charlie)
+    form = posted_form(client, change_url(exercise))
+    structured = ("parameters-", "constraints-", "plot-", "-variables-", "-mistakes-")
+    structured += ("-tests-", "-code-", "-options-", "-functions-", "-expected_routine-")
+    filled = {k: garbage for k in form if any(s in k for s in structured)}
+    response = client.post(change_url(exercise), {**form, **filled})
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    exercise.refresh_from_db()
+    assert exercise.version == 1
