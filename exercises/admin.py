@@ -8,10 +8,17 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -287,6 +294,9 @@ class PartFormSet(BaseInlineFormSet):
     are about to be saved: the fields, then parameters, templates and expected answers
     for many seeds, and, to publish, the question tests for a few seeds."""
 
+    # Off for the checks made while the author types: the definition's alone.
+    engine_checks = True
+
     def clean(self):
         super().clean()
         if any(self.errors):
@@ -311,6 +321,8 @@ class PartFormSet(BaseInlineFormSet):
                     left.append(f"{where}: {message}" if where else message)
             if left:
                 raise ValidationError(left[:10]) from None
+            return
+        if not self.engine_checks:
             return
         # The engine runs in its time-bounded helpers: an expected answer it cannot settle
         # is reported to the author instead of holding up the web process.
@@ -611,6 +623,8 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
         return {"status": Exercise.Status.DRAFT, **super().get_changeform_initial_data(request)}
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_authoring_check" in request.POST:
+            return self.check_view(request, object_id)
         if request.method == "POST" and "_saveasnew" in request.POST:
             # The copy gets a slug of its own and starts as a draft.
             data = request.POST.copy()
@@ -618,6 +632,42 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
             data["status"] = Exercise.Status.DRAFT
             request.POST = data
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def check_view(self, request, object_id=None) -> JsonResponse:
+        """The form's problems as it stands, as JSON, for the messages beside its rows
+        while the author types (authoring-rows.js): the definition's checks, without
+        the engine's, and nothing saved."""
+        obj = None
+        if object_id is not None:
+            if not str(object_id).isdigit():
+                raise Http404("No such exercise.")
+            obj = get_object_or_404(Exercise, pk=object_id)
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        elif not self.has_add_permission(request):
+            raise PermissionDenied
+        change = obj is not None
+        fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        form = self.get_form(request, obj, change=change, fields=fields)(
+            request.POST, request.FILES, instance=obj
+        )
+        formsets, _ = self._create_formsets(request, form.instance, change=change)
+        form.is_valid()
+        forms_ = [form]
+        problems = []
+        for formset in formsets:
+            formset.engine_checks = False
+            formset.is_valid()
+            forms_ += formset.forms
+            problems += formset.non_form_errors()
+        return JsonResponse(
+            {
+                "fields": {
+                    k: v for f in forms_ for k, v in authoring_widgets.messages_of(f).items()
+                },
+                "problems": [*form.non_field_errors(), *problems],
+            }
+        )
 
     @admin.action(
         description="Recompute the wrong-answer statistics of the selected exercises",

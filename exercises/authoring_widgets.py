@@ -1130,3 +1130,20 @@ def json_post(data, parts_prefix: str = "parts"):
         if value is not None:
             out[name] = value
     return out
+
+
+def messages_of(form) -> dict:
+    """A bound form's problems by input name: for each field, the messages beside its
+    rows or inputs (by anchor: a row's index among the rows filled in, or an input's
+    name) and the field's own errors."""
+    out = {}
+    for name, field in form.fields.items():
+        widget = field.widget
+        anchors = widget.messages if isinstance(widget, StructuredWidget) else {}
+        errors = [str(e) for e in form.errors.get(name, []) if str(e)]
+        if anchors or errors:
+            out[form.add_prefix(name)] = {"anchors": anchors, "errors": errors}
+    non_field = [str(e) for e in form.non_field_errors()]
+    if non_field:
+        out[form.prefix or ""] = {"anchors": {}, "errors": non_field}
+    return out

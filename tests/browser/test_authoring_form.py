@@ -182,8 +182,16 @@ def test_it_shows_a_bad_row_beside_it_and_only_on_its_part(page):
     page.goto(f"/admin/exercises/exercise/{exercise.pk}/change/")
     second = page.locator("#parts-1")
     second.get_by_text("Variables, tolerances and known mistakes").click()
-    # A known mistake without its message.
+    # A known mistake without its message: said beside it as soon as it is typed.
     field(second, "parts-1-mistakes-0-answer").fill("x^2")
+    field(second, "parts-1-mistakes-0-answer").blur()
+    live = page.locator("#parts-1 tr.authoring-row-error")
+    expect(live).to_contain_text("message: must say what the student did wrong")
+    field(second, "parts-1-mistakes-0-message").fill("Differentiate, do not square.")
+    field(second, "parts-1-mistakes-0-message").blur()
+    expect(live).to_have_count(0)
+    assert exercise.parts.get(key="b").mistakes == []
+    field(second, "parts-1-mistakes-0-message").fill("")
     page.get_by_role("button", name="Save and continue editing").click()
 
     row_error = page.locator("#parts-1 tr.authoring-row-error")

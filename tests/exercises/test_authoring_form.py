@@ -501,3 +501,48 @@ def test_garbage_in_every_input_gets_messages_not_an_error_page(client, charlie,
     assert "errornote" in response.content.decode()
     exercise.refresh_from_db()
     assert exercise.version == 1
+
+
+# ---------------------------------------------------------------- checks as one types
+
+
+def test_it_checks_the_form_as_it_stands_without_saving(client, charlie):
+    exercise = randomised()
+    client.force_login(charlie)
+    form = posted_form(client, change_url(exercise))
+    form.update({"parts-0-mistakes-1-answer": "{{a}}", "parameters-0-values": "9, 2"})
+    response = client.post(change_url(exercise), {**form, "_authoring_check": "1"})
+
+    assert response.status_code == 200
+    fields = response.json()["fields"]
+    assert fields["parts-0-mistakes"]["anchors"] == {
+        "1": ["message: must say what the student did wrong"]
+    }
+    assert fields["parameters"]["anchors"] == {
+        "0": ["parameter a: needs low <= high and a positive step"]
+    }
+    exercise.refresh_from_db()
+    assert exercise.parameters == {"a": {"int": [2, 9]}} and exercise.version == 1
+
+
+def test_a_form_without_problems_checks_clean(client, charlie):
+    exercise = randomised()
+    client.force_login(charlie)
+    form = posted_form(client, change_url(exercise))
+    response = client.post(change_url(exercise), {**form, "_authoring_check": "1"})
+    assert response.json() == {"fields": {}, "problems": []}
+
+
+def test_checking_is_for_those_who_may_change_exercises(client, alice, charlie):
+    exercise = randomised()
+    url = change_url(exercise)
+    response = client.post(url, {"_authoring_check": "1"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(alice)
+    response = client.post(url, {"_authoring_check": "1"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(charlie)
+    response = client.post("/admin/exercises/exercise/nope/change/", {"_authoring_check": "1"})
+    assert response.status_code == 404
+    response = client.post("/admin/exercises/exercise/999999/change/", {"_authoring_check": "1"})
+    assert response.status_code == 404

@@ -180,6 +180,116 @@
     }
   }, true);
 
+  // ------------------------------------------------------------ checks as one types
+
+  // A change posts the form with `_authoring_check` (nothing is saved); the answer, the
+  // messages by input name and row (ExerciseAdmin.check_view), replaces those beside the
+  // rows and inputs.
+  var checkTimer = null;
+  var checking = 0;
+
+  function scheduleCheck(target) {
+    var form = target.form;
+    if (!form || !form.querySelector(".authoring")) return;
+    if (checkTimer) clearTimeout(checkTimer);
+    checkTimer = setTimeout(function () { check(form); }, 400);
+  }
+
+  function check(form) {
+    var data = new FormData(form);
+    data.append("_authoring_check", "1");
+    var ticket = ++checking;
+    fetch(window.location.href, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("check: " + response.status);
+        return response.json();
+      })
+      .then(function (answer) {
+        if (ticket === checking) show(form, answer.fields || {});
+      })
+      .catch(function () { /* The checks on saving still apply. */ });
+  }
+
+  function filledRows(table) {
+    var rows = table.querySelectorAll("tbody > tr[data-row]");
+    return Array.prototype.filter.call(rows, function (row) {
+      return Array.prototype.some.call(row.querySelectorAll("input[type=text], textarea"), function (input) {
+        return input.value.trim() !== "";
+      });
+    });
+  }
+
+  function messageList(items, id) {
+    var list = document.createElement("ul");
+    list.className = "errorlist";
+    if (id) list.id = id;
+    items.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function clearMessages(form) {
+    var old = form.querySelectorAll(".authoring tr.authoring-row-error, .authoring-field > ul.errorlist, .authoring > ul.errorlist");
+    for (var i = 0; i < old.length; i++) old[i].remove();
+    var marked = form.querySelectorAll(".authoring [aria-invalid]");
+    for (var j = 0; j < marked.length; j++) {
+      marked[j].removeAttribute("aria-invalid");
+      marked[j].removeAttribute("aria-describedby");
+    }
+    var rows = form.querySelectorAll(".authoring tr.authoring-invalid");
+    for (var k = 0; k < rows.length; k++) rows[k].classList.remove("authoring-invalid");
+  }
+
+  function markRow(row, messages, id) {
+    row.classList.add("authoring-invalid");
+    var cells = row.querySelectorAll("input, select, textarea");
+    for (var i = 0; i < cells.length; i++) {
+      cells[i].setAttribute("aria-invalid", "true");
+      cells[i].setAttribute("aria-describedby", id);
+    }
+    var line = document.createElement("tr");
+    line.className = "authoring-row-error";
+    var cell = document.createElement("td");
+    cell.colSpan = row.children.length;
+    cell.appendChild(messageList(messages, id));
+    line.appendChild(cell);
+    row.parentNode.insertBefore(line, row.nextSibling);
+  }
+
+  function show(form, fields) {
+    clearMessages(form);
+    Object.keys(fields).forEach(function (name) {
+      var widget = document.getElementById("id_" + name);
+      if (!widget || !widget.classList.contains("authoring")) return;
+      var anchors = fields[name].anchors || {};
+      Object.keys(anchors).forEach(function (anchor) {
+        var id = "id_" + name + "-" + anchor + "-live-errors";
+        var found = /^(?:(tests)-)?(\d+)$/.exec(anchor);
+        if (found) {
+          var table = document.getElementById("id_" + name + (found[1] ? "-tests" : "") + "-rows");
+          var row = table && filledRows(table)[parseInt(found[2], 10)];
+          if (row) { markRow(row, anchors[anchor], id); return; }
+        } else {
+          var input = document.getElementById("id_" + name + "-" + anchor);
+          if (input && input.closest(".authoring-field")) {
+            input.setAttribute("aria-invalid", "true");
+            input.setAttribute("aria-describedby", id);
+            input.closest(".authoring-field").appendChild(messageList(anchors[anchor], id));
+            return;
+          }
+        }
+        widget.appendChild(messageList(anchors[anchor]));
+      });
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest(".authoring")) scheduleCheck(event.target);
+  });
+
   // The admin's "Add another Part" (inlines.js sends formset:added from the new form).
   document.addEventListener("formset:added", function (event) {
     setUp(event.target);
