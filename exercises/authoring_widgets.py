@@ -24,7 +24,8 @@ its own name, for code that reads the post without the admin's forms.
 
 The definition's error paths (`mistakes[1].message`, `code.tests[0].args`, a message
 naming a parameter) are mapped back by `locate` to the row or input they concern, where
-the widget shows the message beside it.
+the widget shows the message beside it; `messages_of(form)` gives them as JSON for the
+checks made while the author types (`ExerciseAdmin.check_view`).
 """
 
 from __future__ import annotations
