@@ -774,9 +774,6 @@ class DomainWidget(StructuredWidget):
     shown_by = "variables"
     empty: object = {}
 
-    def __init__(self, attrs=None):
-        super().__init__(attrs)
-
     @property
     def is_hidden(self):
         return True
