@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -7,10 +8,17 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,6 +28,7 @@ from exercises import (
     admin_porting,
     answer_stats,
     authoring_preview,
+    authoring_widgets,
     gradebook,
     item_analysis_admin,
     question_tests,
@@ -278,15 +287,39 @@ PUBLISH_REFUSED = (
 
 def definition_errors(form: forms.BaseForm, error: DefinitionError, aliases=None) -> None:
     """Each problem of a definition as an error on the form field it names (the whole
-    path in the message: `tests[0].expect: must be one of ...`), else on the form."""
+    path in the message: `tests[0].expect: must be one of ...`), else on the form. A
+    field edited as rows shows the message beside the row or input it concerns
+    (`authoring_widgets`), and the field itself says where to look."""
     aliases = aliases or {}
+    marked: set[str] = set()
+    cleaned = getattr(form, "cleaned_data", {})
+    rejected = {name for name in form.errors if name not in cleaned}
     for where, message in error.problems:
         name = re.split(r"[.\[]", where, maxsplit=1)[0] if where else ""
         name = aliases.get(name, name)
         text = f"{where}: {message}" if where else message
         if name in form.fields:
-            if name not in getattr(form, "cleaned_data", {}) and name in form.errors:
+            if name in rejected:
                 continue  # Django has already said what is wrong with the field
+            widget = form.fields[name].widget
+            anchor = None
+            if isinstance(widget, authoring_widgets.StructuredWidget):
+                rest = where[len(re.split(r"[.\[]", where, maxsplit=1)[0]) :]
+                anchor = widget.locate(rest, message)
+            if anchor is not None:
+                shown = getattr(widget, "shown_by", None)
+                target = name
+                if shown and shown in form.fields:
+                    target = shown
+                # Beside its row the message needs only the column: `message: ...`.
+                column = re.sub(r"^\.?(\w+)?\[\d+\]", "", rest).lstrip(".")
+                form.fields[target].widget.note(
+                    anchor, f"{column}: {message}" if column else message, text
+                )
+                if target not in marked:
+                    marked.add(target)
+                    form.add_error(target, "Change the marked rows or inputs below.")
+                continue
             form.add_error(name, text)
         else:
             form.add_error(None, text)
@@ -297,38 +330,123 @@ class PartFormSet(BaseInlineFormSet):
     are about to be saved: the fields, then parameters, templates and expected answers
     for many seeds, and, to publish, the question tests for a few seeds."""
 
+    # Off for the checks made while the author types: the definition's alone.
+    engine_checks = True
+
     def clean(self):
         super().clean()
         if any(self.errors):
             return
         exercise = self.instance
-        parts = [
-            form.instance
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
+        parts = [form.instance for form in kept]
         try:
             definition = ExerciseDef.from_model(exercise, parts)
         except DefinitionError as e:
-            raise ValidationError(e.messages()[:10]) from None
+            # The definition orders the parts as `from_model` does.
+            ordered = sorted(kept, key=lambda f: (f.instance.order, f.instance.pk or 0))
+            left = []
+            for where, message in e.problems:
+                found = re.match(r"parts\[(\d+)\]\.?(.*)\Z", where)
+                if found and int(found.group(1)) < len(ordered):
+                    form = ordered[int(found.group(1))]
+                    form.show_problems(DefinitionError([(found.group(2), message)]))
+                else:
+                    left.append(f"{where}: {message}" if where else message)
+            if left:
+                raise ValidationError(left[:10]) from None
+            return
+        if not self.engine_checks:
+            return
         # The engine runs in its time-bounded helpers: an expected answer it cannot settle
         # is reported to the author instead of holding up the web process.
         timeout = settings.GRADING_TIMEOUT
         problems = question_tests.validate(definition, timeout=timeout)
         if problems:
-            raise ValidationError([*problems[:10]])
+            self._on_parts(kept, [(_part_named(p), p) for p in problems])
+            return
         if exercise.status == Exercise.Status.PUBLISHED:
             report = question_tests.run(
                 definition, seeds=question_tests.PUBLISH_SEEDS, timeout=timeout
             )
             if not report.passed:
-                failures = [question_tests.describe(f) for f in report.failures[:10]]
-                raise ValidationError([PUBLISH_REFUSED, *failures])
+                failures = [
+                    (f.get("part", ""), question_tests.describe(f)) for f in report.failures
+                ]
+                self._on_parts(kept, failures, lead=PUBLISH_REFUSED)
+
+    def _on_parts(self, kept, problems: list[tuple[str, str]], lead: str = "") -> None:
+        """Messages about one part on that part (at most a few each), the rest on the
+        whole; `lead` heads the whole's list."""
+        forms_by_key = {form.instance.key: form for form in kept}
+        left = []
+        shown: dict[str, int] = {}
+        for key, message in problems:
+            form = forms_by_key.get(key)
+            if form is None:
+                left.append(message)
+            elif shown.get(key, 0) < 5:
+                shown[key] = shown.get(key, 0) + 1
+                form.add_error(None, message)
+        if lead or left:
+            raise ValidationError([m for m in [lead, *left[:10]] if m])
+
+
+def _part_named(message: str) -> str:
+    """The part a message of `question_tests.validate` names ("seed 3, part b: ...")."""
+    found = re.match(r"seed \d+, part ([-\w]+)", message)
+    return found.group(1) if found else ""
 
 
 class PartForm(forms.ModelForm):
+    # The JSON fields, edited as rows and inputs (`authoring_widgets`).
+    WIDGETS = {
+        "expected_routine": (
+            authoring_widgets.RoutineWidget,
+            "Instead of the expected answer: a routine that computes it, and its arguments "
+            "(text is a template over the parameters).",
+        ),
+        "variables": (
+            authoring_widgets.VariablesWidget,
+            "The answer's variables; from and to: the box where answers are compared "
+            "(empty: the default).",
+        ),
+        "domain": (authoring_widgets.DomainWidget, ""),
+        "functions": (authoring_widgets.FunctionsWidget, "Functions the answer may use."),
+        "options": (authoring_widgets.OptionsWidget, "Choice parts: the options."),
+        "mistakes": (
+            authoring_widgets.MistakesWidget,
+            "An answer students often give, and what to tell them (templates allowed).",
+        ),
+        "code": (
+            authoring_widgets.CodeWidget,
+            "Code parts: the function asked for, its reference and its tests.",
+        ),
+        "tests": (
+            authoring_widgets.SampleAnswersWidget,
+            "Question tests: answers and the verdict each must get, checked before publishing.",
+        ),
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, (widget, help_text) in self.WIDGETS.items():
+            if name in self.fields:
+                self.fields[name].widget = widget()
+                self.fields[name].help_text = help_text
+        for name in ("expected", "hint"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(rows=2)
+        if "variables" in self.fields and "domain" in self.fields:
+            # One table shows both: the variables' widget needs the domain, and back.
+            domain = self._shown_value("domain") or {}
+            variables = self._shown_value("variables") or []
+            self.fields["variables"].widget.domain = domain if isinstance(domain, dict) else {}
+            self.fields["domain"].widget.variable_names = (
+                tuple(variables) if isinstance(variables, list) else ()
+            )
         # A part posted without it (by a form from before choices were scored) keeps
         # the default rather than failing on a field it never showed.
         if "scoring" in self.fields:
@@ -369,32 +487,71 @@ class PartForm(forms.ModelForm):
         try:
             parse(PartDef, part_data(SimpleNamespace(**data)))
         except DefinitionError as e:
-            # The definition's `expected` is the text or the routine call.
-            alias = "expected_routine" if data.get("expected_routine") else "expected"
-            definition_errors(self, e, {"expected": alias})
+            self.show_problems(e, routine=bool(data.get("expected_routine")))
         return cleaned
+
+    def show_problems(self, error: DefinitionError, routine: bool | None = None) -> None:
+        if routine is None:
+            routine = bool(getattr(self.instance, "expected_routine", None))
+        # The definition's `expected` is the text or the routine call.
+        alias = "expected_routine" if routine else "expected"
+        definition_errors(self, error, {"expected": alias})
+
+    def _shown_value(self, name: str):
+        """A JSON field's value as the form shows it: posted, else initial."""
+        field = self.fields[name]
+        if self.is_bound:
+            text = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            if text is None:
+                return self.get_initial_for_field(field, name)
+            try:
+                return json.loads(text)
+            except (TypeError, ValueError):
+                return None
+        return self.get_initial_for_field(field, name)
 
 
 class PartInline(admin.StackedInline):
     model = Part
     form = PartForm
     formset = PartFormSet
-    extra = 0
-    fields = [
-        ("key", "order", "kind", "weight"),
-        "label",
-        "hint",
-        "expected",
-        "expected_routine",
-        ("variables", "domain"),
-        "functions",
-        ("rtol", "atol"),
-        "options",
-        ("multiple", "scoring", "penalty"),
-        "mistakes",
-        "code",
-        "tests",
+    # What every part has first; the rest folded, by what it is for (authoring-rows.js
+    # hides the sections that do not apply to the part's kind).
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("key", "order", "kind", "weight"),
+                    "label",
+                    "expected",
+                    "expected_routine",
+                    "hint",
+                ]
+            },
+        ),
+        (
+            "Variables, tolerances and known mistakes",
+            {
+                "classes": ["collapse", "authoring-for-maths"],
+                "fields": ["variables", "domain", "functions", ("rtol", "atol"), "mistakes"],
+            },
+        ),
+        (
+            "Options",
+            {
+                "classes": ["collapse", "authoring-for-choice"],
+                "fields": ["options", ("multiple", "scoring", "penalty")],
+            },
+        ),
+        ("Code", {"classes": ["collapse", "authoring-for-code"], "fields": ["code"]}),
+        ("Sample answers (question tests)", {"classes": ["collapse"], "fields": ["tests"]}),
     ]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new exercise offers its first part, which a browser without JavaScript
+        # (no "Add another Part") needs; a part left as it is is not saved.
+        return 1 if obj is None else 0
 
 
 class ExerciseForm(forms.ModelForm):
@@ -414,6 +571,28 @@ class ExerciseForm(forms.ModelForm):
             "retry_penalty",
             "plot",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        widgets = {
+            "parameters": (
+                authoring_widgets.ParametersWidget,
+                "Randomised values, each drawn for every student: whole numbers or decimals "
+                "from, to (with a step), or one of a list. {{a}} in the text writes the value.",
+            ),
+            "constraints": (
+                authoring_widgets.ConstraintsWidget,
+                "Comparisons the values must meet (a != b, 1 <= a/b <= 3).",
+            ),
+            "plot": (authoring_widgets.PlotWidget, "A picture beside the exercise."),
+        }
+        for name, (widget, help_text) in widgets.items():
+            if name in self.fields:
+                self.fields[name].widget = widget()
+                self.fields[name].help_text = help_text
+        for name, rows in (("prompt", 6), ("solution", 3)):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(rows=rows)
 
     # The parts are checked by the formset; a stand-in lets the definition check the rest.
     _STAND_IN_PART = {"key": "a", "kind": "expression", "expected": "x"}
@@ -456,21 +635,86 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
     regrade_field = "exercise"
     actions = ["rerun_question_tests", "regrade_all", "recompute_wrong_answers"]
     readonly_fields = ["version", "question_tests", "regrades", "wrong_answers", "placed_in"]
-    fields = [
-        "problem_set",
-        "placed_in",
-        ("slug", "order", "status"),
-        "title",
-        "prompt",
-        "solution",
-        ("parameters", "constraints"),
-        ("max_attempts", "retry_penalty"),
-        "plot",
-        "version",
-        "question_tests",
-        "regrades",
-        "wrong_answers",
+    # "Save as new" copies the exercise and its parts, as a draft with a fresh slug.
+    save_as = True
+    prepopulated_fields = {"slug": ["title"]}
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "problem_set",
+                    "placed_in",
+                    ("slug", "order", "status"),
+                    "title",
+                    "prompt",
+                ]
+            },
+        ),
+        (
+            "Solution and attempts",
+            {"classes": ["collapse"], "fields": ["solution", ("max_attempts", "retry_penalty")]},
+        ),
+        ("Randomised values", {"classes": ["collapse"], "fields": ["parameters", "constraints"]}),
+        ("Plot", {"classes": ["collapse"], "fields": ["plot"]}),
+        # The question tests' last result stays in view: it decides publishing.
+        ("Question tests", {"fields": ["question_tests"]}),
+        (
+            "Version, regrades and wrong answers",
+            {"classes": ["collapse"], "fields": ["version", "regrades", "wrong_answers"]},
+        ),
     ]
+
+    def get_changeform_initial_data(self, request):
+        # A new exercise starts as a draft: students see it once it is published.
+        return {"status": Exercise.Status.DRAFT, **super().get_changeform_initial_data(request)}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_authoring_check" in request.POST:
+            return self.check_view(request, object_id)
+        if request.method == "POST" and "_saveasnew" in request.POST:
+            # The copy gets a slug of its own and starts as a draft.
+            data = request.POST.copy()
+            data["slug"] = _fresh_slug(data.get("slug", ""))
+            data["status"] = Exercise.Status.DRAFT
+            request.POST = data
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def check_view(self, request, object_id=None) -> JsonResponse:
+        """The form's problems as it stands, as JSON, for the messages beside its rows
+        while the author types (authoring-rows.js): the definition's checks, without
+        the engine's, and nothing saved."""
+        obj = None
+        if object_id is not None:
+            if not str(object_id).isdigit():
+                raise Http404("No such exercise.")
+            obj = get_object_or_404(Exercise, pk=object_id)
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        elif not self.has_add_permission(request):
+            raise PermissionDenied
+        change = obj is not None
+        fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        form = self.get_form(request, obj, change=change, fields=fields)(
+            request.POST, request.FILES, instance=obj
+        )
+        formsets, _ = self._create_formsets(request, form.instance, change=change)
+        form.is_valid()
+        forms_ = [form]
+        problems = []
+        for formset in formsets:
+            formset.engine_checks = False
+            formset.is_valid()
+            forms_ += formset.forms
+            problems += formset.non_form_errors()
+        return JsonResponse(
+            {
+                "fields": {
+                    k: v for f in forms_ for k, v in authoring_widgets.messages_of(f).items()
+                },
+                "problems": [*form.non_field_errors(), *problems],
+            }
+        )
 
     @admin.action(
         description="Recompute the wrong-answer statistics of the selected exercises",
@@ -645,6 +889,20 @@ class ExerciseAdmin(RegradeActions, admin.ModelAdmin):
         return render(
             request, "admin/exercises/exercise_preview.html", preview_context(request, exercise)
         )
+
+
+def _fresh_slug(slug: str) -> str:
+    """`slug-copy`, else `slug-copy-2`, ...: a slug no exercise has yet."""
+    base = re.sub(r"-copy(-\d+)?\Z", "", slug.strip()) or "exercise"
+    base = base[: 50 - len("-copy-999")]
+    taken = set(
+        Exercise.objects.filter(slug__startswith=f"{base}-copy").values_list("slug", flat=True)
+    )
+    candidate, n = f"{base}-copy", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-copy-{n}"
+    return candidate
 
 
 def preview_context(request, exercise: Exercise) -> dict:

@@ -11,12 +11,16 @@ from lti.tool import INSTRUCTORS
 
 
 def _instructor(request) -> bool:
-    user = request.user
-    return (
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or user.groups.filter(name=INSTRUCTORS).exists())
-    )
+    """Whether the signed-in user is active staff in the Instructors group (or a
+    superuser): asked once per request, however many of the admin's lists ask."""
+    if not hasattr(request, "_lti_instructor"):
+        user = request.user
+        request._lti_instructor = bool(
+            user.is_active
+            and user.is_staff
+            and (user.is_superuser or user.groups.filter(name=INSTRUCTORS).exists())
+        )
+    return request._lti_instructor
 
 
 class ForInstructors:

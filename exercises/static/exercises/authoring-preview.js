@@ -250,10 +250,10 @@
         box.dataset.state = part.expected.ok ? "ok" : "refused";
         oneReading(box, "Expected answer, seed " + seed + ": ", part.expected);
       }
-      // The JSON text box, or the first input of the rows that stand for it.
+      // The JSON text area, or the rows of inputs that stand for it (authoring-rows.js).
       var mistakesField =
         form.querySelector("[name='" + prefix + "-mistakes']") ||
-        form.querySelector("[name^='" + prefix + "-mistakes-']");
+        document.getElementById("id_" + prefix + "-mistakes");
       if (mistakesField && part.mistakes && part.mistakes.length) {
         var list = readingBox(mistakesField, "mistakes");
         clear(list);

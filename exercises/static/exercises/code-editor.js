@@ -94,7 +94,10 @@
 
   function attachAll(root) {
     var found = (root || document).querySelectorAll("textarea[data-code-editor]");
-    for (var i = 0; i < found.length; i++) attach(found[i]);
+    for (var i = 0; i < found.length; i++) {
+      // Not in the admin's hidden empty form, which "Add another" copies.
+      if (!found[i].closest(".empty-form")) attach(found[i]);
+    }
   }
 
   function viewOf(textarea) {
