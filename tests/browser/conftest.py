@@ -97,6 +97,35 @@ def chromium_path() -> str:
 # ---------------------------------------------------------------- the database
 
 
+# The content types' keys in the session's first test, kept for the others.
+_content_type_keys: dict[tuple[str, str], int] = {}
+
+
+def _keep_content_type_keys() -> None:
+    """The content types under the keys they had in the session's first test.
+
+    Emptying the database after a transactional test makes them again under new keys
+    (SQLite's AUTOINCREMENT), while the server's processes keep the old ones in their
+    cache (`ContentTypeManager`): a later test's change in the admin would log it under a
+    content type that is gone, a FOREIGN KEY error and a 500.
+    """
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+
+    current = {(ct.app_label, ct.model): ct.pk for ct in ContentType.objects.all()}
+    if not _content_type_keys:
+        _content_type_keys.update(current)
+        return
+    with transaction.atomic():  # the foreign keys are checked at the commit
+        for key, pk in current.items():
+            kept = _content_type_keys.get(key, pk)
+            if kept != pk:
+                ContentType.objects.filter(id=pk).update(id=kept)
+                Permission.objects.filter(content_type_id=pk).update(content_type_id=kept)
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def course(chromium_path, transactional_db) -> dict:
     """The real course and a quick exercise, committed, for the server to see.
@@ -108,6 +137,7 @@ def course(chromium_path, transactional_db) -> dict:
     from tests.conftest import make_exercise, make_problem_set
     from tests.course_snapshot import load_course_copy
 
+    _keep_content_type_keys()
     load_course_copy()
     # A one-part exercise beside the real ones, for what is simplest with one input.
     quick_set = make_problem_set(
