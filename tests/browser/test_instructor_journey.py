@@ -322,6 +322,20 @@ def test_it_previews_several_seeds_and_grades_answers_tried(page, authored, brow
     expect(code_verdict).to_contain_text("Hidden tests: 1 of 1 passed")
     screenshot(page, "journey-preview-tried")
 
+    # The staff preview of the saved exercise grades a code answer in the sandbox too.
+    page.goto(f"/admin/exercises/exercise/{authored.pk}/preview/?seed={seed}")
+    page.locator("#answer-a").fill(f"{a}x")
+    page.locator(".code-editor .cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.type("def double(x):")
+    page.keyboard.press("Enter")
+    page.keyboard.type("return x * x")  # the editor indents after the colon
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("#verdict-a")).to_contain_text(MISTAKE)
+    expect(page.locator("#verdict-b")).to_contain_text("three")
+    expect(page.locator("#verdict-b")).to_contain_text("Hidden tests: 0 of 1 passed")
+
     # Nothing was saved or submitted: still the draft written.
     authored.refresh_from_db()
     assert (authored.status, authored.version) == (Exercise.Status.DRAFT, 1)
