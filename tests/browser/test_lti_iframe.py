@@ -157,6 +157,8 @@ def test_it_stays_in_the_frame_and_sends_the_score(context, page, platform, serv
     expect(frame.get_by_role("button", name=re.compile("^Log out lti-"))).to_be_visible()
     (tool_frame,) = [f for f in page.frames if f.url.startswith(server_url)]
     assert re.search(r"/sets/quick-checks/$", tool_frame.url)
+    # Plain HTTP to 127.0.0.1 is a secure context, where Secure cookies are kept.
+    assert tool_frame.evaluate("isSecureContext") is True
 
     frame.get_by_role("link", name="Power rule").click()
     frame.locator("#answer-a").fill("2x")
@@ -179,6 +181,20 @@ def test_it_stays_in_the_frame_and_sends_the_score(context, page, platform, serv
     for response in framed:
         policy = response.headers["content-security-policy"]
         assert f"frame-ancestors {platform.url}" in policy.split("; "), (response.url, policy)
+    # The browser keeps them in the platform's partition, and only there: the course's
+    # own site, visited at the top level, has no session.
+    jar = [c for c in context.cookies(server_url) if c["name"] == settings.SESSION_COOKIE_NAME]
+    assert [c.get("partitionKey") for c in jar] == ["http://localhost"], jar
+    top = context.new_page()
+    top.goto(f"{server_url}/sets/quick-checks/")
+    expect(top).to_have_url(re.compile(r"/login/"))
+    # And third-party cookies are blocked indeed: an unpartitioned cookie the site sets
+    # at the top level stays out of the frame, which sees its own partitioned CSRF cookie.
+    top.evaluate("document.cookie = 'unpartitioned=1; Path=/; SameSite=None; Secure'")
+    assert "unpartitioned=1" in top.evaluate("document.cookie")
+    in_frame = tool_frame.evaluate("document.cookie")
+    assert f"{settings.CSRF_COOKIE_NAME}=" in in_frame and "unpartitioned" not in in_frame
+    top.close()
     _send_the_score(platform, "learner-1")
 
 
