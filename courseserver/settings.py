@@ -253,9 +253,8 @@ CONTENT_SECURITY_POLICY = {
 
 # LTI 1.3 (the `lti` app). Inside an LMS's iframe the session cookie is a third-party
 # cookie: browsers send it back only if it is SameSite=None (and Secure, so HTTPS).
-# Lax (the default) keeps the site's cookies first-party: a launch in an iframe then
-# offers to open the course in a new window. Browsers that block third-party cookies
-# (Safari, Chrome's phase-out) take that path whatever this says.
+# Lax (the default) keeps the site's cookies first-party; a session signed in inside an
+# LMS's iframe has partitioned cookies instead (LTI_PARTITIONED_COOKIES, below).
 SESSION_COOKIE_SAMESITE = envstr("SESSION_COOKIE_SAMESITE", "Lax")
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 if SESSION_COOKIE_SAMESITE not in {"Lax", "Strict", "None"}:
