@@ -6,7 +6,9 @@ from __future__ import annotations
 from http.cookies import Morsel
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
 from django.db import DatabaseError
+from django.dispatch import receiver
 from django.http.request import split_domain_port
 
 from lti.tool import frameable
@@ -90,10 +92,19 @@ class PartitionedCookiesMiddleware:
         if session is None or response.status_code >= 500:
             return response
         try:
-            framed = session.get(SESSION_PARTITIONED)
+            # A sign-out empties the session; what it was is kept on the request.
+            framed = getattr(request, "lti_partitioned", False) or session.get(SESSION_PARTITIONED)
         except DatabaseError:
             return response
         if framed and secure_context(request):
             for name, morsel in list(response.cookies.items()):
                 dict.__setitem__(response.cookies, name, partitioned(morsel))
         return response
+
+
+@receiver(user_logged_out)
+def _remember_partitioned(sender, request, **kwargs) -> None:
+    """Signing out in the frame removes the partitioned session cookie: the removal
+    goes out partitioned too, though the session that said so is gone."""
+    if request is not None and hasattr(request, "session"):
+        request.lti_partitioned = bool(request.session.get(SESSION_PARTITIONED))

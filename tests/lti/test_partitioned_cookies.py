@@ -55,6 +55,22 @@ def test_it_partitions_the_session_and_csrf_cookies_of_a_sign_in_in_a_frame(plat
     assert response.wsgi_request.user.username.startswith("lti-")
 
 
+def test_it_removes_the_partitioned_session_cookie_at_sign_out(platform, problem_set):
+    framed = Client(enforce_csrf_checks=True)
+    response = enter(framed, platform, problem_set, **IN_A_FRAME)
+    response = framed.post(
+        "/logout/",
+        {"csrfmiddlewaretoken": framed.cookies[CSRF].value},
+        secure=True,
+        HTTP_ORIGIN="https://testserver",
+        **IN_A_FRAME,
+    )
+    assert response.status_code == 302
+    assert not response.wsgi_request.user.is_authenticated
+    line = header(response, SESSION)
+    assert "Max-Age=0" in line and is_partitioned(line), line
+
+
 def test_it_keeps_first_party_cookies_for_a_sign_in_in_a_window(platform, problem_set):
     window = Client()
     response = enter(window, platform, problem_set, HTTP_SEC_FETCH_DEST="document")
