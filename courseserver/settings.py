@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # While the database is down: 503 and Retry-After, not a 500.
     "courseserver.middleware.DatabaseUnavailableMiddleware",
+    # Inside an LMS's frame, the cookies that the middleware below set are partitioned.
+    "lti.middleware.PartitionedCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -251,13 +253,17 @@ CONTENT_SECURITY_POLICY = {
 
 # LTI 1.3 (the `lti` app). Inside an LMS's iframe the session cookie is a third-party
 # cookie: browsers send it back only if it is SameSite=None (and Secure, so HTTPS).
-# Lax (the default) keeps the site's cookies first-party: a launch in an iframe then
-# offers to open the course in a new window. Browsers that block third-party cookies
-# (Safari, Chrome's phase-out) take that path whatever this says.
+# Lax (the default) keeps the site's cookies first-party; a session signed in inside an
+# LMS's iframe has partitioned cookies instead (LTI_PARTITIONED_COOKIES, below).
 SESSION_COOKIE_SAMESITE = envstr("SESSION_COOKIE_SAMESITE", "Lax")
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 if SESSION_COOKIE_SAMESITE not in {"Lax", "Strict", "None"}:
     raise ImproperlyConfigured("SESSION_COOKIE_SAMESITE must be Lax, Strict or None")
+# After a launch inside an LMS's iframe, the cookies set in that frame are partitioned
+# (CHIPS: `SameSite=None; Secure; Partitioned`), which Chrome, Edge and Firefox keep
+# where they block third-party cookies: the student stays in the frame. Off, or in a
+# browser without CHIPS (Safari), the launch offers a new window instead.
+LTI_PARTITIONED_COOKIES = envbool("LTI_PARTITIONED_COOKIES", "true")
 # Origins, besides those of the registered platforms, that may frame the LTI pages
 # (an LMS whose pages are served from another host than its issuer and login URLs).
 LTI_FRAME_ANCESTORS = envlist("LTI_FRAME_ANCESTORS", "")

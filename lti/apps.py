@@ -8,4 +8,4 @@ class LtiConfig(AppConfig):
 
     def ready(self) -> None:
         # The verdict handler connects; the task registers (publish finds it by name).
-        from lti import grades, tasks  # noqa: F401
+        from lti import grades, middleware, tasks  # noqa: F401

@@ -23,7 +23,7 @@ from pylti1p3.lineitem import LineItem
 
 from exercises.models import Exercise, Module, ProblemSet
 from lti import grades, tool
-from lti.middleware import SESSION_ORIGINS
+from lti.middleware import SESSION_ORIGINS, SESSION_PARTITIONED
 from lti.models import Placement
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,8 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, "This account is disabled.", 403)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_ORIGINS] = entry["origins"]
+    # Opened inside the LMS's frame: its cookies go out partitioned (lti.middleware).
+    request.session[SESSION_PARTITIONED] = request.headers.get("Sec-Fetch-Dest") == "iframe"
     return tool.frameable(
         HttpResponseRedirect(reverse("lti-landed", args=[token])), entry["origins"]
     )
