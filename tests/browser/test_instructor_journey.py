@@ -506,7 +506,8 @@ def answered(placed, practice, browser_worker) -> dict:
     """Ten students, the practice set's class: by their variant's value of a (so that the
     known mistake is made in more than one variant), two make the known mistake and then
     answer right, two make it only, three are right at once, one answers nothing, one
-    makes a sign error, one is off by x and then right."""
+    makes a sign error, one is off by x and then right; and they answer another exercise
+    of the set."""
     User = get_user_model()
     students = []
     for n in range(10):
@@ -523,6 +524,12 @@ def answered(placed, practice, browser_worker) -> dict:
         + [(user[6], shown, f"-{2 * a[6]}x"), (user[7], shown, f"{2 * a[7] + 1}x")]
     )
     submit_and_wait([(user[i], shown, f"{2 * a[i]}x") for i in (0, 9, 7)])
+    # The rest of the set, which discrimination compares with: an exercise of its own.
+    other = make_exercise(problem_set=practice, slug="practice-power-rule", order=2)
+    submit_and_wait(
+        [(user[i], other, "2x") for i in (0, 2, 3, 4)]
+        + [(user[i], other, "3x") for i in (1, 6, 7, 8, 9)]
+    )
     return {
         "a": a,
         "mistake only": user[1],
@@ -544,6 +551,7 @@ def test_it_reads_the_item_analysis_after_a_class_has_answered(page, answered, p
     expect(cells.nth(2)).to_have_text("9")
     expect(cells.nth(3)).to_have_text("33%")
     expect(cells.nth(4)).to_have_text("67%")
+    expect(cells.nth(5)).to_have_text(re.compile(r"^-?[01]\.\d\d( \(low\))?$"))
     # 3 right at the first attempt, 3 at the second.
     expect(cells.nth(7)).to_have_text("1: 3, 2: 3")
     screenshot(page, "journey-item-analysis-set")
@@ -599,8 +607,8 @@ def test_it_shows_the_class_in_the_gradebook_and_a_student_as_they_see_it(
     zero = gradebook_cell(page, answered["mistake only"].username, column)
     expect(zero).not_to_have_class(re.compile(r"\bnot-attempted\b"))
     expect(zero).to_have_text("0")
-    # Part a right, the code part not answered: half of the set's one exercise.
-    expect(gradebook_cell(page, answered["right at once"].username, column)).to_have_text("0.5")
+    # Part a right, the code part not answered: half the exercise; and the other one.
+    expect(gradebook_cell(page, answered["right at once"].username, column)).to_have_text("1.5")
     screenshot(page, "journey-gradebook")
 
     student = answered["mistake only"]
@@ -618,5 +626,6 @@ def test_it_shows_the_class_in_the_gradebook_and_a_student_as_they_see_it(
     expect(page.locator("#verdict-a")).to_contain_text(MISTAKE)
     expect(page.get_by_role("button", name="Submit")).to_be_disabled()
     screenshot(page, "journey-view-as")
-    assert Submission.objects.filter(student=student).count() == 1
+    # Nothing was submitted for them.
+    assert Submission.objects.filter(student=student, exercise=placed).count() == 1
     assert page.js_errors == []
