@@ -452,6 +452,13 @@ class PartForm(forms.ModelForm):
         if "scoring" in self.fields:
             self.fields["scoring"].required = False
 
+    def has_changed(self) -> bool:
+        # A part added in the page and left untouched is no part: its order alone (which
+        # the page fills in for each part added) does not make it one.
+        if self.instance.pk is None:
+            return any(name != "order" for name in self.changed_data)
+        return super().has_changed()
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("DELETE"):

@@ -5,6 +5,8 @@ and "save as new" copies an exercise."""
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
@@ -433,6 +435,30 @@ def test_a_new_exercise_starts_as_a_draft(client, charlie):
     created = Exercise.objects.get(slug="new-one")
     assert created.status == Exercise.Status.DRAFT
     assert created.parts.get().variables == ["x"]
+
+
+def test_a_part_added_and_left_untouched_is_not_saved(client, charlie):
+    """The page fills in the order of each part added: that alone is no part."""
+    exercise = make_exercise()
+    client.force_login(charlie)
+    form = posted_form(client, change_url(exercise))
+    extra = int(form["parts-TOTAL_FORMS"])
+    html = client.get(change_url(exercise)).content.decode()
+    # "Add another Part" copies the empty form, its hidden initial values included.
+    for name, value in re.findall(
+        r'name="((?:initial-)?parts-__prefix__-[^"]*)"[^>]*?value="([^"]*)"', html
+    ):
+        if "__row__" not in name:
+            form[name.replace("__prefix__", str(extra))] = unescape(value)
+    form[f"parts-{extra}-kind"] = "expression"  # the select's first choice
+    form[f"parts-{extra}-scoring"] = "all-or-nothing"
+    form[f"parts-{extra}-order"] = "2"
+    form["parts-TOTAL_FORMS"] = str(extra + 1)
+
+    response = client.post(change_url(exercise), form)
+
+    assert response.status_code == 302, _errors(response)
+    assert exercise.parts.count() == 1
 
 
 def test_a_course_file_without_a_status_still_publishes():
