@@ -197,8 +197,10 @@ def server_url(browser_worker, worker_env, worker_logs) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log_path = worker_logs / "gunicorn.log"
     _logs["gunicorn"] = log_path
-    # DEBUG on: static files come from the apps' folders, with no collectstatic.
-    env = {**worker_env, "DEBUG": "true"}
+    # DEBUG on: static files come from the apps' folders, with no collectstatic. Every
+    # test signs in from 127.0.0.1, dozens in a few minutes: the sign-in limit per
+    # address is lifted here (tests/exercises/test_ratelimit.py tests it).
+    env = {**worker_env, "DEBUG": "true", "LOGIN_ATTEMPTS_PER_15_MINUTES": "1000000"}
     command = [
         sys.executable, "-m", "gunicorn", "courseserver.wsgi",
         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-",
