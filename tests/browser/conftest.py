@@ -190,20 +190,19 @@ def browser_worker(
     worker.stop()
 
 
-@pytest.fixture(scope="package")
-def server_url(browser_worker, worker_env, worker_logs) -> Iterator[str]:
-    """gunicorn on the test database, publishing to the session's queue."""
+@contextmanager
+def running_server(env: dict, log_path: Path, *options: str) -> Iterator[str]:
+    """gunicorn on the test database with `env` (and gunicorn `options`), logging to
+    `log_path`: its URL once it answers /health/; stopped after."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = worker_logs / "gunicorn.log"
-    _logs["gunicorn"] = log_path
     # DEBUG on: static files come from the apps' folders, with no collectstatic. Every
     # test signs in from 127.0.0.1, dozens in a few minutes: the sign-in limit per
     # address is lifted here (tests/exercises/test_ratelimit.py tests it).
-    env = {**worker_env, "DEBUG": "true", "LOGIN_ATTEMPTS_PER_15_MINUTES": "1000000"}
+    env = {"DEBUG": "true", "LOGIN_ATTEMPTS_PER_15_MINUTES": "1000000", **env}
     command = [
         sys.executable, "-m", "gunicorn", "courseserver.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-",
+        "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", *options,
     ]  # fmt: skip
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
@@ -227,10 +226,19 @@ def server_url(browser_worker, worker_env, worker_logs) -> Iterator[str]:
             return False
 
     try:
-        wait_for(healthy, "gunicorn to answer /health/")
+        wait_for(healthy, f"gunicorn ({log_path.name}) to answer /health/")
         yield url
     finally:
         _stop_group(proc, signal.SIGTERM)
+
+
+@pytest.fixture(scope="package")
+def server_url(browser_worker, worker_env, worker_logs) -> Iterator[str]:
+    """gunicorn on the test database, publishing to the session's queue."""
+    log_path = worker_logs / "gunicorn.log"
+    _logs["gunicorn"] = log_path
+    with running_server(worker_env, log_path, "--workers", "2") as url:
+        yield url
 
 
 # ---------------------------------------------------------------- the browser
@@ -397,3 +405,19 @@ def expected_answers(username: str, slug: str) -> dict[str, str]:
 def student(page) -> str:
     """A student signed up in this test's browser context."""
     return sign_up(page)
+
+
+def field(scope, name: str):
+    """The input named `name` in a page (or part of one)."""
+    return scope.locator(f'[name="{name}"]')
+
+
+def type_code(page, textarea_id: str, lines: list[str]) -> None:
+    """Type into the code editor that stands for a text area, a line at a time (the
+    editor indents after a colon by itself)."""
+    editor = page.locator(f'.code-editor[data-for="{textarea_id}"] .cm-content')
+    editor.click()
+    for i, line in enumerate(lines):
+        if i:
+            page.keyboard.press("Enter")
+        page.keyboard.type(line)

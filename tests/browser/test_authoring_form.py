@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from exercises.definition import ExerciseDef
 from exercises.management.commands.demo_accounts import instructors_group
 from exercises.models import Exercise, ProblemSet
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import field, screenshot, type_code
 
 pytestmark = pytest.mark.browser
 
@@ -22,21 +22,6 @@ def log_in_as_instructor(page) -> None:
     page.get_by_label("Username").fill("teacher")
     page.get_by_label("Password").fill("teacher-pass-phrase")
     page.get_by_role("button", name="Log in").click()
-
-
-def field(page, name: str):
-    return page.locator(f'[name="{name}"]')
-
-
-def type_code(page, textarea_id: str, lines: list[str]) -> None:
-    """Type into the code editor that replaced a text area, a line at a time (the
-    editor indents after a colon by itself)."""
-    editor = page.locator(f'.code-editor[data-for="{textarea_id}"] .cm-content')
-    editor.click()
-    for i, line in enumerate(lines):
-        if i:
-            page.keyboard.press("Enter")
-        page.keyboard.type(line)
 
 
 def test_it_writes_a_randomised_exercise_with_a_code_part_without_json(page):

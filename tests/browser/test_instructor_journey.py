@@ -23,7 +23,7 @@ from exercises import queue, variants
 from exercises.definition import ExerciseDef
 from exercises.management.commands.demo_accounts import instructors_group
 from exercises.models import Exercise, Placement, ProblemSet, Submission
-from tests.browser.conftest import screenshot, sign_up
+from tests.browser.conftest import field, screenshot, sign_up, type_code
 from tests.conftest import make_exercise, make_problem_set
 from tests.integration.conftest import (
     _publish_to_the_test_queue,  # noqa: F401 (the test process publishes to the worker's queue)
@@ -150,21 +150,6 @@ def values_in(exercise: Exercise, problem_set: ProblemSet, student) -> dict:
 
 
 # ---------------------------------------------------------------- 1. written without JSON
-
-
-def field(scope, name: str):
-    return scope.locator(f'[name="{name}"]')
-
-
-def type_code(page, textarea_id: str, lines: list[str]) -> None:
-    """Typed into the code editor that stands for a text area, a line at a time (the
-    editor indents after a colon by itself)."""
-    editor = page.locator(f'.code-editor[data-for="{textarea_id}"] .cm-content')
-    editor.click()
-    for i, line in enumerate(lines):
-        if i:
-            page.keyboard.press("Enter")
-        page.keyboard.type(line)
 
 
 def test_it_writes_the_exercise_in_the_admin_form_without_json(page, home_set):

@@ -5,18 +5,13 @@ takes the new-window way in; a verdict, its score."""
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import tempfile
-import urllib.request
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM_ARGS, TIMEOUT_MS, _free_port
-from tests.integration.conftest import _die_with_parent, _stop_group, wait_for
+from tests.browser.conftest import CHROMIUM_ARGS, TIMEOUT_MS, running_server
 from tests.lti.emulator import Platform
 
 pytestmark = pytest.mark.browser
@@ -55,47 +50,15 @@ def unpartitioned_server_url(server_url, worker_env, worker_logs):
     """A second server on the same database with LTI_PARTITIONED_COOKIES off: its
     cookies in the frame are the site's first-party ones, which the browser refuses
     there, as Safari refuses the partitioned ones."""
-    port = _free_port()
-    log_path = worker_logs / "gunicorn-unpartitioned.log"
-    env = {
-        **worker_env,
-        "DEBUG": "true",
-        "LTI_PARTITIONED_COOKIES": "false",
-        "LOGIN_ATTEMPTS_PER_15_MINUTES": "1000000",
-    }
-    command = [
-        sys.executable, "-m", "gunicorn", "courseserver.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--no-control-socket",
+    options = (
+        "--no-control-socket",
         # Threads: a connection the browser opens ahead and leaves idle holds no one up.
-        "--workers", "1", "--threads", "4",
-    ]  # fmt: skip
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            command,
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"gunicorn exited:\n{log_path.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/health/", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(healthy, "the second gunicorn to answer /health/")
+        *("--workers", "1", "--threads", "4"),
+    )
+    log_path = worker_logs / "gunicorn-unpartitioned.log"
+    env = {**worker_env, "LTI_PARTITIONED_COOKIES": "false"}
+    with running_server(env, log_path, *options) as url:
         yield url
-    finally:
-        _stop_group(proc, signal.SIGTERM)
 
 
 def _platform(tool_url: str) -> Platform:
