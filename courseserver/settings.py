@@ -411,7 +411,7 @@ PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", "86400")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "exercises.tokenauth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -421,6 +421,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+# Seconds a web process remembers an API token it has looked up (`exercises.tokenauth`):
+# a deleted token or deactivated user is refused by the other processes within this.
+API_TOKEN_CACHE_SECONDS = envint("API_TOKEN_CACHE_SECONDS", "30")
 
 # The JSON API's OpenAPI 3 schema, served at /api/schema/ and committed as
 # docs/openapi.yaml (`make openapi`). Only the schema: no browsable UI, whose scripts
