@@ -899,8 +899,15 @@ TOO_LARGE = MpResult(None, resolved=False, too_large=True)
 # The first precision settles almost everything; the others are tried when the error
 # bound is too wide (cancellation, huge intermediate values) or a domain question is
 # too close to call.
-PRECISIONS = (128, 512, 2048, 8192)
+PRECISIONS = (128, 512, 1088, 2048, 8192)
 _GOOD_BITS = 80
+# An error bound this small settles the comparisons of the checkers: `mp_compare`
+# counts values within 2^-300 of each other as indistinct, and a value this far above
+# the bound (down to about 1e-590 at 2,048 bits) passes the relative test above. Only
+# a value that is exactly zero, computed inexactly (a long sum of sin(kx)^2 +
+# cos(kx)^2 - 1), keeps failing that test; without this stop it climbs to the last
+# precision, whose transcendental functions cost several times the one before.
+_SETTLED = L.mpf_shift(_ONE, -1000)
 
 
 def mp_value(fn, point: Sequence[float]) -> MpResult:
@@ -922,6 +929,8 @@ def mp_value(fn, point: Sequence[float]) -> MpResult:
                 # mpmath's own domain errors, should a case slip past the checks above.
                 return UNDEFINED
             if _is_zero(e) or L.mpf_le(e, L.mpf_shift(L.mpf_abs(v), -_GOOD_BITS)):
+                return MpResult(v, e)
+            if L.mpf_le(e, _SETTLED):
                 return MpResult(v, e)
             if last is not None and L.mpf_gt(e, L.mpf_shift(last.error, (last_prec - prec) // 2)):
                 # The bound hardly shrank with the precision: it is held up by bounds

@@ -93,11 +93,33 @@ def test_it_stops_raising_the_precision_when_the_error_bound_does_not_shrink():
     result = evaluate.mp_value(fn, (1.0,))
     assert result.defined and result.to_float() == 0.0
     assert evaluate.work_bits() < evaluate.PRECISIONS[-1]
-    # An exact zero computed inexactly still climbs: its bound shrinks with the precision.
+    # An exact zero computed inexactly climbs only until its bound settles every
+    # comparison (below 2^-1000), not to the last precision.
     evaluate.reset_work_bits()
     fn = evaluate.compile_mp(parse("sin(x)^2 + cos(x)^2 - 1", ("x",)), ("x",), table)
-    assert evaluate.mp_value(fn, (0.3,)).defined
-    assert evaluate.work_bits() == evaluate.PRECISIONS[-1]
+    result = evaluate.mp_value(fn, (0.3,))
+    assert result.defined
+    assert evaluate.work_bits() == evaluate.PRECISIONS[2]
+    assert evaluate.mp_compare(result, evaluate.mp_number(parse("0", ()))) == "indistinct"
+
+
+@pytest.mark.parametrize(
+    "answer, expected, status",
+    [
+        # A long sum that is exactly zero: settled at the third precision.
+        ("+".join(f"sin({k}x)^2+cos({k}x)^2-1" for k in range(1, 41)), "0", "correct"),
+        # Differences far below the first precision's reach are still told apart.
+        ("sin(x)^2 + cos(x)^2 - 1 + 1e-300 x", "0", "incorrect"),
+        ("sin(x)^2 + cos(x)^2 - 1 + 1e-300 x", "1e-300 x", "correct"),
+        ("sin(x)^2 + cos(x)^2 + 1e-15 x", "1", "incorrect"),
+    ],
+)
+def test_an_exact_zero_computed_inexactly_is_judged_below_the_last_precision(
+    answer, expected, status
+):
+    case = {"kind": "expression", "expected": expected, "answer": answer, "variables": ["x"]}
+    assert checked(case).status == status
+    assert evaluate.work_bits() < evaluate.PRECISIONS[3]
 
 
 def test_it_refuses_sin_of_a_huge_argument_known_only_approximately():
@@ -111,7 +133,8 @@ def test_it_refuses_sin_of_a_huge_argument_known_only_approximately():
 def test_the_cap_stops_an_evaluation_that_goes_past_it(monkeypatch):
     monkeypatch.setattr(evaluate, "PRECISIONS", (128, 4 * CAP))
     with pytest.raises(Overspent):
-        checked({"kind": "numeric", "expected": "0", "answer": "1 - tanh(1e20)"})
+        # An exact zero computed inexactly climbs to the next precision.
+        checked({"kind": "numeric", "expected": "0", "answer": "sin(1)^2 + cos(1)^2 - 1"})
 
 
 def test_it_says_why_a_value_too_large_cannot_be_checked():
