@@ -28,7 +28,7 @@ from grading.checkers import (
 __all__ = ["ENGINE_VERSION", "Verdict", "check", "check_unbounded", "missing_keys", "validate"]
 
 # Stored with every verdict; bump it whenever a verdict could change for the same case.
-ENGINE_VERSION = "1.2"
+ENGINE_VERSION = "1.3"
 
 DEFAULT_TIMEOUT = 2.0
 
