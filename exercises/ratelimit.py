@@ -185,12 +185,16 @@ def preview(user) -> Refusal | None:
     return PREVIEW.hit(str(user.pk))
 
 
-def submission(student) -> Refusal | None:
+# The statuses of a submission still waiting for its verdict.
+IN_FLIGHT = [Submission.Status.QUEUED, Submission.Status.GRADING]
+
+
+def submission(student, in_flight: int | None = None) -> Refusal | None:
     """May this student submit now? Asked under the lock on the student's submissions,
-    so that the count of those in flight is exact."""
-    in_flight = Submission.objects.filter(
-        student=student, status__in=[Submission.Status.QUEUED, Submission.Status.GRADING]
-    ).count()
+    so that the count of those in flight is exact; `in_flight` is that count, when the
+    caller has read it under the lock already."""
+    if in_flight is None:
+        in_flight = Submission.objects.filter(student=student, status__in=IN_FLIGHT).count()
     if in_flight >= settings.SUBMISSIONS_IN_FLIGHT:
         return Refusal(
             "You have answers still being graded: wait for their verdicts, then submit again.",
