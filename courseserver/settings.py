@@ -381,6 +381,12 @@ GRADING_SLICE_SECONDS = envfloat("GRADING_SLICE_SECONDS", "0.5")
 GRADING_REQUEUE_AFTER = envint("GRADING_REQUEUE_AFTER", "60")
 SUBMISSIONS_IN_FLIGHT = envint("SUBMISSIONS_IN_FLIGHT", "3")
 SUBMISSIONS_PER_MINUTE = envint("SUBMISSIONS_PER_MINUTE", "10")
+# An API client that sends `Prefer: wait=N` is answered once the verdict is in, after at
+# most this many seconds (exercises/verdict_wait.py), instead of polling for it. At most
+# VERDICT_WAITERS threads of a web process wait at once (half of WEB_THREADS: the others
+# keep serving; with one thread, none waits), so waits never hold up the web tier.
+VERDICT_WAIT_MAX = envfloat("VERDICT_WAIT_MAX", "2")
+VERDICT_WAITERS = envint("VERDICT_WAITERS", str(envint("WEB_THREADS", "4") // 2))
 LOGIN_ATTEMPTS_PER_15_MINUTES = envint("LOGIN_ATTEMPTS_PER_15_MINUTES", "20")
 PREVIEWS_PER_MINUTE = envint("PREVIEWS_PER_MINUTE", "120")
 # Runs of a code part's visible tests (no attempt used) per student.

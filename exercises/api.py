@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from exercises import apischema as shapes
-from exercises import coderuns, queue, variants
+from exercises import coderuns, queue, variants, verdict_wait
 from exercises.models import CodeRun, Exercise, Module, Part, Placement, ProblemSet, Submission
 from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
 from exercises.ratelimit import SubmitThrottle, TokenThrottle
@@ -57,6 +57,25 @@ def _get_exercise_for_user(request: Request, slug: str, set_slug: str | None = N
     ex = get_object_or_404(Exercise.published.for_student(request.user), slug=slug)
     ex.problem_set.remember_due(request.user, ex.student_due)
     return ex.with_parts()
+
+
+def _preferred_wait(request: Request) -> int | None:
+    """The seconds of RFC 7240's `Prefer: wait=N`, if the request asks for a wait; a
+    value that is not a whole number of seconds, or is zero, asks for none."""
+    for preference in request.headers.get("Prefer", "").split(","):
+        name, _, value = preference.split(";")[0].partition("=")
+        if name.strip().lower() == "wait":
+            value = value.strip().strip('"')
+            if value.isascii() and value.isdigit() and int(value) > 0:
+                return int(value)
+            return None
+    return None
+
+
+def _applied(seconds: float) -> dict:
+    """The Preference-Applied header of a wait of `seconds`, as capped."""
+    seconds = min(seconds, settings.VERDICT_WAIT_MAX)
+    return {"Preference-Applied": f"wait={seconds:g}"}
 
 
 def _json_object(request: Request) -> dict:
@@ -248,7 +267,8 @@ def _exercise(request: Request, ex: Exercise) -> Response:
     description=(
         "Every answer is read at once: an unreadable one is refused with 422 and "
         "nothing is saved. An accepted submission is graded in the background: poll "
-        "its `url`."
+        "its `url`, or send `Prefer: wait=N` to be answered with the verdict once it "
+        "is in (within N seconds; the answer is 202 all the same)."
     ),
     request=shapes.SubmissionRequest,
     examples=[shapes.SUBMISSION_EXAMPLE],
@@ -267,7 +287,7 @@ def _exercise(request: Request, ex: Exercise) -> Response:
         429: shapes.THROTTLED,
         503: shapes.UNAVAILABLE,
     },
-    parameters=[shapes.SLUG, shapes.RETRY_AFTER],
+    parameters=[shapes.SLUG, shapes.PREFER, shapes.preference_applied(202), shapes.RETRY_AFTER],
 )
 @api_view(["POST"])
 @throttle_classes([SubmitThrottle])
@@ -300,7 +320,13 @@ def submit(request: Request, slug: str) -> Response:
         429: shapes.THROTTLED,
         503: shapes.UNAVAILABLE,
     },
-    parameters=[shapes.SET_SLUG, shapes.SLUG, shapes.RETRY_AFTER],
+    parameters=[
+        shapes.SET_SLUG,
+        shapes.SLUG,
+        shapes.PREFER,
+        shapes.preference_applied(202),
+        shapes.RETRY_AFTER,
+    ],
 )
 @api_view(["POST"])
 @throttle_classes([SubmitThrottle])
@@ -326,34 +352,54 @@ def _submit(request: Request, ex: Exercise) -> Response:
             body["errors"] = refused.errors
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
         return Response(body, status=refused.http_status, headers=headers)
-    return Response(
-        {
-            "id": sub.pk,
-            "status": sub.status,
-            "url": request.build_absolute_uri(f"/api/submissions/{sub.pk}/"),
-        },
-        status=status.HTTP_202_ACCEPTED,
-    )
+    url = request.build_absolute_uri(f"/api/submissions/{sub.pk}/")
+    body = {"id": sub.pk, "status": sub.status, "url": url}
+    headers = None
+    seconds = _preferred_wait(request)
+    if seconds is not None:
+        # Just saved: pending, and its verdict will leave a token for the wait.
+        done = verdict_wait.wait(sub.pk, seconds, seen_pending=True)
+        if done is not None:
+            headers = _applied(seconds)
+        if done:
+            graded = Submission.objects.select_related("exercise", "problem_set").get(pk=sub.pk)
+            body = {**_submission_body(graded), "url": url}
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 @extend_schema(
     operation_id="submission",
     summary="A submission and, once released, its verdict",
+    description=(
+        "With `Prefer: wait=N`, a submission still being graded is answered once its "
+        "verdict is in, or after N seconds."
+    ),
     responses={
         200: shapes.ok(shapes.SubmissionResult, "The submission."),
         401: shapes.UNAUTHENTICATED,
         404: shapes.NO_SUBMISSION,
     },
-    parameters=[shapes.ID],
+    parameters=[shapes.ID, shapes.PREFER, shapes.preference_applied(200)],
 )
 @api_view(["GET"])
 def submission(request: Request, pk: int) -> Response:
     # Polled over and over: only what the reply needs (no variant: 0.13 ms less a poll).
-    sub = get_object_or_404(
-        Submission.objects.select_related("exercise", "problem_set"),
-        pk=pk,
-        student=request.user,
-    )
+    submissions = Submission.objects.select_related("exercise", "problem_set")
+    sub = get_object_or_404(submissions, pk=pk, student=request.user)
+    seconds = _preferred_wait(request)
+    if seconds is None:
+        return Response(_submission_body(sub))
+    if sub.status in verdict_wait.DONE:
+        return Response(_submission_body(sub), headers=_applied(seconds))
+    done = verdict_wait.wait(sub.pk, seconds, seen_pending=True)
+    if done:
+        sub = submissions.get(pk=sub.pk)
+    headers = _applied(seconds) if done is not None else None
+    return Response(_submission_body(sub), headers=headers)
+
+
+def _submission_body(sub: Submission) -> dict:
+    """A submission as its student may see it: the verdict once feedback is shown."""
     verdict = SubmissionView.of(sub)
     body = {
         "id": sub.pk,
@@ -370,7 +416,7 @@ def submission(request: Request, pk: int) -> Response:
         if sub.message:
             # Why it failed, or why its grading is delayed: never a verdict.
             body["message"] = sub.message
-        return Response(body)
+        return body
     body.update(
         {
             "score": verdict.score,
@@ -381,7 +427,7 @@ def submission(request: Request, pk: int) -> Response:
             "regrades": [change.as_json() for change in verdict.changes],
         }
     )
-    return Response(body)
+    return body
 
 
 def _part_result(result: dict) -> dict:

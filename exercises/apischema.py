@@ -142,12 +142,6 @@ class SubmissionRequest(serializers.Serializer):
     )
 
 
-class Accepted(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=Submission.Status.choices)
-    url = serializers.URLField(help_text="Where to poll for the verdict.")
-
-
 class TestError(serializers.Serializer):
     type = serializers.CharField()
     message = serializers.CharField(allow_blank=True)
@@ -228,6 +222,27 @@ class SubmissionResult(serializers.Serializer):
     )
 
 
+_WAITED = "Once graded or failed, when asked for with `Prefer: wait=N`: as the submission's."
+
+
+class Accepted(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Submission.Status.choices)
+    url = serializers.URLField(help_text="Where to poll for the verdict.")
+    # The rest of SubmissionResult, when the request waited for the verdict and got it.
+    exercise = serializers.SlugField(required=False, help_text=_WAITED)
+    attempt = serializers.IntegerField(required=False, help_text=_WAITED)
+    late = serializers.BooleanField(required=False, help_text=_WAITED)
+    answers = serializers.DictField(child=serializers.CharField(), required=False)
+    feedback_released = serializers.BooleanField(required=False, help_text=_WAITED)
+    detail = serializers.CharField(required=False)
+    message = serializers.CharField(required=False, allow_blank=True)
+    score = serializers.FloatField(required=False, allow_null=True)
+    credit = serializers.FloatField(required=False, allow_null=True)
+    parts = serializers.DictField(child=PartResult(), required=False)
+    regrades = VerdictChange(many=True, required=False)
+
+
 class RunRequest(serializers.Serializer):
     part = serializers.CharField(help_text="The key of a code part.")
     answer = serializers.CharField(help_text="The Python source to run.")
@@ -289,6 +304,30 @@ RETRY_AFTER = OpenApiParameter(
     description="Seconds to wait before trying again.",
     response=[429],
 )
+
+
+PREFER = OpenApiParameter(
+    "Prefer",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "`wait=N` (RFC 7240): wait up to N seconds (at most the server's limit, 2 by "
+        "default) for the verdict and answer with it, instead of polling. Without it, "
+        "or when the server cannot wait just then, the answer comes at once."
+    ),
+)
+
+
+def preference_applied(status_code: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "Preference-Applied",
+        str,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description="`wait=N`, the seconds waited at most, when the wait was honoured.",
+        response=[status_code],
+    )
 
 
 def ok(serializer, description: str) -> OpenApiResponse:

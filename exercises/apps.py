@@ -8,5 +8,6 @@ class ExercisesConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the tasks in every process, not only in workers (where Celery's
-        # autodiscovery runs): `courseserver.celery.publish` finds them by name.
-        from exercises import tasks  # noqa: F401
+        # autodiscovery runs): `courseserver.celery.publish` finds them by name. And
+        # the receiver that wakes the requests waiting for a verdict (`Prefer: wait=N`).
+        from exercises import tasks, verdict_wait  # noqa: F401

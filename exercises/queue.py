@@ -140,15 +140,18 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         raise SubmissionRefused(closed, http_status=403)
     late = exercise.problem_set.is_late(now, student)
     with transaction.atomic():
-        # One student's submissions are numbered one at a time.
-        get_user_model().objects.select_for_update().filter(pk=student.pk).first()
-        # A failed submission was never graded: it does not use up an attempt.
-        # One query for the attempts used and the last attempt's number.
-        attempts = Submission.objects.filter(
-            student=student, exercise=exercise, problem_set_id=exercise.problem_set_id
-        ).aggregate(
-            earlier=Count("pk", filter=~Q(status=Submission.Status.FAILED)),
-            last=Max("attempt"),
+        # One student's submissions are numbered one at a time. (Only the key is read:
+        # the lock is what is wanted.)
+        users = get_user_model().objects.select_for_update()
+        list(users.filter(pk=student.pk).values_list("pk", flat=True))
+        # A failed submission was never graded: it does not use up an attempt. One query
+        # over the student's submissions, which the count of those in flight reads all
+        # of anyway: the attempts used here, the last attempt's number, those in flight.
+        here = Q(exercise=exercise, problem_set_id=exercise.problem_set_id)
+        attempts = Submission.objects.filter(student=student).aggregate(
+            earlier=Count("pk", filter=here & ~Q(status=Submission.Status.FAILED)),
+            last=Max("attempt", filter=here),
+            in_flight=Count("pk", filter=Q(status__in=ratelimit.IN_FLIGHT)),
         )
         earlier = attempts["earlier"]
         limit = exercise.attempt_limit
@@ -157,7 +160,7 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
                 f"You have used all {limit} attempts at this exercise.",
                 http_status=403,
             )
-        refusal = ratelimit.submission(student)
+        refusal = ratelimit.submission(student, in_flight=attempts["in_flight"])
         if refusal is not None:
             raise SubmissionRefused(
                 refusal.message, http_status=429, retry_after=refusal.retry_after

@@ -74,10 +74,16 @@ class Limit:
         key = f"limit:{self.name}:{client}:{int(index)}"
         if cache_outage:
             return None
+        previous_key = f"limit:{self.name}:{client}:{int(index) - 1}"
         try:
-            cache.add(key, 0, timeout=2 * self.window)
-            count = cache.incr(key)
-            previous = cache.get(f"limit:{self.name}:{client}:{int(index) - 1}", 0)
+            # The Redis cache (courseserver/cache.py) counts in one round trip.
+            count_in = getattr(cache, "count", None)
+            if count_in is not None:
+                count, previous = count_in(key, 2 * self.window, previous_key)
+            else:
+                cache.add(key, 0, timeout=2 * self.window)
+                count = cache.incr(key)
+                previous = cache.get(previous_key, 0)
         except Exception:  # the cache (Redis) is down: let the action through
             log.warning("rate limit %s not checked: the cache is unreachable", self.name)
             cache_outage.began()
@@ -185,12 +191,16 @@ def preview(user) -> Refusal | None:
     return PREVIEW.hit(str(user.pk))
 
 
-def submission(student) -> Refusal | None:
+# The statuses of a submission still waiting for its verdict.
+IN_FLIGHT = [Submission.Status.QUEUED, Submission.Status.GRADING]
+
+
+def submission(student, in_flight: int | None = None) -> Refusal | None:
     """May this student submit now? Asked under the lock on the student's submissions,
-    so that the count of those in flight is exact."""
-    in_flight = Submission.objects.filter(
-        student=student, status__in=[Submission.Status.QUEUED, Submission.Status.GRADING]
-    ).count()
+    so that the count of those in flight is exact; `in_flight` is that count, when the
+    caller has read it under the lock already."""
+    if in_flight is None:
+        in_flight = Submission.objects.filter(student=student, status__in=IN_FLIGHT).count()
     if in_flight >= settings.SUBMISSIONS_IN_FLIGHT:
         return Refusal(
             "You have answers still being graded: wait for their verdicts, then submit again.",

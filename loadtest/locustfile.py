@@ -7,7 +7,10 @@ of each exercise, right and wrong (LOADTEST_DATA, a JSON file).
 
 The student opens the course outline, then in a loop: thinks (exam: 10-20 s; saturation: not
 at all), opens an exercise, submits (about 60% right), and polls the submission until
-it has its verdict. Every request and every verdict goes to LOADTEST_LOG (JSON lines),
+it has its verdict. It sends `Prefer: wait=N` (LOADTEST_WAIT seconds, 0 for none) with the
+submission and the polls: a server that honours it answers with the verdict once it is
+in, and is then polled again at once; one that does not (no Preference-Applied) is
+polled at the usual pace. Every request and every verdict goes to LOADTEST_LOG (JSON lines),
 which the driver reads for its report.
 """
 
@@ -29,6 +32,9 @@ STUDENTS = itertools.cycle(DATA["students"])
 POLL_FIRST = float(os.environ.get("LOADTEST_POLL_FIRST", "0.5"))
 POLL_EVERY = float(os.environ.get("LOADTEST_POLL_EVERY", "0.5"))
 POLL_FOR = float(os.environ.get("LOADTEST_POLL_FOR", "120"))
+# Seconds the server is asked to wait for the verdict (`Prefer: wait=N`); 0: never asked.
+WAIT = int(os.environ.get("LOADTEST_WAIT", "2"))
+PREFER = {"Prefer": f"wait={WAIT}"} if WAIT > 0 else {}
 RIGHT_SHARE = 0.6
 DONE = {"graded", "failed"}
 
@@ -93,7 +99,7 @@ class Student(FastHttpUser):
         with self.client.post(
             f"/api/exercises/{slug}/submissions/",
             json={"answers": self.answers[slug][which]},
-            headers=self.headers,
+            headers={**self.headers, **PREFER},
             name="/api/exercises/[slug]/submissions/",
             catch_response=True,
         ) as r:
@@ -115,19 +121,22 @@ class Student(FastHttpUser):
         if body.get("status") in DONE:
             log(k="v", id=submission, t=sent, seen=time.time(), st=body["status"])
             return
-        self.poll(submission, sent)
+        self.poll(submission, sent, waited=_waited(r))
 
-    def poll(self, submission: int, sent: float) -> None:
-        gevent.sleep(POLL_FIRST)
+    def poll(self, submission: int, sent: float, waited: bool = False) -> None:
+        if not waited:
+            gevent.sleep(POLL_FIRST)
         while time.time() - sent < POLL_FOR:
+            waited = False
             with self.client.get(
                 f"/api/submissions/{submission}/",
-                headers=self.headers,
+                headers={**self.headers, **PREFER},
                 name="/api/submissions/[id]/",
                 catch_response=True,
             ) as r:
                 if r.status_code == 200:
                     r.success()
+                    waited = _waited(r)
                     status = _json(r).get("status")
                     if status in DONE:
                         log(k="v", id=submission, t=sent, seen=time.time(), st=status)
@@ -136,7 +145,13 @@ class Student(FastHttpUser):
                     r.success()
                 else:
                     r.failure(f"{r.status_code}")
-            gevent.sleep(POLL_EVERY)
+            if not waited:
+                gevent.sleep(POLL_EVERY)
+
+
+def _waited(response) -> bool:
+    """Whether the server held the answer until the verdict or the wait's end."""
+    return bool((getattr(response, "headers", None) or {}).get("Preference-Applied"))
 
 
 def _json(response) -> dict:

@@ -113,12 +113,14 @@ def _no_outage():
     """Each test starts with the broker and the cache reachable, whatever the last one broke."""
     from courseserver.celery import broker_outage
     from exercises.ratelimit import cache_outage
+    from exercises.verdict_wait import redis_outage
 
-    broker_outage.ended()
-    cache_outage.ended()
+    outages = (broker_outage, cache_outage, redis_outage)
+    for outage in outages:
+        outage.ended()
     yield
-    broker_outage.ended()
-    cache_outage.ended()
+    for outage in outages:
+        outage.ended()
 
 
 @pytest.fixture(autouse=True)
