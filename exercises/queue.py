@@ -544,8 +544,11 @@ def _grade(submission_id: int, token, done: dict | None) -> str:
         submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
         if submission.variant is not None:
             submission.variant.exercise = submission.exercise
-    # Parts change only with their exercise's version (`Exercise.with_parts`); a copy
-    # older than PARTS_MAX_AGE is read again, for a change saved without a bump.
+    # This process's copy of the parts of the exercise's version (`Exercise.with_parts`):
+    # the admin and the course loader bump the version whenever they change the parts
+    # (the admin in the same transaction), so a new version is read afresh; a change
+    # saved some other way without a bump (a shell) is read within PARTS_MAX_AGE.
+    # Regrades read the parts themselves.
     submission.exercise.with_parts(max_age=PARTS_MAX_AGE)
     until = clock() + settings.GRADING_SLICE_SECONDS
     try:
