@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import re
 import threading
+import time
 from datetime import datetime, timedelta
 from html import escape
 
@@ -499,19 +500,22 @@ class Exercise(models.Model):
     def solution_html(self) -> str:
         return render_markdown(self.solution)
 
-    def with_parts(self) -> Exercise:
+    def with_parts(self, max_age: float | None = None) -> Exercise:
         """This exercise with `self.parts.all()` filled in from this process's copy of
-        its version's parts, read from the database once per version (see `_PARTS`)."""
+        its version's parts, read from the database once per version (see `_PARTS`), or
+        again when the copy is older than `max_age` seconds."""
         key = (self.pk, self.version)
         with _PARTS_LOCK:
-            rows = _PARTS.get(key)
+            read, rows = _PARTS.get(key, (0.0, None))
+        if rows is not None and max_age is not None and time.monotonic() - read > max_age:
+            rows = None
         if rows is None:
             names = [f.attname for f in Part._meta.concrete_fields]
             rows = pickle.dumps(list(Part.objects.filter(exercise_id=self.pk).values_list(*names)))
             with _PARTS_LOCK:
                 if len(_PARTS) >= _PARTS_MAX:
                     _PARTS.clear()
-                _PARTS[key] = rows
+                _PARTS[key] = (time.monotonic(), rows)
         # Fresh instances for each request: nothing one request does to a part (or to
         # its JSON fields) reaches another.
         names = [f.attname for f in Part._meta.concrete_fields]
@@ -534,7 +538,8 @@ class Exercise(models.Model):
 # a change), so a request reads them with no query. Saving or deleting a part or an
 # exercise in this process drops its entry too, for the changes made without a bump
 # (a new exercise getting its first parts, tests).
-_PARTS: dict[tuple[int, int], bytes] = {}
+# Each with the time (`time.monotonic()`) it was read.
+_PARTS: dict[tuple[int, int], tuple[float, bytes]] = {}
 _PARTS_MAX = 2048
 _PARTS_LOCK = threading.Lock()
 

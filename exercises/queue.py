@@ -35,18 +35,18 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 import grading
 from courseserver.celery import app, in_broker, publish
 from exercises import ratelimit, scoring, variants
-from exercises.models import Exercise, Grading, Part, Submission
+from exercises.models import Exercise, Grading, Part, Submission, Variant
 from exercises.signals import verdict_stored
 
 log = logging.getLogger(__name__)
@@ -258,17 +258,25 @@ def claim(submission_id: int) -> uuid.UUID | None:
     Returns the lease token, or None when there is nothing to do (graded, failed,
     or another worker holds a live lease: `lease_left` says for how long), or not now:
     another submission of the same student, for the same workers, is in progress.
+
+    One statement, atomic by itself. On PostgreSQL it also reads what grading needs
+    (the submission, its exercise and variant), kept for `_grade` in this thread.
     """
     now = timezone.now()
     token = uuid.uuid4()
-    claimable = Q(status=Submission.Status.QUEUED) | Q(
-        status=Submission.Status.GRADING, lease_expires__lt=now
-    )
-    # Per queue: the code workers and the maths workers each take turns of their own.
-    students_other_lease = Submission.objects.filter(
-        _in_progress(now), student_id=OuterRef("student_id"), queue=OuterRef("queue")
-    ).exclude(pk=OuterRef("pk"))
-    with transaction.atomic():
+    expires = now + timedelta(seconds=settings.GRADING_LEASE_SECONDS)
+    if connection.vendor == "postgresql":
+        submission = _claim_and_read(submission_id, token, now, expires)
+        taken = submission is not None
+        _claimed.token, _claimed.submission = token, submission
+    else:
+        claimable = Q(status=Submission.Status.QUEUED) | Q(
+            status=Submission.Status.GRADING, lease_expires__lt=now
+        )
+        # Per queue: the code workers and the maths workers each take turns of their own.
+        students_other_lease = Submission.objects.filter(
+            _in_progress(now), student_id=OuterRef("student_id"), queue=OuterRef("queue")
+        ).exclude(pk=OuterRef("pk"))
         taken = (
             Submission.objects.filter(claimable, pk=submission_id)
             .filter(tries__lt=settings.GRADING_MAX_TRIES)
@@ -276,7 +284,7 @@ def claim(submission_id: int) -> uuid.UUID | None:
             .update(
                 status=Submission.Status.GRADING,
                 lease_token=token,
-                lease_expires=now + timedelta(seconds=settings.GRADING_LEASE_SECONDS),
+                lease_expires=expires,
                 started=now,
                 tries=F("tries") + 1,
             )
@@ -287,6 +295,117 @@ def claim(submission_id: int) -> uuid.UUID | None:
     # that kills its worker, say). Stop here rather than loop.
     fail(submission_id, only_if_exhausted=True)
     return None
+
+
+# The submission the last claim in this thread read with its lease, and that lease's
+# token: `_grade` uses it for that lease only, and reads the submission otherwise.
+_claimed = threading.local()
+
+
+def _claimed_submission(submission_id: int, token) -> Submission | None:
+    claimed, submission = getattr(_claimed, "token", None), getattr(_claimed, "submission", None)
+    _claimed.token = _claimed.submission = None
+    if submission is not None and submission.pk == submission_id and str(claimed) == str(token):
+        return submission
+    return None
+
+
+def _claim_and_read(submission_id: int, token: uuid.UUID, now, expires) -> Submission | None:
+    """`claim`'s conditional update on PostgreSQL, returning the submission taken with
+    its exercise and variant: the same conditions as the ORM form (see `claim` and
+    `_in_progress`), written out because its compilation cost more than the statement."""
+    sql, readers = _claim_statement()
+    params = {
+        "id": submission_id,
+        "token": token,
+        "now": now,
+        "expires": expires,
+        "max_tries": settings.GRADING_MAX_TRIES,
+        "queued": Submission.Status.QUEUED,
+        "grading": Submission.Status.GRADING,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    submission, exercise, variant = (read(row) for read in readers)
+    submission.exercise = exercise
+    if variant is not None:
+        # The exercise read here, not a second copy read again for its expected answers.
+        variant.exercise = exercise
+        submission.variant = variant
+    return submission
+
+
+@cache
+def _claim_statement():
+    """The SQL of `_claim_and_read` (names from the models), and a reader per model of
+    its row's columns."""
+    q = connection.ops.quote_name
+    sub, ex, var = Submission._meta, Exercise._meta, Variant._meta
+
+    def c(meta, name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    def columns(alias: str, meta) -> str:
+        return ", ".join(f"{alias}.{q(f.column)}" for f in meta.concrete_fields)
+
+    status, lease_expires = c(sub, "status"), c(sub, "lease_expires")
+    sql = f"""
+        WITH taken AS (
+            UPDATE {q(sub.db_table)} AS s
+            SET {status} = %(grading)s, {c(sub, "lease_token")} = %(token)s,
+                {lease_expires} = %(expires)s, {c(sub, "started")} = %(now)s,
+                {c(sub, "tries")} = s.{c(sub, "tries")} + 1
+            WHERE s.{c(sub, "id")} = %(id)s AND s.{c(sub, "tries")} < %(max_tries)s
+              AND (s.{status} = %(queued)s OR (s.{status} = %(grading)s AND s.{lease_expires} < %(now)s))
+              AND NOT EXISTS (
+                SELECT 1 FROM {q(sub.db_table)} AS o
+                WHERE o.{c(sub, "student")} = s.{c(sub, "student")}
+                  AND o.{c(sub, "queue")} = s.{c(sub, "queue")}
+                  AND o.{c(sub, "id")} <> s.{c(sub, "id")}
+                  AND ((o.{status} = %(grading)s AND o.{lease_expires} >= %(now)s)
+                       OR (o.{status} = %(queued)s AND o.{c(sub, "started")} IS NOT NULL))
+              )
+            RETURNING {columns("s", sub)}
+        )
+        SELECT taken.*, {columns("e", ex)}, {columns("v", var)}
+        FROM taken
+        JOIN {q(ex.db_table)} AS e ON e.{c(ex, "id")} = taken.{c(sub, "exercise")}
+        LEFT JOIN {q(var.db_table)} AS v ON v.{c(var, "id")} = taken.{c(sub, "variant")}
+    """
+    readers, start = [], 0
+    for model in (Submission, Exercise, Variant):
+        readers.append(_row_reader(model, start))
+        start += len(model._meta.concrete_fields)
+    return sql, readers
+
+
+def _row_reader(model, start: int):
+    """Makes an instance of `model` from its columns in a row, from `start` on, as the
+    ORM would (its converters applied); None when its primary key is null (no row)."""
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    cols = [f.get_col(model._meta.db_table) for f in fields]
+    converters = [
+        (i, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        for i, col in enumerate(cols)
+    ]
+    converters = [(i, col, fns) for i, col, fns in converters if fns]
+    pk = names.index(model._meta.pk.attname)
+    end = start + len(fields)
+
+    def read(row):
+        values = list(row[start:end])
+        if values[pk] is None:
+            return None
+        for i, col, fns in converters:
+            for fn in fns:
+                values[i] = fn(values[i], col, connection)
+        return model.from_db(connection.alias, names, values)
+
+    return read
 
 
 def fail(submission_id: int, *, only_if_exhausted: bool = False, reason: str = "") -> bool:
@@ -423,9 +542,17 @@ def grade(submission_id: int, done: dict | None = None, token: str | None = None
 
 
 def _grade(submission_id: int, token, done: dict | None) -> str:
-    submission = Submission.objects.select_related("exercise", "problem_set", "variant").get(
-        pk=submission_id
-    )
+    submission = _claimed_submission(submission_id, token)
+    if submission is None:
+        submission = Submission.objects.select_related("exercise", "variant").get(pk=submission_id)
+        if submission.variant is not None:
+            submission.variant.exercise = submission.exercise
+    # This process's copy of the parts of the exercise's version (`Exercise.with_parts`):
+    # the admin and the course loader bump the version whenever they change the parts
+    # (the admin in the same transaction), so a new version is read afresh; a change
+    # saved some other way without a bump (a shell) is read within PARTS_MAX_AGE.
+    # Regrades read the parts themselves.
+    submission.exercise.with_parts(max_age=PARTS_MAX_AGE)
     until = clock() + settings.GRADING_SLICE_SECONDS
     try:
         with Heartbeat(submission_id, token):
@@ -435,37 +562,119 @@ def _grade(submission_id: int, token, done: dict | None) -> str:
         return "delayed"
     if score is None:
         return "yielded" if give_back(submission, token, results) else "lost-lease"
-    now = timezone.now()
     with transaction.atomic():
-        recorded = Submission.objects.filter(
-            pk=submission_id, status=Submission.Status.GRADING, lease_token=token
-        ).update(
-            status=Submission.Status.GRADED,
-            results=results,
-            score=score,
-            credit=score * submission.multiplier,
-            graded=now,
-            lease_token=None,
-            lease_expires=None,
-            engine_version=grading.ENGINE_VERSION,
-            message="",
-            problem="",
-        )
+        recorded = record(submission, token, results, score)
         if recorded:
-            # The first entry of the verdict history a regrade adds to.
-            Grading.objects.create(
+            verdict_stored.send(
+                Submission,
                 submission_id=submission_id,
-                score=score,
-                credit=score * submission.multiplier,
-                results=results,
-                exercise_version=submission.exercise_version,
-                engine_version=grading.ENGINE_VERSION,
-                created=now,
+                regrade=False,
+                student_id=submission.student_id,
+                exercise_id=submission.exercise_id,
+                problem_set_id=submission.problem_set_id,
             )
-            verdict_stored.send(Submission, submission_id=submission_id, regrade=False)
     # Lost the lease while grading (it expired and another worker took over): that
     # worker records the verdict instead.
     return "graded" if recorded else "lost-lease"
+
+
+# Seconds a worker grades with its copy of an exercise version's parts before reading
+# them again.
+PARTS_MAX_AGE = 30
+
+
+def record(submission: Submission, token, results: dict, score: float) -> bool:
+    """Store the verdict, for the holder of the lease `token` only, with the first entry
+    of the verdict history a regrade adds to (a Grading). Whether it was stored. Both or
+    neither: one statement on PostgreSQL, else call it inside a transaction."""
+    now = timezone.now()
+    credit = score * submission.multiplier
+    if connection.vendor == "postgresql":
+        fields = {f.name: f for f in Submission._meta.concrete_fields}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _record_statement(),
+                {
+                    "id": submission.pk,
+                    "token": fields["lease_token"].get_db_prep_value(token, connection),
+                    "grading": Submission.Status.GRADING,
+                    "graded": Submission.Status.GRADED,
+                    "results": fields["results"].get_db_prep_value(results, connection),
+                    "score": score,
+                    "credit": credit,
+                    "now": now,
+                    "engine": grading.ENGINE_VERSION,
+                    "exercise_version": submission.exercise_version,
+                },
+            )
+            return cursor.rowcount > 0
+    recorded = Submission.objects.filter(
+        pk=submission.pk, status=Submission.Status.GRADING, lease_token=token
+    ).update(
+        status=Submission.Status.GRADED,
+        results=results,
+        score=score,
+        credit=credit,
+        graded=now,
+        lease_token=None,
+        lease_expires=None,
+        engine_version=grading.ENGINE_VERSION,
+        message="",
+        problem="",
+    )
+    if recorded:
+        Grading.objects.create(
+            submission_id=submission.pk,
+            score=score,
+            credit=credit,
+            results=results,
+            exercise_version=submission.exercise_version,
+            engine_version=grading.ENGINE_VERSION,
+            created=now,
+        )
+    return bool(recorded)
+
+
+@cache
+def _record_statement() -> str:
+    """The SQL of `record` on PostgreSQL: the guarded update of the submission and the
+    insert of its Grading in one statement (names from the models)."""
+    q = connection.ops.quote_name
+    sub, gr = Submission._meta, Grading._meta
+
+    def c(meta, name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    def cast(meta, name: str, param: str) -> str:
+        return f"CAST(%({param})s AS {meta.get_field(name).cast_db_type(connection)})"
+
+    inserted = [
+        "submission",
+        "score",
+        "credit",
+        "results",
+        "exercise_version",
+        "engine_version",
+        "created",
+    ]
+    return f"""
+        WITH graded AS (
+            UPDATE {q(sub.db_table)}
+            SET {c(sub, "status")} = %(graded)s, {c(sub, "results")} = %(results)s,
+                {c(sub, "score")} = %(score)s, {c(sub, "credit")} = %(credit)s,
+                {c(sub, "graded")} = %(now)s, {c(sub, "lease_token")} = NULL,
+                {c(sub, "lease_expires")} = NULL, {c(sub, "engine_version")} = %(engine)s,
+                {c(sub, "message")} = '', {c(sub, "problem")} = ''
+            WHERE {c(sub, "id")} = %(id)s AND {c(sub, "status")} = %(grading)s
+              AND {c(sub, "lease_token")} = %(token)s
+            RETURNING {c(sub, "id")}
+        )
+        INSERT INTO {q(gr.db_table)} ({", ".join(c(gr, name) for name in inserted)})
+        SELECT graded.{c(sub, "id")}, {cast(gr, "score", "score")}, {cast(gr, "credit", "credit")},
+            {cast(gr, "results", "results")}, {cast(gr, "exercise_version", "exercise_version")},
+            {cast(gr, "engine_version", "engine")}, {cast(gr, "created", "now")}
+        FROM graded
+    """
 
 
 def _pending_queue(submission_id: int) -> str | None:

@@ -201,7 +201,14 @@ def regrade_one(job: RegradeJob, submission: Submission) -> bool | None:
             **({"regraded": timezone.now()} if changed else {}),
         )
         if changed:
-            verdict_stored.send(Submission, submission_id=current.pk, regrade=True)
+            verdict_stored.send(
+                Submission,
+                submission_id=current.pk,
+                regrade=True,
+                student_id=current.student_id,
+                exercise_id=current.exercise_id,
+                problem_set_id=current.problem_set_id,
+            )
     return changed
 
 

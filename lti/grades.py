@@ -21,7 +21,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
 from django.utils import timezone
@@ -306,9 +306,14 @@ def sweep() -> int:
 
 
 @receiver(verdict_stored)
-def _on_verdict(sender, submission_id: int, regrade: bool = False, **kwargs) -> None:
+def _on_verdict(
+    sender, submission_id: int, regrade: bool = False, student_id: int | None = None, **kwargs
+) -> None:
     # Sent inside the transaction that stores the verdict: nothing here may undo it.
     try:
+        if student_id is not None and not _launched(student_id):
+            # Most students never come through a platform: one indexed look-up, no more.
+            return
         with transaction.atomic():
             submission = Submission.objects.select_related("exercise").get(pk=submission_id)
             cause = f"{'regrade of' if regrade else 'verdict on'} submission {submission_id}"
@@ -318,6 +323,21 @@ def _on_verdict(sender, submission_id: int, regrade: bool = False, **kwargs) -> 
                 send_later(post_id)
     except DatabaseError:
         log.exception("no score post recorded for submission %s", submission_id)
+
+
+def _launched(student_id: int) -> bool:
+    """Whether the student has a platform account (an `LtiUser`): only then can a score
+    of theirs go to a line item. Plain SQL, since it runs for every verdict and the
+    ORM's compilation of even this query costs more than the database's answer."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LAUNCHED_SQL, [student_id])
+        return cursor.fetchone() is not None
+
+
+_LAUNCHED_SQL = "SELECT 1 FROM {table} WHERE {column} = %s LIMIT 1".format(
+    table=connection.ops.quote_name(LtiUser._meta.db_table),
+    column=connection.ops.quote_name(LtiUser._meta.get_field("auth_user").column),
+)
 
 
 def send(post_id: int) -> str:

@@ -586,3 +586,80 @@ def test_it_sends_again_a_queued_submission_once_no_live_worker_can_hold_its_mes
     sent.clear()
     assert queue.sweep()["resent"] == 0
     assert no_sandbox.pk not in sent
+
+
+def randomised_submission(student):
+    exercise = make_exercise(
+        [{"key": "a", "kind": "expression", "expected": "{{k}}x", "variables": ["x"]}],
+        parameters={"k": {"int": [2, 9]}},
+    )
+    variant = exercise.variant_for(student)
+    return make_submission(
+        student,
+        exercise,
+        variant=variant,
+        answers={"a": variant.expected_answers()["a"]},
+        exercise_version=exercise.version,
+    )
+
+
+def test_it_grades_a_submission_in_five_statements(alice, django_assert_num_queries):
+    # Each statement of a verdict is paid for by every student: the claim, which reads
+    # the submission with it where it can; the verdict stored with its history; one
+    # look-up for an LTI account; and the transaction around the last two (a savepoint
+    # here, inside the test's transaction).
+    s = randomised_submission(alice)
+    s.exercise.with_parts()  # parts read by an earlier grading, as in a running worker
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        expected = 5  # claim and read; SAVEPOINT; verdict and Grading; LTI account; RELEASE
+    else:
+        expected = 7  # claim; read; SAVEPOINT; verdict; Grading; LTI account; RELEASE
+    with django_assert_num_queries(expected):
+        assert queue.grade(s.pk) == "graded"
+    s.refresh_from_db()
+    assert (s.status, s.score, s.credit, s.tries, s.lease_token) == ("graded", 1.0, 1.0, 1, None)
+    assert list(s.gradings.values_list("score", "exercise_version")) == [(1.0, 1)]
+
+
+def test_it_reads_with_its_claim_what_the_orm_reads(alice):
+    from django.db import connection
+    from django.forms.models import model_to_dict
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the claim reads the submission with its lease on PostgreSQL only")
+    s = randomised_submission(alice)
+    token = queue.claim(s.pk)
+    claimed = queue._claimed_submission(s.pk, token)
+    read = Submission.objects.select_related("exercise", "variant").get(pk=s.pk)
+    assert model_to_dict(claimed) == model_to_dict(read)
+    assert (claimed.lease_token, claimed.tries, claimed.status) == (token, 1, "grading")
+    assert claimed.started == read.started and claimed.lease_expires == read.lease_expires
+    assert model_to_dict(claimed.exercise) == model_to_dict(read.exercise)
+    assert model_to_dict(claimed.variant) == model_to_dict(read.variant)
+    assert claimed.variant.exercise is claimed.exercise
+    # Kept for that lease only, and once.
+    assert queue._claimed_submission(s.pk, token) is None
+
+
+def test_it_keeps_what_a_claim_read_for_that_lease_only(alice, exercise):
+    s = make_submission(alice, exercise)
+    token = queue.claim(s.pk)
+    assert queue._claimed_submission(s.pk, uuid.uuid4()) is None
+    assert queue._claimed_submission(s.pk, token) is None  # dropped by the wrong look
+
+
+def test_it_reads_an_exercises_parts_again_after_a_while(alice, exercise, monkeypatch):
+    # A part changed without a bump of the exercise's version (by hand, say) is graded
+    # as it is now within PARTS_MAX_AGE, however long the worker has run.
+    from exercises import models
+
+    exercise.with_parts()
+    exercise.parts.update(expected="3x")  # no signal, no bump
+    s = make_submission(alice, exercise, answers={"a": "3x"})
+    now = time.monotonic()
+    monkeypatch.setattr(models.time, "monotonic", lambda: now + queue.PARTS_MAX_AGE + 1)
+    assert queue.grade(s.pk) == "graded"
+    s.refresh_from_db()
+    assert s.score == 1.0

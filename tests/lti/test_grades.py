@@ -361,3 +361,38 @@ def test_it_scores_an_exercise_of_the_question_bank_in_the_set_it_was_answered_i
     assert [(s["scoreGiven"], s["scoreMaximum"]) for s in platform.scores] == [(1.0, 2.0)]
     graded(learner, own, "2x")
     assert [s["scoreGiven"] for s in platform.scores] == [1.0, 2.0]
+
+
+def test_it_asks_one_question_of_a_verdict_for_a_student_who_never_launched(
+    learner, problem_set, alice, django_assert_num_queries
+):
+    from exercises.signals import verdict_stored
+
+    exercise = problem_set.exercises.first()
+    submission = Submission.objects.create(
+        student=alice, exercise=exercise, attempt=1, answers={"a": "2x"}, status="graded"
+    )
+    with django_assert_num_queries(1):  # is there an LTI account? no: nothing more
+        verdict_stored.send(
+            Submission,
+            submission_id=submission.pk,
+            regrade=False,
+            student_id=alice.pk,
+            exercise_id=exercise.pk,
+            problem_set_id=problem_set.pk,
+        )
+    assert not ScorePost.objects.exists()
+
+
+def test_it_records_a_post_for_a_learner_when_told_only_the_submission(
+    learner, problem_set, eager_celery
+):
+    # A sender that names only the submission (as before the signal carried more).
+    from exercises.signals import verdict_stored
+
+    exercise = problem_set.exercises.first()
+    submission = Submission.objects.create(
+        student=learner, exercise=exercise, attempt=1, answers={"a": "2x"}, status="graded"
+    )
+    verdict_stored.send(Submission, submission_id=submission.pk, regrade=False)
+    assert ScorePost.objects.filter(student=learner).count() == 1
