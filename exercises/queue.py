@@ -45,7 +45,7 @@ from django.utils import timezone
 
 import grading
 from courseserver.celery import app, in_broker, publish
-from exercises import ratelimit, scoring, variants
+from exercises import ratelimit, rows, scoring, variants
 from exercises.models import Exercise, Grading, Part, Submission, Variant
 from exercises.signals import verdict_stored
 
@@ -348,9 +348,6 @@ def _claim_statement():
     def c(meta, name: str) -> str:
         return q(meta.get_field(name).column)
 
-    def columns(alias: str, meta) -> str:
-        return ", ".join(f"{alias}.{q(f.column)}" for f in meta.concrete_fields)
-
     status, lease_expires = c(sub, "status"), c(sub, "lease_expires")
     sql = f"""
         WITH taken AS (
@@ -368,44 +365,18 @@ def _claim_statement():
                   AND ((o.{status} = %(grading)s AND o.{lease_expires} >= %(now)s)
                        OR (o.{status} = %(queued)s AND o.{c(sub, "started")} IS NOT NULL))
               )
-            RETURNING {columns("s", sub)}
+            RETURNING {rows.columns("s", Submission)}
         )
-        SELECT taken.*, {columns("e", ex)}, {columns("v", var)}
+        SELECT taken.*, {rows.columns("e", Exercise)}, {rows.columns("v", Variant)}
         FROM taken
         JOIN {q(ex.db_table)} AS e ON e.{c(ex, "id")} = taken.{c(sub, "exercise")}
         LEFT JOIN {q(var.db_table)} AS v ON v.{c(var, "id")} = taken.{c(sub, "variant")}
     """
     readers, start = [], 0
     for model in (Submission, Exercise, Variant):
-        readers.append(_row_reader(model, start))
+        readers.append(rows.reader(model, start))
         start += len(model._meta.concrete_fields)
     return sql, readers
-
-
-def _row_reader(model, start: int):
-    """Makes an instance of `model` from its columns in a row, from `start` on, as the
-    ORM would (its converters applied); None when its primary key is null (no row)."""
-    fields = model._meta.concrete_fields
-    names = [f.attname for f in fields]
-    cols = [f.get_col(model._meta.db_table) for f in fields]
-    converters = [
-        (i, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-        for i, col in enumerate(cols)
-    ]
-    converters = [(i, col, fns) for i, col, fns in converters if fns]
-    pk = names.index(model._meta.pk.attname)
-    end = start + len(fields)
-
-    def read(row):
-        values = list(row[start:end])
-        if values[pk] is None:
-            return None
-        for i, col, fns in converters:
-            for fn in fns:
-                values[i] = fn(values[i], col, connection)
-        return model.from_db(connection.alias, names, values)
-
-    return read
 
 
 def fail(submission_id: int, *, only_if_exhausted: bool = False, reason: str = "") -> bool:
