@@ -432,6 +432,10 @@ REST_FRAMEWORK = {
 # a deleted token or deactivated user is refused by the other processes within this.
 API_TOKEN_CACHE_SECONDS = envint("API_TOKEN_CACHE_SECONDS", "30")
 
+# Seconds a web process keeps the course outline of the API (`exercises.outline`): a
+# change made in another process is listed within this.
+API_OUTLINE_CACHE_SECONDS = envint("API_OUTLINE_CACHE_SECONDS", "10")
+
 # The JSON API's OpenAPI 3 schema, served at /api/schema/ and committed as
 # docs/openapi.yaml (`make openapi`). Only the schema: no browsable UI, whose scripts
 # would come from a CDN the Content-Security-Policy forbids.

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -20,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from exercises import apischema as shapes
-from exercises import coderuns, queue, variants, verdict_wait
-from exercises.models import CodeRun, Exercise, Module, Part, Placement, ProblemSet, Submission
+from exercises import coderuns, outline, queue, variants, verdict_wait
+from exercises.models import CodeRun, Exercise, Part, ProblemSet, Submission
 from exercises.presentation import HELD_MESSAGE, StudentView, SubmissionView
 from exercises.ratelimit import SubmitThrottle, TokenThrottle
 
@@ -139,44 +138,7 @@ def token(request: Request) -> Response:
 )
 @api_view(["GET"])
 def modules(request: Request) -> Response:
-    outline = Module.objects.prefetch_related(
-        Prefetch(
-            "problem_sets",
-            queryset=ProblemSet.objects.prefetch_related(
-                Prefetch("exercises", queryset=Exercise.published.all()),
-                Prefetch(
-                    "placements",
-                    queryset=Placement.objects.filter(exercise__status=Exercise.Status.PUBLISHED)
-                    .exclude(exercise__problem_set=F("problem_set"))
-                    .select_related("exercise"),
-                ),
-            ),
-        )
-    )
-    return Response(
-        [
-            {
-                "slug": m.slug,
-                "title": m.title,
-                "problem_sets": [
-                    {
-                        "slug": ps.slug,
-                        "title": ps.title,
-                        "exercises": [
-                            {"slug": e.slug, "title": e.title} for e in ps.exercises.all()
-                        ],
-                        "placed": [
-                            {"slug": p.exercise.slug, "title": p.exercise.title}
-                            for p in ps.placements.all()
-                            if ps.is_open()
-                        ],
-                    }
-                    for ps in m.problem_sets.all()
-                ],
-            }
-            for m in outline
-        ]
-    )
+    return Response(outline.outline())
 
 
 @extend_schema(

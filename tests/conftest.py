@@ -109,6 +109,16 @@ def _local_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _nothing_remembered():
+    """Each test starts with no API token or course outline kept by this process from
+    the last one, whose rows are gone."""
+    from exercises import outline, tokenauth
+
+    outline.forget()
+    tokenauth._remembered.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_outage():
     """Each test starts with the broker and the cache reachable, whatever the last one broke."""
     from courseserver.celery import broker_outage

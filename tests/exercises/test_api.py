@@ -364,3 +364,45 @@ def test_it_submits_with_eight_queries(api, alice, monkeypatch, django_capture_o
     submission = Submission.objects.get()
     assert (submission.attempt, submission.answers) == (1, answers["answers"])
     assert submission.last_sent is not None and len(sent) == 1
+
+
+def test_it_builds_the_outline_once_for_everyone(api, bob, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_exercise()
+    first = api.get("/api/modules/").json()
+    other = Token.objects.create(user=bob)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get("/api/modules/", HTTP_AUTHORIZATION=f"Token {other.key}").json()
+    # Only bob's token: the outline was built for alice's request.
+    assert [q["sql"] for q in queries.captured_queries if "authtoken" not in q["sql"]] == []
+    assert second == first
+
+
+def test_a_change_to_the_content_is_in_the_next_outline(api):
+    exercise = make_exercise()
+    api.get("/api/modules/")
+    exercise.title = "Renamed"
+    exercise.save()
+    outline = api.get("/api/modules/").json()
+    assert outline[0]["problem_sets"][0]["exercises"][0]["title"] == "Renamed"
+    make_exercise()
+    assert len(api.get("/api/modules/").json()) == 2
+
+
+def test_the_outline_is_built_again_after_its_seconds(api, monkeypatch, settings):
+    from exercises import outline
+
+    exercise = make_exercise()
+    api.get("/api/modules/")
+    # Changed by another process: no signal here.
+    type(exercise).objects.filter(pk=exercise.pk).update(title="Elsewhere")
+    assert api.get("/api/modules/").json()[0]["problem_sets"][0]["exercises"][0]["title"] != (
+        "Elsewhere"
+    )
+    later = outline.time.monotonic() + settings.API_OUTLINE_CACHE_SECONDS + 1
+    monkeypatch.setattr(outline.time, "monotonic", lambda: later)
+    assert api.get("/api/modules/").json()[0]["problem_sets"][0]["exercises"][0]["title"] == (
+        "Elsewhere"
+    )
