@@ -469,7 +469,11 @@ class Exercise(models.Model):
         # Read with the exercise (`student_reads.published_exercise`), once: a later call
         # reads again, as it always did.
         read = self.__dict__.pop("_variant_read", None)
-        if read is not None and read[:2] == (student.pk, self.problem_set_id) and read[2]:
+        if (
+            read is not None
+            and read[:2] == (student.pk, self.problem_set_id)
+            and read[2] is not None
+        ):
             variant = read[2]
         else:
             variant = Variant.objects.filter(

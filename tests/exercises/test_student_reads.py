@@ -114,9 +114,7 @@ def test_it_shows_an_exercise_as_the_orm_does(alice, alice_client, monkeypatch):
     assert body["attempts_used"] == 2 and body["due"] is not None
 
 
-def test_it_shows_a_placed_exercise_and_its_quiz_as_the_orm_does(
-    alice, alice_client, monkeypatch
-):
+def test_it_shows_a_placed_exercise_and_its_quiz_as_the_orm_does(alice, alice_client, monkeypatch):
     practice = make_problem_set()
     quiz = make_problem_set(kind=ProblemSet.Kind.QUIZ, time_limit=20)
     exercise = parameterised(problem_set=practice)
@@ -137,9 +135,7 @@ def test_it_shows_a_placed_exercise_and_its_quiz_as_the_orm_does(
 
 def test_it_finds_what_the_orm_finds_for_students(alice, alice_client, monkeypatch):
     draft = make_exercise(status=Exercise.Status.DRAFT)
-    unopened = make_exercise(
-        problem_set=make_problem_set(opens=timezone.now() + timedelta(days=1))
-    )
+    unopened = make_exercise(problem_set=make_problem_set(opens=timezone.now() + timedelta(days=1)))
     opened = make_exercise(problem_set=make_problem_set(opens=timezone.now()))
 
     for slug, found in [
