@@ -466,9 +466,19 @@ class Exercise(models.Model):
         not drawn yet is the one the student's seed will give, unsaved."""
         if not self.needs_variants():
             return None
-        variant = Variant.objects.filter(
-            student=student, exercise=self, problem_set_id=self.problem_set_id
-        ).first()
+        # Read with the exercise (`student_reads.published_exercise`), once: a later call
+        # reads again, as it always did.
+        read = self.__dict__.pop("_variant_read", None)
+        if (
+            read is not None
+            and read[:2] == (student.pk, self.problem_set_id)
+            and read[2] is not None
+        ):
+            variant = read[2]
+        else:
+            variant = Variant.objects.filter(
+                student=student, exercise=self, problem_set_id=self.problem_set_id
+            ).first()
         if variant is not None:
             # This exercise, not a second copy read again for the variant.
             variant.exercise = self

@@ -29,7 +29,7 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from exercises import plots, queue, regrade, scoring, standing
+from exercises import plots, queue, regrade, scoring, standing, student_reads
 from exercises.models import Exercise, Part, ProblemSet, Submission, render_markdown
 from exercises.variants import VariantError, render_text
 from grading.code.references import REFERENCES
@@ -164,11 +164,13 @@ class StudentView:
         problem_set = exercise.problem_set
         variant = exercise.variant_for(student, keep=keep)
         values = variant.values if variant is not None else {}
-        history = list(
-            Submission.objects.filter(
-                student=student, exercise=exercise, problem_set_id=exercise.problem_set_id
+        history = student_reads.history(student, exercise)
+        if history is student_reads.NOTHING:
+            history = list(
+                Submission.objects.filter(
+                    student=student, exercise=exercise, problem_set_id=exercise.problem_set_id
+                )
             )
-        )
         regrade.read_changes(history)
         feedback = problem_set.shows_feedback(now)
         graded = [s for s in history if s.status == Submission.Status.GRADED]
