@@ -152,8 +152,8 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
         created=now,
     )
     with transaction.atomic():
-        # One student's submissions are numbered one at a time. (Only the key is read:
-        # the lock is what is wanted.)
+        # One student's submissions are numbered one at a time, under a lock on the
+        # student; the attempt and in-flight limits are read under it too.
         if connection.vendor == "postgresql":
             submission = _lock_count_and_insert(exercise, fields)
         else:
@@ -179,6 +179,7 @@ def _refuse_over_limits(exercise: Exercise, student, earlier: int, in_flight: in
 def _lock_count_and_create(exercise: Exercise, fields: dict) -> Submission:
     """`submit`'s lock, limits and insert through the ORM (SQLite)."""
     student = fields["student"]
+    # Only the key is read: the lock is what is wanted.
     users = get_user_model().objects.select_for_update()
     list(users.filter(pk=student.pk).values_list("pk", flat=True))
     # A failed submission was never graded: it does not use up an attempt. One query
@@ -223,8 +224,7 @@ def _lock_count_and_insert(exercise: Exercise, fields: dict) -> Submission:
         exercise=exercise.pk,
         problem_set=exercise.problem_set_id,
         failed=Submission.Status.FAILED,
-        queued=Submission.Status.QUEUED,
-        grading=Submission.Status.GRADING,
+        **{f"in_flight_{i}": status for i, status in enumerate(ratelimit.IN_FLIGHT)},
         limit=exercise.attempt_limit,
         in_flight_limit=settings.SUBMISSIONS_IN_FLIGHT,
         penalty=float(exercise.retry_penalty),
@@ -281,11 +281,12 @@ def _submit_statements():
         f"AND s.{col(Submission, 'problem_set')} = %(problem_set)s"
     )
     status = col(Submission, "status")
+    in_flight = ", ".join(f"%(in_flight_{i})s" for i in range(len(ratelimit.IN_FLIGHT)))
     insert = f"""
         WITH c AS (
             SELECT COUNT(*) FILTER (WHERE {here} AND s.{status} <> %(failed)s) AS earlier,
                    MAX(s.{col(Submission, "attempt")}) FILTER (WHERE {here}) AS last,
-                   COUNT(*) FILTER (WHERE s.{status} IN (%(queued)s, %(grading)s)) AS in_flight
+                   COUNT(*) FILTER (WHERE s.{status} IN ({in_flight})) AS in_flight
             FROM {rows.table(Submission)} AS s
             WHERE s.{col(Submission, "student")} = %(student)s
         ), inserted AS (
