@@ -139,48 +139,167 @@ def submit(student, exercise: Exercise, answers: dict[str, str]) -> Submission:
     if closed:
         raise SubmissionRefused(closed, http_status=403)
     late = exercise.problem_set.is_late(now, student)
+    fields = dict(
+        student=student,
+        exercise=exercise,
+        problem_set=exercise.problem_set,
+        variant=variant,
+        answers=clean,
+        late=late,
+        exercise_version=exercise.version,
+        # A blank code part is not run: only the answered parts say which workers.
+        queue=queue_for([part for part in parts if part.key in clean]),
+        created=now,
+    )
     with transaction.atomic():
-        # One student's submissions are numbered one at a time. (Only the key is read:
-        # the lock is what is wanted.)
-        users = get_user_model().objects.select_for_update()
-        list(users.filter(pk=student.pk).values_list("pk", flat=True))
-        # A failed submission was never graded: it does not use up an attempt. One query
-        # over the student's submissions, which the count of those in flight reads all
-        # of anyway: the attempts used here, the last attempt's number, those in flight.
-        here = Q(exercise=exercise, problem_set_id=exercise.problem_set_id)
-        attempts = Submission.objects.filter(student=student).aggregate(
-            earlier=Count("pk", filter=here & ~Q(status=Submission.Status.FAILED)),
-            last=Max("attempt", filter=here),
-            in_flight=Count("pk", filter=Q(status__in=ratelimit.IN_FLIGHT)),
-        )
-        earlier = attempts["earlier"]
-        limit = exercise.attempt_limit
-        if limit is not None and earlier >= limit:
-            raise SubmissionRefused(
-                f"You have used all {limit} attempts at this exercise.",
-                http_status=403,
-            )
-        refusal = ratelimit.submission(student, in_flight=attempts["in_flight"])
-        if refusal is not None:
-            raise SubmissionRefused(
-                refusal.message, http_status=429, retry_after=refusal.retry_after
-            )
-        submission = Submission.objects.create(
-            student=student,
-            exercise=exercise,
-            problem_set=exercise.problem_set,
-            variant=variant,
-            attempt=(attempts["last"] or 0) + 1,
-            answers=clean,
-            multiplier=attempt_multiplier(exercise, earlier, late),
-            late=late,
-            exercise_version=exercise.version,
-            # A blank code part is not run: only the answered parts say which workers.
-            queue=queue_for([part for part in parts if part.key in clean]),
-            created=now,
-        )
+        # One student's submissions are numbered one at a time, under a lock on the
+        # student; the attempt and in-flight limits are read under it too.
+        if connection.vendor == "postgresql":
+            submission = _lock_count_and_insert(exercise, fields)
+        else:
+            submission = _lock_count_and_create(exercise, fields)
         send(submission.pk, submission.queue)  # once the transaction commits
     return submission
+
+
+def _refuse_over_limits(exercise: Exercise, student, earlier: int, in_flight: int) -> None:
+    """Raise SubmissionRefused when the student is over a limit: out of attempts (403),
+    or too many submissions in flight, or too many a minute (429)."""
+    limit = exercise.attempt_limit
+    if limit is not None and earlier >= limit:
+        raise SubmissionRefused(
+            f"You have used all {limit} attempts at this exercise.",
+            http_status=403,
+        )
+    refusal = ratelimit.submission(student, in_flight=in_flight)
+    if refusal is not None:
+        raise SubmissionRefused(refusal.message, http_status=429, retry_after=refusal.retry_after)
+
+
+def _lock_count_and_create(exercise: Exercise, fields: dict) -> Submission:
+    """`submit`'s lock, limits and insert through the ORM (SQLite)."""
+    student = fields["student"]
+    # Only the key is read: the lock is what is wanted.
+    users = get_user_model().objects.select_for_update()
+    list(users.filter(pk=student.pk).values_list("pk", flat=True))
+    # A failed submission was never graded: it does not use up an attempt. One query
+    # over the student's submissions, which the count of those in flight reads all
+    # of anyway: the attempts used here, the last attempt's number, those in flight.
+    here = Q(exercise=exercise, problem_set_id=exercise.problem_set_id)
+    attempts = Submission.objects.filter(student=student).aggregate(
+        earlier=Count("pk", filter=here & ~Q(status=Submission.Status.FAILED)),
+        last=Max("attempt", filter=here),
+        in_flight=Count("pk", filter=Q(status__in=ratelimit.IN_FLIGHT)),
+    )
+    earlier = attempts["earlier"]
+    _refuse_over_limits(exercise, student, earlier, attempts["in_flight"])
+    return Submission.objects.create(
+        attempt=(attempts["last"] or 0) + 1,
+        multiplier=attempt_multiplier(exercise, earlier, fields["late"]),
+        **fields,
+    )
+
+
+def _lock_count_and_insert(exercise: Exercise, fields: dict) -> Submission:
+    """`submit`'s lock, limits and insert on PostgreSQL, in two statements written out
+    (their compilation by the ORM cost more than running them): the lock, then the
+    counts with the insert, which happens only within the attempt and in-flight limits.
+    The lock has a statement of its own: a statement sees the rows committed when it
+    began, so counts read in the statement that waited for the lock would miss the
+    submission of the transaction it waited for.
+
+    The rows stored are those of `_lock_count_and_create`: the same instance, its
+    attempt and multiplier computed from the counts in the statement the same way, in
+    double precision. The rate limit in the cache is counted only when the database's
+    limits pass, as there; when it refuses, the insert is rolled back with the
+    transaction."""
+    student = fields["student"]
+    lock, insert, prepared = _submit_statements()
+    submission = Submission(attempt=0, multiplier=0.0, **fields)
+    params = {
+        f.attname: f.get_db_prep_save(getattr(submission, f.attname), connection) for f in prepared
+    }
+    params.update(
+        student=student.pk,
+        exercise=exercise.pk,
+        problem_set=exercise.problem_set_id,
+        failed=Submission.Status.FAILED,
+        **{f"in_flight_{i}": status for i, status in enumerate(ratelimit.IN_FLIGHT)},
+        limit=exercise.attempt_limit,
+        in_flight_limit=settings.SUBMISSIONS_IN_FLIGHT,
+        penalty=float(exercise.retry_penalty),
+        late_factor=_late_factor(exercise, fields["late"]),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(lock, params)
+        cursor.fetchall()
+        cursor.execute(insert, params)
+        earlier, in_flight, pk, attempt, multiplier = cursor.fetchone()
+    # Not inserted: over the attempts or in flight, refused here before the cache is
+    # asked. Inserted: the cache's limit may still refuse, and the insert rolls back.
+    _refuse_over_limits(exercise, student, earlier, in_flight)
+    if pk is None:
+        raise AssertionError("the database's limits and _refuse_over_limits disagree")
+    submission.pk, submission.attempt, submission.multiplier = pk, attempt, multiplier
+    submission._state.adding = False
+    return submission
+
+
+def _late_factor(exercise: Exercise, late: bool) -> float | None:
+    """What `attempt_multiplier` multiplies by for a late attempt; None for none."""
+    problem_set = exercise.problem_set
+    if late and problem_set.late_policy == problem_set.LatePolicy.PENALTY:
+        return 1.0 - problem_set.late_penalty
+    return None
+
+
+@cache
+def _submit_statements():
+    """The SQL of `_lock_count_and_insert` (names from the models): the lock, the counts
+    with the insert, and the fields whose values are given as parameters by attname."""
+    User = get_user_model()
+    q, col = connection.ops.quote_name, rows.column
+    lock = (
+        f"SELECT {col(User, 'id')} FROM {rows.table(User)} "
+        f"WHERE {col(User, 'id')} = %(student)s FOR UPDATE"
+    )
+    computed = {"attempt", "multiplier"}
+    prepared = [
+        f for f in Submission._meta.concrete_fields if not f.primary_key and f.name not in computed
+    ]
+    names = [f.column for f in prepared] + [
+        Submission._meta.get_field(name).column for name in ("attempt", "multiplier")
+    ]
+    values = [f"%({f.attname})s" for f in prepared] + [
+        "COALESCE(c.last, 0) + 1",
+        # `attempt_multiplier`: max(0, 1 - penalty × earlier), × (1 - the late penalty).
+        "GREATEST(0::float8, 1::float8 - %(penalty)s::float8 * c.earlier)"
+        " * COALESCE(%(late_factor)s::float8, 1::float8)",
+    ]
+    here = (
+        f"s.{col(Submission, 'exercise')} = %(exercise)s "
+        f"AND s.{col(Submission, 'problem_set')} = %(problem_set)s"
+    )
+    status = col(Submission, "status")
+    in_flight = ", ".join(f"%(in_flight_{i})s" for i in range(len(ratelimit.IN_FLIGHT)))
+    insert = f"""
+        WITH c AS (
+            SELECT COUNT(*) FILTER (WHERE {here} AND s.{status} <> %(failed)s) AS earlier,
+                   MAX(s.{col(Submission, "attempt")}) FILTER (WHERE {here}) AS last,
+                   COUNT(*) FILTER (WHERE s.{status} IN ({in_flight})) AS in_flight
+            FROM {rows.table(Submission)} AS s
+            WHERE s.{col(Submission, "student")} = %(student)s
+        ), inserted AS (
+            INSERT INTO {rows.table(Submission)} ({", ".join(map(q, names))})
+            SELECT {", ".join(values)} FROM c
+            WHERE (%(limit)s::integer IS NULL OR c.earlier < %(limit)s::integer)
+              AND c.in_flight < %(in_flight_limit)s::integer
+            RETURNING {col(Submission, "id")}, {col(Submission, "attempt")},
+                      {col(Submission, "multiplier")}
+        )
+        SELECT c.earlier, c.in_flight, inserted.* FROM c LEFT JOIN inserted ON TRUE
+    """
+    return lock, insert, prepared
 
 
 def closed_reason(exercise: Exercise, student, now, keep: bool = True) -> str:
@@ -249,7 +368,21 @@ def send(
 
 
 def _mark_sent(submission_id: int) -> None:
-    Submission.objects.filter(pk=submission_id).update(last_sent=timezone.now())
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        Submission.objects.filter(pk=submission_id).update(last_sent=now)
+        return
+    # After every submission: written out, as its compilation cost more than the update.
+    with connection.cursor() as cursor:
+        cursor.execute(_mark_sent_statement(), [now, submission_id])
+
+
+@cache
+def _mark_sent_statement() -> str:
+    return (
+        f"UPDATE {rows.table(Submission)} SET {rows.column(Submission, 'last_sent')} = %s "
+        f"WHERE {rows.column(Submission, 'id')} = %s"
+    )
 
 
 def claim(submission_id: int) -> uuid.UUID | None:
