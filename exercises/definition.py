@@ -461,9 +461,12 @@ class PartDef(Definition):
             return ""
         return routines.expected_answer(self.expected_text, self.routine, values)
 
-    def case_for(self, answer: str, expected: str, values: dict, seed: int = 0) -> dict:
+    def case_for(
+        self, answer: str, expected: str, values: dict, seed: int = 0, mistakes: bool = True
+    ) -> dict:
         """The case handed to the engine for an answer, for a variant's values (and, for a
-        code part, its seed, from which `random` arguments are drawn)."""
+        code part, its seed, from which `random` arguments are drawn); with the known
+        mistakes filled in unless `mistakes` is False."""
         if self.kind == "code":
             return code_case(self.code, answer, values, seed)
         case: dict = {"kind": self.kind, "expected": expected, "answer": answer}
@@ -480,7 +483,7 @@ class PartDef(Definition):
                 case["scoring"] = self.scoring
             if self.penalty is not None:
                 case["penalty"] = float(self.penalty)
-        if self.mistakes:
+        if self.mistakes and mistakes:
             case["mistakes"] = variants.mistakes_for([m.to_data() for m in self.mistakes], values)
         if self.rtol is not None:
             case["rtol"] = self.rtol

@@ -699,15 +699,16 @@ class Part(models.Model):
     def hint_html(self, values: dict | None = None) -> str:
         return render_markdown(variants.render_text(self.hint, values or {}))
 
-    def case(self, answer: str, variant: Variant | None = None) -> dict:
-        """The engine's view of this part with a student's answer (for their variant)."""
+    def case(self, answer: str, variant: Variant | None = None, mistakes: bool = True) -> dict:
+        """The engine's view of this part with a student's answer (for their variant);
+        without its known mistakes when `mistakes` is False (reading an answer needs none)."""
         values = variant.values if variant is not None else {}
         if variant is not None:
             expected = variant.expected_answers().get(self.key, "")
         else:
             expected = self.expected_answer({})
         seed = variant.seed if variant is not None else 0
-        return self.case_for(answer, expected, values, seed)
+        return self.case_for(answer, expected, values, seed, mistakes=mistakes)
 
     def expected_answer(self, values: dict) -> str:
         if self.kind == self.Kind.CODE:
@@ -723,13 +724,16 @@ class Part(models.Model):
         """The part as its definition (`exercises.definition.PartDef`)."""
         return parse(PartDef, part_data(self))
 
-    def case_for(self, answer: str, expected: str, values: dict, seed: int = 0) -> dict:
+    def case_for(
+        self, answer: str, expected: str, values: dict, seed: int = 0, mistakes: bool = True
+    ) -> dict:
         """The engine's case, built by the part's definition."""
-        return self.definition().case_for(answer, expected, values, seed)
+        return self.definition().case_for(answer, expected, values, seed, mistakes=mistakes)
 
     def validate_answer(self, answer: str, variant: Variant | None = None) -> str | None:
-        """None if the answer can be read as an answer of this part's kind, else why not."""
-        verdict = grading.validate(self.case(answer, variant))
+        """None if the answer can be read as an answer of this part's kind, else why not.
+        Reading needs no known mistakes: their templates are not filled in for it."""
+        verdict = grading.validate(self.case(answer, variant, mistakes=False))
         return None if verdict is None else verdict.message
 
 

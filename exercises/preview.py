@@ -68,7 +68,7 @@ def preview_answer(part: Part, answer: str, variant: Variant | None = None) -> d
             f" at most {MAX_ANSWER_LENGTH}).",
             "column": None,
         }
-    verdict = grading.validate(part.case(answer, variant))
+    verdict = grading.validate(part.case(answer, variant, mistakes=False))
     if verdict is not None:
         return {"ok": False, "message": verdict.message, "column": verdict.details.get("column")}
     try:

@@ -183,3 +183,29 @@ def test_it_submits_the_form_without_reading_the_parts_or_the_extension_apart(
     # those in flight, the insert (on PostgreSQL one statement); marked sent once published.
     assert len(queries) == (8 if connection.vendor == "postgresql" else 9)
     assert Submission.objects.get().answers == {"a": "2x"}
+
+
+def test_reading_an_answer_fills_in_no_known_mistake(alice, monkeypatch):
+    # The mistakes are for the worker's verdict: checking that an answer can be read at
+    # submit (and in the live preview) does not render their templates.
+    from exercises import variants
+    from exercises.queue import submit
+
+    exercise = make_exercise(
+        parts=[
+            {
+                "key": "a",
+                "kind": "expression",
+                "expected": "2*x",
+                "variables": ["x"],
+                "mistakes": [{"answer": "x^2", "message": "Differentiate, do not integrate."}],
+            }
+        ]
+    )
+    monkeypatch.setattr(variants, "mistakes_for", lambda *a, **kw: pytest.fail("rendered"))
+    assert submit(alice, exercise, {"a": "2x"}).answers == {"a": "2x"}
+    with pytest.raises(Exception, match="could not be read"):
+        submit(alice, exercise, {"a": "2x+"})
+    monkeypatch.undo()
+    part = exercise.parts.get()
+    assert part.case("2x")["mistakes"] and "mistakes" not in part.case("2x", mistakes=False)
