@@ -328,10 +328,8 @@ def closed_reason(exercise: Exercise, student, now, keep: bool = True) -> str:
 def attempt_multiplier(exercise: Exercise, earlier: int, late: bool) -> float:
     """What an attempt's score is worth after `earlier` counted attempts, late or not."""
     multiplier = max(0.0, 1.0 - exercise.retry_penalty * earlier)
-    problem_set = exercise.problem_set
-    if late and problem_set.late_policy == problem_set.LatePolicy.PENALTY:
-        multiplier *= 1.0 - problem_set.late_penalty
-    return multiplier
+    factor = _late_factor(exercise, late)
+    return multiplier if factor is None else multiplier * factor
 
 
 def queue_for(parts) -> str:
@@ -475,23 +473,18 @@ def _claim_and_read(submission_id: int, token: uuid.UUID, now, expires) -> Submi
 def _claim_statement():
     """The SQL of `_claim_and_read` (names from the models), and a reader per model of
     its row's columns."""
-    q = connection.ops.quote_name
-    sub, ex, var = Submission._meta, Exercise._meta, Variant._meta
-
-    def c(meta, name: str) -> str:
-        return q(meta.get_field(name).column)
-
+    sub, ex, var, c = Submission, Exercise, Variant, rows.column
     status, lease_expires = c(sub, "status"), c(sub, "lease_expires")
     sql = f"""
         WITH taken AS (
-            UPDATE {q(sub.db_table)} AS s
+            UPDATE {rows.table(sub)} AS s
             SET {status} = %(grading)s, {c(sub, "lease_token")} = %(token)s,
                 {lease_expires} = %(expires)s, {c(sub, "started")} = %(now)s,
                 {c(sub, "tries")} = s.{c(sub, "tries")} + 1
             WHERE s.{c(sub, "id")} = %(id)s AND s.{c(sub, "tries")} < %(max_tries)s
               AND (s.{status} = %(queued)s OR (s.{status} = %(grading)s AND s.{lease_expires} < %(now)s))
               AND NOT EXISTS (
-                SELECT 1 FROM {q(sub.db_table)} AS o
+                SELECT 1 FROM {rows.table(sub)} AS o
                 WHERE o.{c(sub, "student")} = s.{c(sub, "student")}
                   AND o.{c(sub, "queue")} = s.{c(sub, "queue")}
                   AND o.{c(sub, "id")} <> s.{c(sub, "id")}
@@ -502,13 +495,13 @@ def _claim_statement():
         )
         SELECT taken.*, {rows.columns("e", Exercise)}, {rows.columns("v", Variant)}
         FROM taken
-        JOIN {q(ex.db_table)} AS e ON e.{c(ex, "id")} = taken.{c(sub, "exercise")}
-        LEFT JOIN {q(var.db_table)} AS v ON v.{c(var, "id")} = taken.{c(sub, "variant")}
+        JOIN {rows.table(ex)} AS e ON e.{c(ex, "id")} = taken.{c(sub, "exercise")}
+        LEFT JOIN {rows.table(var)} AS v ON v.{c(var, "id")} = taken.{c(sub, "variant")}
     """
     readers, start = [], 0
-    for model in (Submission, Exercise, Variant):
+    for model in (sub, ex, var):
         readers.append(rows.reader(model, start))
-        start += len(model._meta.concrete_fields)
+        start += readers[-1].width
     return sql, readers
 
 
@@ -743,14 +736,10 @@ def record(submission: Submission, token, results: dict, score: float) -> bool:
 def _record_statement() -> str:
     """The SQL of `record` on PostgreSQL: the guarded update of the submission and the
     insert of its Grading in one statement (names from the models)."""
-    q = connection.ops.quote_name
-    sub, gr = Submission._meta, Grading._meta
+    sub, gr, c = Submission, Grading, rows.column
 
-    def c(meta, name: str) -> str:
-        return q(meta.get_field(name).column)
-
-    def cast(meta, name: str, param: str) -> str:
-        return f"CAST(%({param})s AS {meta.get_field(name).cast_db_type(connection)})"
+    def cast(model, name: str, param: str) -> str:
+        return f"CAST(%({param})s AS {model._meta.get_field(name).cast_db_type(connection)})"
 
     inserted = [
         "submission",
@@ -763,7 +752,7 @@ def _record_statement() -> str:
     ]
     return f"""
         WITH graded AS (
-            UPDATE {q(sub.db_table)}
+            UPDATE {rows.table(sub)}
             SET {c(sub, "status")} = %(graded)s, {c(sub, "results")} = %(results)s,
                 {c(sub, "score")} = %(score)s, {c(sub, "credit")} = %(credit)s,
                 {c(sub, "graded")} = %(now)s, {c(sub, "lease_token")} = NULL,
@@ -773,7 +762,7 @@ def _record_statement() -> str:
               AND {c(sub, "lease_token")} = %(token)s
             RETURNING {c(sub, "id")}
         )
-        INSERT INTO {q(gr.db_table)} ({", ".join(c(gr, name) for name in inserted)})
+        INSERT INTO {rows.table(gr)} ({", ".join(c(gr, name) for name in inserted)})
         SELECT graded.{c(sub, "id")}, {cast(gr, "score", "score")}, {cast(gr, "credit", "credit")},
             {cast(gr, "results", "results")}, {cast(gr, "exercise_version", "exercise_version")},
             {cast(gr, "engine_version", "engine")}, {cast(gr, "created", "now")}

@@ -27,16 +27,30 @@ def table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _converters(col) -> list:
+    return connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+
+
+def value_reader(model, name: str):
+    """Converts one column of `model`'s field `name`, as read from a row, as the ORM would."""
+    col = model._meta.get_field(name).get_col(model._meta.db_table)
+    fns = _converters(col)
+
+    def convert(value):
+        for fn in fns:
+            value = fn(value, col, connection)
+        return value
+
+    return convert
+
+
 def reader(model, start: int = 0):
     """Makes an instance of `model` from its columns in a row, from `start` on, as the
     ORM would (its converters applied); None when its primary key is null (no row)."""
     fields = model._meta.concrete_fields
     names = [f.attname for f in fields]
     cols = [f.get_col(model._meta.db_table) for f in fields]
-    converters = [
-        (i, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-        for i, col in enumerate(cols)
-    ]
+    converters = [(i, col, _converters(col)) for i, col in enumerate(cols)]
     converters = [(i, col, fns) for i, col, fns in converters if fns]
     pk = names.index(model._meta.pk.attname)
     end = start + len(fields)

@@ -84,15 +84,7 @@ def _exercise_statement():
 @cache
 def _due_converter():
     """The ORM's converters for an extension's due date (its time zone)."""
-    col = Extension._meta.get_field("due").get_col(Extension._meta.db_table)
-    fns = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-
-    def convert(value):
-        for fn in fns:
-            value = fn(value, col, connection)
-        return value
-
-    return convert
+    return rows.value_reader(Extension, "due")
 
 
 def history(student, exercise: Exercise):

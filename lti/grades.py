@@ -33,7 +33,7 @@ from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 
 from courseserver.celery import publish
-from exercises import gradebook, scoring
+from exercises import gradebook, rows, scoring
 from exercises.models import Exercise, Submission
 from exercises.signals import verdict_stored
 from lti.models import Placement, ScorePost
@@ -334,9 +334,8 @@ def _launched(student_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
-_LAUNCHED_SQL = "SELECT 1 FROM {table} WHERE {column} = %s LIMIT 1".format(
-    table=connection.ops.quote_name(LtiUser._meta.db_table),
-    column=connection.ops.quote_name(LtiUser._meta.get_field("auth_user").column),
+_LAUNCHED_SQL = (
+    f"SELECT 1 FROM {rows.table(LtiUser)} WHERE {rows.column(LtiUser, 'auth_user')} = %s LIMIT 1"
 )
 
 
