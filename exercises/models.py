@@ -13,7 +13,7 @@ import markdown
 import nh3
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -469,12 +469,13 @@ class Exercise(models.Model):
         # Read with the exercise (`student_reads.published_exercise`), once: a later call
         # reads again, as it always did.
         read = self.__dict__.pop("_variant_read", None)
-        if (
-            read is not None
-            and read[:2] == (student.pk, self.problem_set_id)
-            and read[2] is not None
-        ):
+        # A read that found none (the student's first sight of the exercise) is not
+        # repeated: the insert below finds a variant drawn since by another request.
+        absent = read is not None and read[:2] == (student.pk, self.problem_set_id)
+        if absent and read[2] is not None:
             variant = read[2]
+        elif absent:
+            variant = None
         else:
             variant = Variant.objects.filter(
                 student=student, exercise=self, problem_set_id=self.problem_set_id
@@ -499,10 +500,19 @@ class Exercise(models.Model):
             return Variant(
                 student=student, exercise=self, problem_set_id=self.problem_set_id, **drawn
             )
-        variant, _ = Variant.objects.get_or_create(
-            student=student, exercise=self, problem_set_id=self.problem_set_id, defaults=drawn
-        )
-        return variant
+        key = dict(student=student, exercise=self, problem_set_id=self.problem_set_id)
+        if not absent:
+            variant, _ = Variant.objects.get_or_create(**key, defaults=drawn)
+            return variant
+        try:
+            with transaction.atomic():
+                return Variant.objects.create(**key, **drawn)
+        except IntegrityError:
+            # Drawn by another request of the student's in the meantime: the same seed,
+            # the same values; theirs is kept.
+            variant = Variant.objects.get(**key)
+            variant.exercise = self
+            return variant
 
     def prompt_html(self) -> str:
         return render_markdown(self.prompt)

@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy
 
@@ -45,6 +46,8 @@ from grading.parser import ParseError, parse, tokenize
 from grading.reference.text import RESERVED_NAMES, AnswerTextError, to_answer_text
 
 MAX_TRIES = 1000
+# Templates filled in that a process remembers (`render_text`, `render_expression`).
+RENDERED_REMEMBERED = 8192
 MAX_CHOICES = 10**9
 
 TEMPLATE = re.compile(r"\{\{(?!\{)\s*([^{}]+?)\s*\}\}")
@@ -313,13 +316,39 @@ def render_text(template: str, values: dict) -> str:
     """A prompt, label or message with the values written in."""
     if not values or not template:
         return template
-    return TEMPLATE.sub(lambda m: _number_text(_value(m.group(1), values)), template)
+    return _rendered(template, values, expression=False)
 
 
 def render_expression(template: str, values: dict) -> str:
     """An answer (expected, mistake, sample) with each value in parentheses."""
     if not values or not template:
         return template
+    return _rendered(template, values, expression=True)
+
+
+def _rendered(template: str, values: dict, expression: bool) -> str:
+    """The template filled in, remembered by the process for these values.
+
+    Each `{{ expression }}` is read and computed exactly with SymPy, which costs far
+    more than the rest of a request: a student's exercise page, and every part a worker
+    grades (its known mistakes are templates too), would compute the same values again
+    for the same variant. Values that cannot be a key (a list) are not remembered."""
+    try:
+        key = tuple((name, type(value), value) for name, value in values.items())
+        hash(key)
+    except TypeError:
+        return _fill(template, values, expression)
+    return _fill_remembered(template, key, expression)
+
+
+@lru_cache(maxsize=RENDERED_REMEMBERED)
+def _fill_remembered(template: str, key: tuple, expression: bool) -> str:
+    return _fill(template, {name: value for name, _, value in key}, expression)
+
+
+def _fill(template: str, values: dict, expression: bool) -> str:
+    if not expression:
+        return TEMPLATE.sub(lambda m: _number_text(_value(m.group(1), values)), template)
 
     def one(match: re.Match) -> str:
         text = _number_text(_value(match.group(1), values))

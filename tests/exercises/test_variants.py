@@ -108,6 +108,36 @@ def test_it_writes_values_in_parentheses_in_answers_only():
     )
 
 
+def test_it_remembers_a_filled_in_template_for_the_same_values(monkeypatch):
+    variants._fill_remembered.cache_clear()
+    computed = []
+    value = variants._value
+    monkeypatch.setattr(variants, "_value", lambda text, vals: computed.append(text) or value(text, vals))
+    values = {"a": 3, "b": -4}
+    for _ in range(3):
+        assert variants.render_expression("{{a*b}}x + {{b}}", values) == "(-12)x + (-4)"
+        assert variants.render_text("{{a*b}} and {{b}}", values) == "-12 and -4"
+    # Computed once for each kind of template, not again for the same values.
+    assert computed == ["a*b", "b", "a*b", "b"]
+    # Other values, or the same number of another type, are filled in afresh.
+    assert variants.render_text("{{a}}", {"a": 1.5, "b": -4}) == "1.5"
+    assert variants.render_text("{{a}}", {"a": 2, "b": -4}) == "2"
+    assert variants.render_text("{{a}}", {"a": 2.0, "b": -4}) == "2"
+    assert variants.render_text("{{a}}", {"a": True, "b": -4}) == "True"
+    assert len(computed) == 8
+    # Values that cannot be a key are filled in each time, the same way.
+    listed = {"a": 3, "v": [1, 2]}
+    assert variants.render_text("{{a}}", listed) == variants.render_text("{{a}}", listed) == "3"
+    assert len(computed) == 10
+
+
+def test_it_never_remembers_a_template_it_refused():
+    variants._fill_remembered.cache_clear()
+    for _ in range(2):
+        with pytest.raises(variants.VariantError):
+            variants.render_expression("{{1/(a-1)}}", {"a": 1})
+
+
 def test_it_leaves_latex_braces_alone():
     values = {"a": 3}
     assert variants.render_text("\\frac{{{a}}}{2} + x^{2}", values) == "\\frac{3}{2} + x^{2}"
@@ -166,6 +196,32 @@ def test_it_stores_a_students_variant_when_first_shown(alice_client, alice):
     assert variant.expected == {"a": f"({2 * a})x + ({b})"}
     # The solution only once solved.
     assert f"{2 * a}x + {b}" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_variant_drawn_meanwhile_by_another_request_is_the_one_kept(alice):
+    exercise = make_randomised()
+    # The exercise was read with "no variant yet" (`student_reads.published_exercise`);
+    # another request of the student's draws it before this one stores its own.
+    theirs = exercise.variant_for(alice)
+    exercise._variant_read = (alice.pk, exercise.problem_set_id, None)
+
+    mine = exercise.variant_for(alice)
+
+    assert mine.pk == theirs.pk and mine.values == theirs.values
+    assert mine.exercise is exercise
+    assert Variant.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_first_sight_reads_the_variant_once(alice, django_assert_max_num_queries):
+    exercise = make_randomised()
+    exercise._variant_read = (alice.pk, exercise.problem_set_id, None)
+    # The parts (for the expected answers), then the insert in a transaction of its own
+    # (a savepoint or BEGIN, and its end): the variant is not looked for again.
+    with django_assert_max_num_queries(4):
+        variant = exercise.variant_for(alice)
+    assert Variant.objects.get().pk == variant.pk
 
 
 @pytest.mark.django_db
