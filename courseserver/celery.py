@@ -70,6 +70,7 @@ def publish(
     queue: str | None = None,
     on_sent: Callable[[], object] | None = None,
     countdown: float | None = None,
+    on_failed: Callable[[], object] | None = None,
 ) -> bool:
     """Send task `name` ("exercises.tasks.grade_submission") with `args` to a worker, on
     Celery queue `queue` (None: the default queue, CELERY_TASK_DEFAULT_QUEUE), to be run
@@ -83,12 +84,19 @@ def publish(
     a failure, publishing is not even tried for a few seconds (`broker_outage`).
 
     Returns False when the broker refused the message there and then; True when it took
-    it, or will be given it at the commit. `on_sent` runs once the broker has it.
+    it, or will be given it at the commit. `on_sent` runs once the broker has it,
+    `on_failed` once it could not have it.
     """
     # An unknown name is a mistake in the code, not a broker fault: it raises here.
     task = app.tasks[name]
 
     def send() -> bool:
+        sent = _send()
+        if not sent and on_failed is not None:
+            on_failed()
+        return sent
+
+    def _send() -> bool:
         if broker_outage:
             return False
         try:

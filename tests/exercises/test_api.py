@@ -340,7 +340,7 @@ def test_it_shows_the_parts_of_a_new_version(api, alice):
     assert labels == ["The derivative", "", ""]
 
 
-def test_it_submits_with_eight_queries_or_six_on_postgresql(
+def test_it_submits_with_seven_queries_or_five_on_postgresql(
     api, alice, monkeypatch, django_capture_on_commit_callbacks
 ):
     from django.db import connection
@@ -365,9 +365,9 @@ def test_it_submits_with_eight_queries_or_six_on_postgresql(
     # The exercise with its problem set and the student's extension; the variant (read
     # with the exercise on PostgreSQL: `student_reads`); in the transaction, the
     # student's lock, the attempts so far with those in flight, the insert (on
-    # PostgreSQL one statement with the counts); marked sent once published (the token
-    # was looked up by the first request).
-    assert len(queries) == (6 if connection.vendor == "postgresql" else 8)
+    # PostgreSQL one statement with the counts), marked sent with the row: nothing
+    # more once published (the token was looked up by the first request).
+    assert len(queries) == (5 if connection.vendor == "postgresql" else 7)
     assert not [q for q in queries if "exercises_part" in q]
     submission = Submission.objects.get()
     assert (submission.attempt, submission.answers) == (1, answers["answers"])

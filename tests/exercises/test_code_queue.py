@@ -38,7 +38,7 @@ def published(monkeypatch):
     """What `publish` was asked to send: (task name, args, Celery queue)."""
     sent = []
 
-    def publish(name, *args, queue=None, on_sent=None, countdown=None):
+    def publish(name, *args, queue=None, on_sent=None, countdown=None, on_failed=None):
         sent.append((name, args, queue))
         return True
 

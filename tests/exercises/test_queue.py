@@ -402,7 +402,7 @@ def broker(monkeypatch):
     """A queue in memory in place of the broker: messages (args, countdown) in order."""
     messages = []
 
-    def publish(name, *args, queue=None, on_sent=None, countdown=None):
+    def publish(name, *args, queue=None, on_sent=None, countdown=None, on_failed=None):
         messages.append((args, countdown))
         if on_sent:
             on_sent()

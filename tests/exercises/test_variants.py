@@ -112,7 +112,9 @@ def test_it_remembers_a_filled_in_template_for_the_same_values(monkeypatch):
     variants._fill_remembered.cache_clear()
     computed = []
     value = variants._value
-    monkeypatch.setattr(variants, "_value", lambda text, vals: computed.append(text) or value(text, vals))
+    monkeypatch.setattr(
+        variants, "_value", lambda text, vals: computed.append(text) or value(text, vals)
+    )
     values = {"a": 3, "b": -4}
     for _ in range(3):
         assert variants.render_expression("{{a*b}}x + {{b}}", values) == "(-12)x + (-4)"
