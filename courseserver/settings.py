@@ -423,6 +423,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["exercises.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "exercises.negotiation.SingleRendererNegotiation",
     "EXCEPTION_HANDLER": "exercises.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -10,6 +10,9 @@ admin.site.site_header = "Course administration"
 admin.site.site_title = "Course administration"
 
 urlpatterns = [
+    # First: the API's requests are most of the requests during an exam, and every
+    # pattern tried before the one that matches costs a little.
+    path("api/", include("exercises.api_urls")),
     # Before the admin's own URLs: its log-in, with the site's sign-in budget.
     path("admin/login/", admin_login, name="ex-admin-login"),
     # Picking a student by name in the admin, for staff who may not see the user admin.

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from exercises import accounts, api, apischema, preview, quiz, views
+from exercises import accounts, preview, quiz, views
 
 urlpatterns = [
     path("", views.course, name="ex-course"),
@@ -36,27 +36,4 @@ urlpatterns = [
     path("exercises/<slug:slug>/run/", views.run_tests, name="ex-run"),
     path("submissions/<int:pk>/", views.submission, name="ex-submission"),
     path("runs/<int:pk>/", views.run_result, name="ex-run-result"),
-    path("api/auth/token/", api.token, name="ex-api-token"),
-    path("api/modules/", api.modules, name="ex-api-modules"),
-    path("api/exercises/<slug:slug>/", api.exercise, name="ex-api-exercise"),
-    path(
-        "api/sets/<slug:set_slug>/exercises/<slug:slug>/",
-        api.placed_exercise,
-        name="ex-api-placed-exercise",
-    ),
-    path(
-        "api/sets/<slug:set_slug>/exercises/<slug:slug>/submissions/",
-        api.placed_submit,
-        name="ex-api-placed-submit",
-    ),
-    path(
-        "api/sets/<slug:set_slug>/exercises/<slug:slug>/runs/",
-        api.placed_run_tests,
-        name="ex-api-placed-run",
-    ),
-    path("api/exercises/<slug:slug>/submissions/", api.submit, name="ex-api-submit"),
-    path("api/submissions/<int:pk>/", api.submission, name="ex-api-submission"),
-    path("api/exercises/<slug:slug>/runs/", api.run_tests, name="ex-api-run"),
-    path("api/runs/<int:pk>/", api.run_result, name="ex-api-run-result"),
-    path("api/schema/", apischema.schema, name="ex-api-schema"),
 ]

@@ -64,6 +64,28 @@ def test_it_says_what_is_wrong_with_a_malformed_body(client, api, exercise):
     assert not Submission.objects.exists()
 
 
+def test_it_matches_the_apis_urls_before_any_other():
+    from django.urls import resolve
+
+    match = resolve("/api/submissions/1/")
+    assert match.url_name == "ex-api-submission"
+    # Only the API's own patterns were tried on the way.
+    assert {str(tried[0].pattern) for tried in match.tried} == {"api/"}
+
+
+def test_it_answers_in_json_whatever_the_client_accepts(api, exercise):
+    for accept in ("text/html", "application/xml;q=0.9", "*/*", "application/json"):
+        response = api.get(f"/api/exercises/{exercise.slug}/", HTTP_ACCEPT=accept)
+        assert response.status_code == 200, accept
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["slug"] == exercise.slug
+    # The schema, which has two forms, is still chosen by what is asked for.
+    assert api.get("/api/schema/")["Content-Type"].startswith("application/vnd.oai.openapi;")
+    assert api.get("/api/schema/?format=json")["Content-Type"].startswith(
+        "application/vnd.oai.openapi+json"
+    )
+
+
 def test_it_requires_authentication(client, exercise):
     assert client.get("/api/modules/").status_code in {401, 403}
     response = post_json(
