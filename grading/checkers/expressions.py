@@ -156,7 +156,7 @@ def _describe_region(setting: Setting, cols, bad: np.ndarray, good: np.ndarray) 
 
 
 class _Remembering:
-    """An mpmath evaluator of an expected answer that keeps its values at the points asked.
+    """An mpmath evaluator of an answer that keeps its values at the points asked.
 
     The sample points are seeded, so the answers to one part are confirmed at many of
     the same points; the expected side is computed there once. A value depends on
@@ -237,10 +237,34 @@ def _compiled(tree, setting: Setting, variant: int):
         )
 
 
+@lru_cache(maxsize=16)
+def _answer_mp_cached(tree, variables: tuple, functions: tuple, variant: int):
+    return _Remembering(compile_mp(tree, variables, dict(functions), variant))
+
+
+@lru_cache(maxsize=16)
+def _answer_float_cached(tree, variables: tuple, functions: tuple, variant: int):
+    return compile_float(tree, variables, dict(functions), variant)
+
+
+def _compiled_answer(tree, setting: Setting, variant: int, kind: str):
+    """The answer's mpmath (`kind` "mp") or float evaluator. A wrong answer is compared
+    with each of the part's known mistakes in turn (`grading.checkers.mistakes`): the
+    last few answers' evaluators, and their values at the points asked, are kept."""
+    cached, compile_ = (
+        (_answer_mp_cached, compile_mp) if kind == "mp" else (_answer_float_cached, compile_float)
+    )
+    functions = tuple(sorted(setting.functions.items()))
+    try:
+        return cached(tree, setting.variables, functions, variant)
+    except TypeError:  # something unhashable: compile afresh
+        return compile_(tree, setting.variables, setting.functions, variant)
+
+
 def _compare_once(expected, answer, setting: Setting, variant: int) -> Comparison:
     variables = setting.variables
     fe_m, fe_f = _compiled(expected, setting, variant)
-    fa_m = compile_mp(answer, variables, setting.functions, variant)
+    fa_m = _compiled_answer(answer, setting, variant, "mp")
     if not variables:
         e = _value(fe_m, ())
         if not e.defined:
@@ -249,7 +273,7 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
             if not e.resolved:
                 return Comparison("unknown")
             return Comparison("expected_nowhere")
-        a = mp_value(fa_m, ())
+        a = _value(fa_m, ())
         if a.too_large:
             return Comparison("answer_too_large")
         if not a.resolved:
@@ -265,7 +289,7 @@ def _compare_once(expected, answer, setting: Setting, variant: int) -> Compariso
             return _constant_feedback(a, e)
         return _conclude(expected, answer, setting, [verdict])
 
-    fa_f = compile_float(answer, variables, setting.functions, variant)
+    fa_f = _compiled_answer(answer, setting, variant, "float")
     count = point_count(len(variables))
     cols = sample_points(setting.box, count)
     E = _on_sample(fe_f, setting.box, count)

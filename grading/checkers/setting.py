@@ -50,7 +50,7 @@ class Setting:
     def parse_answer(self, text) -> n.Node:
         """The student's answer as a tree; `Invalid` with the parser's message if it cannot be read."""
         try:
-            return parse(_as_text(text), self.variables, tuple(self.functions))
+            return _parse_answer_cached(_as_text(text), self.variables, tuple(self.functions))
         except ParseError as e:
             raise Invalid(sentence(e.message), e.column) from None
 
@@ -65,6 +65,13 @@ class Setting:
 @lru_cache(maxsize=512)
 def _parse_cached(text, variables: tuple, functions: tuple) -> n.Node:
     """Expected answers recur (one per part, many students): parse each once."""
+    return parse(text, variables, functions)
+
+
+@lru_cache(maxsize=16)
+def _parse_answer_cached(text, variables: tuple, functions: tuple) -> n.Node:
+    """A wrong answer is read again for each of the part's known mistakes it is
+    compared with (`grading.checkers.mistakes`): the last few are kept."""
     return parse(text, variables, functions)
 
 

@@ -141,6 +141,67 @@ def test_it_names_which_mistake_matched_by_its_place_in_the_list():
     assert "mistake_index" not in unknown.details
 
 
+def test_it_reads_and_compiles_a_wrong_answer_once_for_all_the_known_mistakes(monkeypatch):
+    from grading.checkers import expressions, setting
+    from grading.parser import parse
+
+    for cached in (
+        setting._parse_answer_cached,
+        expressions._answer_mp_cached,
+        expressions._answer_float_cached,
+    ):
+        cached.cache_clear()
+    answer = "3x sin(x^2) + 1"
+    tree = parse(answer, ("x",), ())
+    read, compiled = [], []
+    real_parse, real_mp, real_float = (
+        setting.parse,
+        expressions.compile_mp,
+        expressions.compile_float,
+    )
+    monkeypatch.setattr(
+        setting, "parse", lambda text, *a: read.append(text) or real_parse(text, *a)
+    )
+    monkeypatch.setattr(
+        expressions, "compile_mp", lambda t, *a: compiled.append(("mp", t)) or real_mp(t, *a)
+    )
+    monkeypatch.setattr(
+        expressions,
+        "compile_float",
+        lambda t, *a: compiled.append(("float", t)) or real_float(t, *a),
+    )
+    mistakes = [
+        {"answer": "cos(x^2)", "message": "Chain rule!"},
+        {"answer": "2x sin(x^2)", "message": "The derivative of sin is cos."},
+        {"answer": "1 + 3*x*sin(x**2)", "message": "Found."},
+    ]
+
+    verdict = judge(expected="2x cos(x^2)", answer=answer, mistakes=mistakes)
+
+    assert (verdict.message, verdict.details["mistake_index"]) == ("Found.", 2)
+    # Compared four times (the expected answer, then each mistake): read once,
+    # compiled once each way.
+    assert read.count(answer) == 1
+    assert [kind for kind, t in compiled if t == tree] == ["mp", "float"]
+    # The same verdicts without the kept answers.
+    for cached in (
+        setting._parse_answer_cached,
+        expressions._answer_mp_cached,
+        expressions._answer_float_cached,
+    ):
+        cached.cache_clear()
+    monkeypatch.setattr(expressions, "_answer_mp_cached", expressions._answer_mp_cached.__wrapped__)
+    monkeypatch.setattr(
+        expressions, "_answer_float_cached", expressions._answer_float_cached.__wrapped__
+    )
+    again = judge(expected="2x cos(x^2)", answer=answer, mistakes=mistakes)
+    assert (again.status, again.message, again.details) == (
+        verdict.status,
+        verdict.message,
+        verdict.details,
+    )
+
+
 def test_it_matches_mistakes_by_equivalence_not_by_text():
     mistakes = [{"answer": "cos(x^2)", "message": "Chain rule!"}]
     verdict = judge(expected="2x cos(x^2)", answer="cos(x x) + 0", mistakes=mistakes)
