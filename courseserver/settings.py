@@ -154,6 +154,14 @@ else:
             "NAME": VAR_DIR / "db.sqlite3",
         }
     }
+# The hand-written statements of the hot paths are prepared by PostgreSQL, once per
+# connection (`exercises.rows.cursor`); off for a pooler that cannot keep them
+# (PgBouncer in transaction mode before 1.21).
+DB_PREPARED_STATEMENTS = envbool("DB_PREPARED_STATEMENTS", "true")
+if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's preparing off (None); only the statements run with
+    # `prepare=True` are prepared (Django's own cursors bind in the client and never are).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 10**9)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

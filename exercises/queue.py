@@ -31,6 +31,7 @@ student and the reason for staff, and the sweep sends it again later (fail close
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -234,7 +235,7 @@ def _lock_count_and_insert(exercise: Exercise, fields: dict) -> Submission:
         penalty=float(exercise.retry_penalty),
         late_factor=_late_factor(exercise, fields["late"]),
     )
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(lock, params)
         cursor.fetchall()
         cursor.execute(insert, params)
@@ -385,7 +386,7 @@ def _mark_sent(submission_id: int, now=NOW) -> None:
         Submission.objects.filter(pk=submission_id).update(last_sent=now)
         return
     # After every submission: written out, as its compilation cost more than the update.
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_mark_sent_statement(), [now, submission_id])
 
 
@@ -469,7 +470,7 @@ def _claim_and_read(submission_id: int, token: uuid.UUID, now, expires) -> Submi
         "queued": Submission.Status.QUEUED,
         "grading": Submission.Status.GRADING,
     }
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -568,45 +569,105 @@ def renew(submission_id: int, token: uuid.UUID) -> bool:
 class Heartbeat:
     """Renews a lease every third of GRADING_LEASE_SECONDS while its holder grades.
 
-    A thread of the grading process: if the process dies, the beats stop and the lease
-    lapses within GRADING_LEASE_SECONDS. The beats also stop when grading ends, when the
-    lease is lost, and after the task's hard time limit (a process stuck in a check
-    must not hold its submission forever). A beat that cannot reach the database is
-    tried again at the next one.
+    The beats come from one thread of the grading process, for every lease the process
+    holds (`_Beater`): if the process dies, they stop and the lease lapses within
+    GRADING_LEASE_SECONDS. They also stop when grading ends, when the lease is lost
+    (`stopped` is then set), and after the task's hard time limit (a process stuck in a
+    check must not hold its submission forever). A beat that cannot reach the database
+    is tried again at the next one. Most gradings end before their first beat is due:
+    they cost the thread nothing, where a thread of their own cost a start and a join.
     """
 
     def __init__(self, submission_id: int, token: uuid.UUID):
         self.submission_id = submission_id
         self.token = token
         self.interval = settings.GRADING_LEASE_SECONDS / 3
-        self.limit = time.monotonic() + settings.CELERY_TASK_TIME_LIMIT
+        now = time.monotonic()
+        self.limit = now + settings.CELERY_TASK_TIME_LIMIT
+        self.due = now + self.interval
         self.stopped = threading.Event()
         self.beats = 0
-        self.thread = threading.Thread(target=self._run, name=f"lease-{submission_id}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
-        self.thread.start()
+        _Beater.here().hold(self)
         return self
 
     def __exit__(self, *exc) -> None:
         self.stopped.set()
-        # A beat under way is one quick UPDATE; a hung database is not waited for.
-        self.thread.join(timeout=self.interval)
+        _Beater.here().release(self)
+
+
+class _Beater:
+    """The thread that beats for a process's leases (`Heartbeat`); one per process,
+    started at its first lease (a forked child starts its own)."""
+
+    _current: _Beater | None = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def here(cls) -> _Beater:
+        beater = cls._current
+        if beater is None or beater.pid != os.getpid():
+            with cls._lock:
+                beater = cls._current
+                if beater is None or beater.pid != os.getpid():
+                    beater = cls._current = cls()
+        return beater
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.held: set[Heartbeat] = set()
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        # When the thread wakes next by itself (None: only when woken).
+        self.until: float | None = None
+        threading.Thread(target=self._run, name="lease-heartbeat", daemon=True).start()
+
+    def hold(self, heartbeat: Heartbeat) -> None:
+        with self.lock:
+            self.held.add(heartbeat)
+            sooner = self.until is None or heartbeat.due < self.until
+        if sooner:
+            self.wake.set()
+
+    def release(self, heartbeat: Heartbeat) -> None:
+        with self.lock:
+            self.held.discard(heartbeat)
 
     def _run(self) -> None:
+        while True:
+            self.wake.clear()
+            now = time.monotonic()
+            with self.lock:
+                due = [h for h in self.held if h.due <= now]
+            for heartbeat in due:
+                self._beat(heartbeat)
+            if due:
+                # This thread's own connections, never a grading thread's.
+                connections.close_all()
+            with self.lock:
+                self.until = min((h.due for h in self.held), default=None)
+                until = self.until
+            self.wake.wait(None if until is None else max(0.0, until - time.monotonic()))
+
+    def _beat(self, heartbeat: Heartbeat) -> None:
+        if heartbeat.stopped.is_set() or time.monotonic() >= heartbeat.limit:
+            self._stop(heartbeat)
+            return
+        heartbeat.due = time.monotonic() + heartbeat.interval
         try:
-            while not self.stopped.wait(self.interval) and time.monotonic() < self.limit:
-                try:
-                    if not renew(self.submission_id, self.token):
-                        return
-                    self.beats += 1
-                except DatabaseError:
-                    log.warning("lease on submission %s not renewed", self.submission_id)
-                    # A broken connection is replaced at the next beat.
-                    connections.close_all()
-        finally:
-            # This thread's own connections, never the grading thread's.
+            if not renew(heartbeat.submission_id, heartbeat.token):
+                self._stop(heartbeat)
+                return
+            heartbeat.beats += 1
+        except DatabaseError:
+            log.warning("lease on submission %s not renewed", heartbeat.submission_id)
+            # A broken connection is replaced at the next beat.
             connections.close_all()
+
+    def _stop(self, heartbeat: Heartbeat) -> None:
+        heartbeat.stopped.set()
+        self.release(heartbeat)
 
 
 def _in_progress(now) -> Q:
@@ -702,7 +763,7 @@ def record(submission: Submission, token, results: dict, score: float) -> bool:
     credit = score * submission.multiplier
     if connection.vendor == "postgresql":
         fields = {f.name: f for f in Submission._meta.concrete_fields}
-        with connection.cursor() as cursor:
+        with rows.cursor() as cursor:
             cursor.execute(
                 _record_statement(),
                 {

@@ -5,11 +5,69 @@ spent more CPU compiling a query than PostgreSQL spent running it. There the SQL
 written once per process from the models' own names (`columns`) and its rows are read
 back into instances with the ORM's converters (`reader`), so a JSON field or a time
 zone comes back exactly as from a queryset.
+
+On PostgreSQL they run through `cursor()`: bound and prepared by the server, so that
+each is planned once per connection instead of at every run.
 """
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.db import connection
+
+
+@contextmanager
+def cursor():
+    """A cursor for the hand-written statements.
+
+    On PostgreSQL (unless DB_PREPARED_STATEMENTS is off) a statement is sent with its
+    parameters apart, and prepared the first time a connection runs it: PostgreSQL
+    then plans it once per connection rather than at every run, and the client no
+    longer writes the parameters into the text. Django's cursors bind parameters in
+    the client and never prepare (which keeps PgBouncer's transaction mode working;
+    PgBouncer 1.21 and later keep prepared statements too, with
+    `max_prepared_statements`). Errors are Django's, as from its own cursors, and the
+    statements are logged where Django logs queries (`CaptureQueriesContext`).
+    Elsewhere, Django's cursor."""
+    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        with connection.cursor() as django_cursor:
+            yield django_cursor
+        return
+    connection.ensure_connection()
+    import psycopg
+
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+        yield _Prepared(raw)
+
+
+class _Prepared:
+    """The few methods of a DB-API cursor the hand-written statements use."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def execute(self, sql: str, params=None) -> None:
+        connection.validate_no_broken_transaction()
+        start = time.monotonic()
+        with connection.wrap_database_errors:
+            self.raw.execute(sql, params, prepare=True)
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+
+    def fetchone(self):
+        with connection.wrap_database_errors:
+            return self.raw.fetchone()
+
+    def fetchall(self):
+        with connection.wrap_database_errors:
+            return self.raw.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self.raw.rowcount
 
 
 def columns(alias: str, model) -> str:

@@ -34,7 +34,7 @@ def published_exercise(slug: str, student):
     if not enabled():
         return NOTHING
     sql, read_exercise, read_set, due_at, read_variant = _exercise_statement()
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             sql,
             {
@@ -93,7 +93,7 @@ def history(student, exercise: Exercise):
     if not enabled():
         return NOTHING
     sql, read = _history_statement()
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             sql,
             {
@@ -124,7 +124,7 @@ def own_submission(pk: int, student):
     if not enabled():
         return NOTHING
     sql, read_sub, read_ex, read_set = _submission_statement()
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(sql, {"id": pk, "student": student.pk})
         row = cursor.fetchone()
     if row is None:

@@ -55,7 +55,9 @@ from loadtest.services import (
     free_port,
     image_web_command,
     local_command,
+    machine_speed,
     signal_tree,
+    steal_share,
     stop_group,
     wait_until,
 )
@@ -362,6 +364,7 @@ class Run:
 
     def go(self) -> int:
         load_before = os.getloadavg()
+        self.speed = machine_speed()
         self.start_services()
         self.prepare_database()
         self.start_app()
@@ -380,6 +383,7 @@ class Run:
             f"{self.duration} s{', with faults' if self.faults else ''}."
         )
         cpu_before = cpu_seconds(self.cpu_roots())
+        steal_before = steal_share()
         # Locust's own CPU (it shares the machine): it is reaped as this process's child.
         client_before = _children_cpu()
         self.t0 = time.time()
@@ -393,6 +397,7 @@ class Run:
         self.t1 = time.time()
         self.client_cpu = _children_cpu() - client_before
         load_during = os.getloadavg()
+        self.steal = steal_share(steal_before)
         drained = self.drain(300 if self.faults else 60)
         cpu_after = cpu_seconds(self.cpu_roots())
         self.t2 = time.time()
@@ -564,6 +569,16 @@ class Run:
             (
                 "CPU of the load driver (Locust), not counted above",
                 f"{self.client_cpu:.0f} s in {span:.0f} s",
+                "",
+            ),
+            (
+                "the machine's speed: CPU for a fixed Python loop (lower is faster)",
+                f"{self.speed * 1000:.0f} ms",
+                "",
+            ),
+            (
+                "the cores' time taken by the hypervisor during the load (steal)",
+                "unknown" if self.steal is None else f"{self.steal:.1%}",
                 "",
             ),
         ]

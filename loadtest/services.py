@@ -334,6 +334,40 @@ def signal_tree(root: int, sig: int) -> list[int]:
     return order
 
 
+def machine_speed() -> float:
+    """CPU seconds for a fixed pure-Python loop (the best of three): the same code is
+    slower on a slower or busier machine, so figures from different machines or days
+    can be set side by side."""
+
+    def once() -> float:
+        start = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        return time.process_time() - start
+
+    return min(once() for _ in range(3))
+
+
+def steal_share(since: tuple[int, int] | None = None):
+    """The cores' time the hypervisor gave to other machines (steal, from /proc/stat).
+    Without `since`: the counters now, to pass back later; with it: the share of all
+    the cores' time since then. None where /proc/stat does not say."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        fields = [int(v) for v in first[1:9]]
+    except (OSError, ValueError):
+        return None
+    if len(fields) < 8:
+        return None
+    total, steal = sum(fields), fields[7]
+    if since is None:
+        return total, steal
+    if total <= since[0]:
+        return None
+    return (steal - since[1]) / (total - since[0])
+
+
 def children_of(root: int) -> list[int]:
     return sorted(pid for pid, (ppid, _) in read_processes().items() if ppid == root)
 

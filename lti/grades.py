@@ -21,7 +21,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
 from django.utils import timezone
@@ -329,7 +329,7 @@ def _launched(student_id: int) -> bool:
     """Whether the student has a platform account (an `LtiUser`): only then can a score
     of theirs go to a line item. Plain SQL, since it runs for every verdict and the
     ORM's compilation of even this query costs more than the database's answer."""
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_LAUNCHED_SQL, [student_id])
         return cursor.fetchone() is not None
 

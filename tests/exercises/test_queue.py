@@ -286,9 +286,32 @@ def test_it_stops_renewing_a_lease_another_worker_took(alice, exercise, settings
     token = queue.claim(s.pk)
     with queue.Heartbeat(s.pk, token) as heartbeat:
         Submission.objects.filter(pk=s.pk).update(lease_token=uuid.uuid4())
-        heartbeat.thread.join(timeout=5)
-        assert not heartbeat.thread.is_alive()
+        # Its first beat finds the lease taken, and the beats stop.
+        assert heartbeat.stopped.wait(timeout=5)
     assert heartbeat.beats == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_thread_beats_for_every_lease_the_process_holds(alice, bob, exercise, settings):
+    import threading
+
+    settings.GRADING_LEASE_SECONDS = 1.5  # a beat every half second
+    first, second = make_submission(alice, exercise), make_submission(bob, exercise)
+    tokens = queue.claim(first.pk), queue.claim(second.pk)
+    with queue.Heartbeat(first.pk, tokens[0]) as one, queue.Heartbeat(second.pk, tokens[1]) as two:
+        deadline = time.monotonic() + 30
+        while min(one.beats, two.beats) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        beaters = [t for t in threading.enumerate() if t.name == "lease-heartbeat"]
+        # Renewed: neither lease can be taken while it is held.
+        assert queue.claim(first.pk) is None and queue.claim(second.pk) is None
+    assert min(one.beats, two.beats) >= 2
+    assert len(beaters) == 1
+    assert one.stopped.is_set() and two.stopped.is_set()
+    time.sleep(0.2)  # a beat under way at the release ends
+    after = one.beats, two.beats
+    time.sleep(1.2)
+    assert (one.beats, two.beats) == after  # no beats once released
 
 
 def test_it_tries_again_as_a_dead_workers_lease_lapses(alice, exercise, monkeypatch):

@@ -117,3 +117,25 @@ def _ping(port: int) -> bool:
             return data.startswith(b"+PONG")
     except OSError:
         return False
+
+
+def test_it_times_a_fixed_loop_for_the_machines_speed():
+    speed = services.machine_speed()
+    assert 0 < speed < 60
+
+
+def test_it_reads_the_hypervisors_share_of_the_cores(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+    real = services.Path
+
+    def fake_path(p):
+        return stat if p == "/proc/stat" else real(p)
+
+    monkeypatch.setattr(services, "Path", fake_path)
+    stat.write_text("cpu  100 0 50 800 10 0 0 40 0 0\ncpu0 1 2 3\n")
+    since = services.steal_share()
+    assert since == (1000, 40)
+    stat.write_text("cpu  200 0 100 1560 20 0 0 120 0 0\n")
+    assert services.steal_share(since) == pytest.approx(80 / 1000)
+    stat.write_text("no numbers here\n")
+    assert services.steal_share() is None
