@@ -36,7 +36,11 @@ def cursor():
         with connection.cursor() as django_cursor:
             yield django_cursor
         return
+    # As Django's own cursors begin: a kept connection that the server closed (a
+    # restart) is replaced at the first statement of a request or task.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     import psycopg
 
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:

@@ -70,3 +70,23 @@ def test_its_errors_are_djangos_and_its_statements_are_logged():
             except DatabaseError:
                 pass
             cursor.execute("SELECT 1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_replaces_a_kept_connection_the_server_closed():
+    from django.db import connections
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    # As at the start of a request or a task (`close_old_connections`).
+    connection.health_check_done = False
+    with rows.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
