@@ -17,14 +17,10 @@ from collections.abc import Callable, Iterable
 
 from celery import Celery, signals
 from django.db import close_old_connections, transaction
-from kombu.transport import TRANSPORT_ALIASES
 
 from courseserver.outage import Outage
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseserver.settings")
-
-# Redis through kombu's transport with one client per channel (`courseserver.broker`).
-TRANSPORT_ALIASES["redis"] = TRANSPORT_ALIASES["rediss"] = "courseserver.broker:Transport"
 
 log = logging.getLogger(__name__)
 

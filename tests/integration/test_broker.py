@@ -2,7 +2,6 @@
 
 import json
 import threading
-import uuid
 
 import pytest
 from django.db import connection
@@ -87,43 +86,3 @@ def test_it_takes_an_api_submission_while_redis_is_down(
     s = Submission.objects.get(pk=response.json()["id"])
     assert s.status == "queued"
     assert s.last_sent is None  # the sweep sends it once the broker is back
-
-
-@pytest.mark.django_db(transaction=False)
-def test_every_redis_url_goes_through_the_transport_that_keeps_its_client():
-    from kombu import Connection
-
-    from courseserver import broker
-    from courseserver.celery import app
-
-    for url in ("redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0", "redis+socket:///tmp/no.sock"):
-        assert isinstance(Connection(url).transport, broker.Transport), url
-    assert isinstance(app.connection_for_write().transport, broker.Transport)
-
-
-@pytest.mark.django_db(transaction=False)
-def test_the_broker_builds_one_client_for_many_messages(redis_url, monkeypatch):
-    from kombu import Connection
-
-    name = f"one-client-{uuid.uuid4().hex[:12]}"
-    built = []
-    with Connection(redis_url) as conn:
-        channel = conn.default_channel
-        real = channel.Client
-        monkeypatch.setattr(channel, "Client", lambda **kw: built.append(kw) or real(**kw))
-        q = conn.SimpleQueue(name)
-        try:
-            for n in range(5):
-                q.put({"n": n})
-            received = []
-            for _ in range(5):
-                message = q.get(timeout=5)
-                received.append(message.payload["n"])
-                message.ack()
-        finally:
-            q.clear()
-            q.close()
-            channel.client.delete(name)
-    assert received == [0, 1, 2, 3, 4]
-    # Five publishes, five deliveries and five acks through one client.
-    assert len(built) <= 1
